@@ -1,0 +1,79 @@
+#!/usr/bin/env bash
+# Idempotent setup: npm packages, redis-server, FerretDB, grpcurl and ghz.
+# Built tools live in a cache outside the clone and are linked into .tools/bin.
+# Usage: scripts/setup.sh [--only-npm] [--need-stack] [--need-tools]
+#   no flags: everything. With flags: only the parts named.
+set -euo pipefail
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+CACHE="${MOVIE_CACHE_TOOLS:-${XDG_CACHE_HOME:-$HOME/.cache}/movie-cache-tools}"
+BIN="$ROOT/.tools/bin"
+FERRETDB_VERSION="v1.24.2"
+GRPCURL_VERSION="v1.9.3"
+GHZ_VERSION="v0.121.0"
+
+want_npm=0 want_redis=0 want_ferret=0 want_tools=0
+if [ $# -eq 0 ]; then want_npm=1 want_redis=1 want_ferret=1 want_tools=1; fi
+for arg in "$@"; do
+  case "$arg" in
+    --npm) want_npm=1 ;;
+    --redis) want_redis=1 ;;
+    --ferretdb) want_ferret=1 ;;
+    --grpc-tools) want_tools=1 ;;
+    *) echo "setup: unknown option $arg" >&2; exit 2 ;;
+  esac
+done
+
+log() { printf '\033[1msetup:\033[0m %s\n' "$*"; }
+mkdir -p "$BIN" "$CACHE/bin"
+
+link_tool() { ln -sf "$CACHE/bin/$1" "$BIN/$1"; }
+
+if [ $want_npm -eq 1 ]; then
+  stamp="$ROOT/node_modules/.package-lock.json"
+  if [ ! -f "$stamp" ] || [ "$ROOT/package-lock.json" -nt "$stamp" ]; then
+    log "installing npm packages (npm ci)"
+    (cd "$ROOT" && npm ci --no-audit --no-fund)
+  fi
+fi
+
+if [ $want_redis -eq 1 ] && ! command -v redis-server >/dev/null 2>&1; then
+  log "installing redis-server with apt"
+  SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO="sudo"
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends redis-server >/dev/null
+  # The Debian service is not used: the stack starts its own redis-server.
+  $SUDO systemctl disable --now redis-server >/dev/null 2>&1 || true
+fi
+
+if [ $want_ferret -eq 1 ]; then
+  if [ ! -x "$CACHE/bin/ferretdb-$FERRETDB_VERSION" ]; then
+    log "building FerretDB $FERRETDB_VERSION from its Go module (one time, cached in $CACHE)"
+    moddir=$(cd /tmp && go mod download -json "github.com/FerretDB/FerretDB@$FERRETDB_VERSION" | sed -n 's/^[[:space:]]*"Dir": "\(.*\)",$/\1/p')
+    [ -n "$moddir" ] || { echo "setup: go mod download of FerretDB failed" >&2; exit 1; }
+    src=$(mktemp -d)
+    cp -r "$moddir/." "$src/"
+    chmod -R u+w "$src"
+    # Without this file the binary panics at start.
+    echo "$FERRETDB_VERSION" > "$src/build/version/version.txt"
+    (cd "$src" && go build -o "$CACHE/bin/ferretdb-$FERRETDB_VERSION" ./cmd/ferretdb)
+    rm -rf "$src"
+  fi
+  ln -sf "$CACHE/bin/ferretdb-$FERRETDB_VERSION" "$BIN/ferretdb"
+fi
+
+if [ $want_tools -eq 1 ]; then
+  if [ ! -x "$CACHE/bin/grpcurl-$GRPCURL_VERSION" ]; then
+    log "installing grpcurl $GRPCURL_VERSION"
+    GOBIN="$CACHE/gobin" go install "github.com/fullstorydev/grpcurl/cmd/grpcurl@$GRPCURL_VERSION"
+    mv "$CACHE/gobin/grpcurl" "$CACHE/bin/grpcurl-$GRPCURL_VERSION"
+  fi
+  ln -sf "$CACHE/bin/grpcurl-$GRPCURL_VERSION" "$BIN/grpcurl"
+  if [ ! -x "$CACHE/bin/ghz-$GHZ_VERSION" ]; then
+    log "installing ghz $GHZ_VERSION"
+    GOBIN="$CACHE/gobin" go install "github.com/bojand/ghz/cmd/ghz@$GHZ_VERSION"
+    mv "$CACHE/gobin/ghz" "$CACHE/bin/ghz-$GHZ_VERSION"
+  fi
+  ln -sf "$CACHE/bin/ghz-$GHZ_VERSION" "$BIN/ghz"
+fi
+log "ready"

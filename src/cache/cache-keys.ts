@@ -1,0 +1,18 @@
+import { createHash } from 'node:crypto';
+
+/** Every Redis key the service uses is built here. */
+
+export const movieKey = (id: string): string => `movie:${id}`;
+
+/**
+ * Title lookups map to a movie id. The title is hashed so any user input yields a
+ * bounded key made of hex digits only (no key injection, no separators from input).
+ */
+export const titleKey = (title: string, year?: number): string =>
+  `movie:title:${createHash('sha256').update(title, 'utf8').digest('hex')}:${year ?? 0}`;
+
+export const STATS_HITS_KEY = 'stats:hits';
+export const STATS_MISSES_KEY = 'stats:misses';
+export const STATS_BYPASSES_KEY = 'stats:bypasses';
+export const TTL_SETTING_KEY = 'settings:ttl_seconds';
+export const SYSTEM_STATUS_KEY = 'system:status';

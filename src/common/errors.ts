@@ -1,0 +1,44 @@
+import { status } from '@grpc/grpc-js';
+
+/** A failure the client can act on; the exception filter maps it to its gRPC status. */
+export abstract class DomainError extends Error {
+  abstract readonly code: status;
+}
+
+export class InvalidArgumentError extends DomainError {
+  readonly code = status.INVALID_ARGUMENT;
+  constructor(
+    readonly field: string,
+    problem: string,
+  ) {
+    super(`${field} ${problem}`);
+  }
+}
+
+export class MovieNotFoundError extends DomainError {
+  readonly code = status.NOT_FOUND;
+  constructor(what: string) {
+    super(`no movie with ${what}`);
+  }
+}
+
+export class UnauthenticatedError extends DomainError {
+  readonly code = status.UNAUTHENTICATED;
+}
+
+export class DependencyUnavailableError extends DomainError {
+  readonly code = status.UNAVAILABLE;
+  constructor(
+    readonly dependency: 'MongoDB' | 'Redis',
+    readonly reason?: unknown,
+  ) {
+    super(`${dependency} is unavailable, try again shortly`);
+  }
+}
+
+export class NotImplementedError extends DomainError {
+  readonly code = status.UNIMPLEMENTED;
+  constructor(rpc: string) {
+    super(`${rpc} is not implemented yet`);
+  }
+}

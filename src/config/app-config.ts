@@ -1,0 +1,98 @@
+import { z } from 'zod';
+
+const port = z.coerce.number().int().min(0).max(65535);
+const positiveInt = z.coerce.number().int().positive();
+const optionalUrl = (protocols: string[]) =>
+  z
+    .string()
+    .trim()
+    .optional()
+    .transform((value) => (value ? value : undefined))
+    .refine((value) => value === undefined || protocols.some((p) => value.startsWith(p)), {
+      message: `must start with ${protocols.join(' or ')}`,
+    });
+const flag = z
+  .enum(['true', 'false', '1', '0', ''])
+  .optional()
+  .transform((value) => (value === undefined || value === '' ? undefined : ['true', '1'].includes(value)));
+
+const envSchema = z
+  .object({
+    NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
+    GRPC_HOST: z.string().min(1).default('0.0.0.0'),
+    GRPC_PORT: port.default(50051),
+    MONGODB_URI: optionalUrl(['mongodb://', 'mongodb+srv://']),
+    REDIS_URL: optionalUrl(['redis://', 'rediss://']),
+    DATA_DIR: z.string().min(1).default('.data'),
+    CACHE_TTL_SECONDS: positiveInt.max(86_400 * 30).default(60),
+    ADMIN_TOKEN: z
+      .string()
+      .optional()
+      .transform((value) => (value ? value : undefined))
+      .refine((value) => value === undefined || value.length >= 16, {
+        message: 'must be at least 16 characters',
+      }),
+    MONGO_TIMEOUT_MS: positiveInt.max(60_000).default(2_000),
+    REDIS_TIMEOUT_MS: positiveInt.max(60_000).default(500),
+    HEALTH_INTERVAL_MS: positiveInt.max(60_000).default(1_000),
+    SEED_IF_EMPTY: flag,
+    LOG_LEVEL: z.enum(['error', 'warn', 'log', 'debug', 'verbose']).default('log'),
+  })
+  .superRefine((env, ctx) => {
+    if (env.NODE_ENV === 'production' && !env.ADMIN_TOKEN) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['ADMIN_TOKEN'],
+        message: 'is required when NODE_ENV=production',
+      });
+    }
+  });
+
+export interface AppConfig {
+  env: 'development' | 'production' | 'test';
+  grpc: { host: string; port: number };
+  /** Absent: the embedded stack (redis-server + FerretDB) is started. */
+  mongoUri?: string;
+  redisUrl?: string;
+  dataDir: string;
+  cacheTtlSeconds: number;
+  adminToken?: string;
+  mongoTimeoutMs: number;
+  redisTimeoutMs: number;
+  healthIntervalMs: number;
+  seedIfEmpty?: boolean;
+  logLevel: 'error' | 'warn' | 'log' | 'debug' | 'verbose';
+}
+
+/** Connection settings once the embedded stack (if any) is up. */
+export type ResolvedAppConfig = AppConfig & { mongoUri: string; redisUrl: string };
+
+export class ConfigError extends Error {}
+
+/** The one place that reads the environment; fails naming each bad variable. */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
+  const parsed = envSchema.safeParse(env);
+  if (!parsed.success) {
+    const problems = parsed.error.issues.map(
+      (issue) => `${issue.path.join('.') || 'environment'} ${issue.message}`,
+    );
+    throw new ConfigError(`Invalid configuration: ${problems.join('; ')}`);
+  }
+  const e = parsed.data;
+  return {
+    env: e.NODE_ENV,
+    grpc: { host: e.GRPC_HOST, port: e.GRPC_PORT },
+    mongoUri: e.MONGODB_URI,
+    redisUrl: e.REDIS_URL,
+    dataDir: e.DATA_DIR,
+    cacheTtlSeconds: e.CACHE_TTL_SECONDS,
+    adminToken: e.ADMIN_TOKEN,
+    mongoTimeoutMs: e.MONGO_TIMEOUT_MS,
+    redisTimeoutMs: e.REDIS_TIMEOUT_MS,
+    healthIntervalMs: e.HEALTH_INTERVAL_MS,
+    seedIfEmpty: e.SEED_IF_EMPTY,
+    logLevel: e.LOG_LEVEL,
+  };
+}
+
+export const APP_CONFIG = Symbol('APP_CONFIG');

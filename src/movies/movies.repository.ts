@@ -1,0 +1,110 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { InjectConnection, InjectModel } from '@nestjs/mongoose';
+import { Connection, Model, Types } from 'mongoose';
+import { APP_CONFIG, type AppConfig } from '../config/app-config';
+import { DependencyUnavailableError } from '../common/errors';
+import type { Movie } from '../generated/nest/movies/v1/movie_service';
+import { MOVIE_PROJECTION, MovieRow, toMovie } from './movie.mapper';
+import { MovieEntity } from './movie.schema';
+
+const UNAVAILABLE_ERRORS = new Set([
+  'MongoServerSelectionError',
+  'MongooseServerSelectionError',
+  'MongoNetworkError',
+  'MongoNetworkTimeoutError',
+  'MongoNotConnectedError',
+  'MongoTopologyClosedError',
+  'MongoPoolClearedError',
+  'MongoExpiredSessionError',
+]);
+const MAX_TIME_EXPIRED = 50;
+
+function isUnavailable(error: unknown): boolean {
+  if (!(error instanceof Error)) return false;
+  if (UNAVAILABLE_ERRORS.has(error.name)) return true;
+  if ((error as { code?: unknown }).code === MAX_TIME_EXPIRED) return true;
+  // bufferCommands=false before the first connection succeeded.
+  return error.name === 'MongooseError' && /initial connection/.test(error.message);
+}
+
+/** The only code that talks to MongoDB; returns plain Movie objects. */
+@Injectable()
+export class MoviesRepository {
+  constructor(
+    @InjectModel(MovieEntity.name) private readonly model: Model<MovieEntity>,
+    @InjectConnection() private readonly connection: Connection,
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+  ) {}
+
+  findById(id: string): Promise<Movie | null> {
+    return this.run(async () => {
+      const row = await this.model
+        .findOne({ _id: { $eq: new Types.ObjectId(id) } }, MOVIE_PROJECTION)
+        .maxTimeMS(this.config.mongoTimeoutMs)
+        .lean<MovieRow>()
+        .exec();
+      return row ? toMovie(row) : null;
+    });
+  }
+
+  /** Exact title (and year when given); several matches: the one with most votes, then lowest id. */
+  findByTitle(title: string, year?: number): Promise<Movie | null> {
+    return this.run(async () => {
+      const filter: Record<string, unknown> = { title: { $eq: title } };
+      if (year !== undefined) filter.year = { $eq: year };
+      const row = await this.model
+        .findOne(filter, MOVIE_PROJECTION)
+        .sort({ 'imdb.votes': -1, _id: 1 })
+        .maxTimeMS(this.config.mongoTimeoutMs)
+        .lean<MovieRow>()
+        .exec();
+      return row ? toMovie(row) : null;
+    });
+  }
+
+  /** Sets imdb.rating and bumps revision atomically; returns the stored result. */
+  updateRating(id: string, rating: number): Promise<Movie | null> {
+    return this.run(async () => {
+      const row = await this.model
+        .findOneAndUpdate(
+          { _id: { $eq: new Types.ObjectId(id) } },
+          { $set: { 'imdb.rating': rating }, $inc: { revision: 1 } },
+          // No projection: FerretDB does not support one on findAndModify.
+          { returnDocument: 'after', maxTimeMS: this.config.mongoTimeoutMs },
+        )
+        .lean<MovieRow>()
+        .exec();
+      return row ? toMovie(row) : null;
+    });
+  }
+
+  count(): Promise<number> {
+    return this.run(() => this.model.estimatedDocumentCount().exec());
+  }
+
+  async ping(timeoutMs = this.config.mongoTimeoutMs): Promise<boolean> {
+    const db = this.connection.db;
+    if (!db || this.connection.readyState !== 1) return false;
+    let timer: NodeJS.Timeout | undefined;
+    try {
+      const timeout = new Promise<never>((_, reject) => {
+        timer = setTimeout(() => reject(new Error('ping timed out')), timeoutMs);
+      });
+      await Promise.race([db.admin().command({ ping: 1 }), timeout]);
+      return true;
+    } catch {
+      return false;
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  private async run<T>(query: () => Promise<T>): Promise<T> {
+    try {
+      return await query();
+    } catch (error) {
+      if (isUnavailable(error)) throw new DependencyUnavailableError('MongoDB', error);
+      throw error;
+    }
+  }
+}
