@@ -1,0 +1,69 @@
+import type { CallOptions, ClientUnaryCall, Metadata, ServiceError } from '@grpc/grpc-js';
+import {
+  GetMovieRequest,
+  RunBenchmarkRequest,
+  UpdateRatingRequest,
+  type GetCacheStatsResponse,
+  type GetMovieResponse,
+  type MovieServiceClient,
+  type RunBenchmarkResponse,
+  type UpdateRatingResponse,
+} from '../generated/client/movies/v1/movie_service';
+import { authMetadata, createMovieClient } from './grpc.options';
+
+type UnaryMethod<Req, Res> = (
+  request: Req,
+  metadata: Metadata,
+  options: Partial<CallOptions>,
+  callback: (error: ServiceError | null, response: Res) => void,
+) => ClientUnaryCall;
+
+function unary<Req, Res>(
+  method: UnaryMethod<Req, Res>,
+  request: Req,
+  metadata: Metadata,
+  options: Partial<CallOptions> = {},
+): Promise<Res> {
+  return new Promise((resolve, reject) =>
+    method(request, metadata, options, (error, response) => (error ? reject(error) : resolve(response))),
+  );
+}
+
+/** Promise-returning calls over the generated MovieService stubs; admin calls carry the token. */
+export class MovieApi {
+  constructor(
+    readonly client: MovieServiceClient,
+    private readonly adminToken?: string,
+  ) {}
+
+  static connect(address: string, adminToken?: string): MovieApi {
+    return new MovieApi(createMovieClient(address), adminToken);
+  }
+
+  getMovie(request: Partial<GetMovieRequest>, options?: Partial<CallOptions>): Promise<GetMovieResponse> {
+    return unary(this.client.getMovie.bind(this.client), GetMovieRequest.fromPartial(request), authMetadata(), options);
+  }
+
+  updateRating(
+    request: Partial<UpdateRatingRequest>,
+    metadata: Metadata = authMetadata(this.adminToken),
+  ): Promise<UpdateRatingResponse> {
+    return unary(this.client.updateRating.bind(this.client), UpdateRatingRequest.fromPartial(request), metadata);
+  }
+
+  runBenchmark(
+    request: Partial<RunBenchmarkRequest>,
+    metadata: Metadata = authMetadata(this.adminToken),
+    options?: Partial<CallOptions>,
+  ): Promise<RunBenchmarkResponse> {
+    return unary(this.client.runBenchmark.bind(this.client), RunBenchmarkRequest.fromPartial(request), metadata, options);
+  }
+
+  getCacheStats(): Promise<GetCacheStatsResponse> {
+    return unary(this.client.getCacheStats.bind(this.client), {}, authMetadata());
+  }
+
+  close(): void {
+    this.client.close();
+  }
+}

@@ -1,0 +1,38 @@
+import { randomBytes } from 'node:crypto';
+import Redis from 'ioredis';
+import { loadConfig, type ResolvedAppConfig } from '../../src/config/app-config';
+
+/** The shared test servers, from the global setup. */
+export function testServers(): { mongoUri: string; redisUrl: string } {
+  const mongoUri = process.env.TEST_MONGODB_URI;
+  const redisUrl = process.env.TEST_REDIS_URL;
+  if (!mongoUri || !redisUrl) throw new Error('test servers missing: run through jest (global setup)');
+  return { mongoUri, redisUrl };
+}
+
+/** A MongoDB URI naming a fresh database, so specs never see each other's data. */
+export function isolatedMongoUri(baseUri: string): string {
+  const url = new URL(baseUri);
+  url.pathname = `/test_${randomBytes(6).toString('hex')}`;
+  return url.toString();
+}
+
+export function testConfig(env: Record<string, string> = {}): ResolvedAppConfig {
+  const servers = testServers();
+  const config = loadConfig({
+    NODE_ENV: 'test',
+    GRPC_HOST: '127.0.0.1',
+    LOG_LEVEL: 'error',
+    MONGODB_URI: isolatedMongoUri(servers.mongoUri),
+    REDIS_URL: servers.redisUrl,
+    ...env,
+  });
+  return config as ResolvedAppConfig;
+}
+
+/** A plain client for inspecting Redis from tests. */
+export async function inspectRedis(url: string): Promise<Redis> {
+  const redis = new Redis(url, { lazyConnect: true });
+  await redis.connect();
+  return redis;
+}
