@@ -41,8 +41,12 @@ export function grpcServerOptions(url: string, health: HealthImplementation): Gr
       channelOptions: CHANNEL_OPTIONS,
       gracefulShutdown: true,
       onLoadPackageDefinition: (_definition, server) => {
-        const everything = protoLoader.loadSync([MOVIE_PROTO_PATH, HEALTH_PROTO_PATH], LOADER_OPTIONS);
-        new ReflectionService(everything).addToServer(server);
+        // keepCase: reflection must publish the proto's own field names (snake_case).
+        const described = protoLoader.loadSync([MOVIE_PROTO_PATH, HEALTH_PROTO_PATH], {
+          ...LOADER_OPTIONS,
+          keepCase: true,
+        });
+        new ReflectionService(described).addToServer(server);
         health.addToServer(server);
       },
     },

@@ -1,0 +1,108 @@
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { status } from '@grpc/grpc-js';
+import { movieKey } from '../../src/cache/cache-keys';
+import { CacheStatus } from '../../src/generated/client/movies/v1/movie_service';
+import type { ChildService } from '../../src/stack/child-service';
+import { startFerretDb, startRedisServer } from '../../src/stack/embedded-stack';
+import { movieFactory } from '../factories/movie.factory';
+import { checkHealth } from '../support/health-client';
+import { startTestApp, type TestApp } from '../support/test-app';
+
+const dataDir = () => mkdtempSync(join(tmpdir(), 'movie-cache-failure-'));
+
+describe('MongoDB unreachable', () => {
+  const cached = movieFactory({ title: 'Cached Before Outage' });
+  const uncached = movieFactory({ title: 'Never Cached' });
+  let ferret: ChildService;
+  let t: TestApp;
+
+  beforeAll(async () => {
+    ferret = await startFerretDb(dataDir());
+    t = await startTestApp({
+      env: { MONGO_TIMEOUT_MS: '500' },
+      config: { mongoUri: `mongodb://127.0.0.1:${ferret.port}/outage` },
+      movies: [cached, uncached],
+    });
+    await t.api.getMovie({ id: cached._id.toHexString() });
+    await ferret.stop();
+  });
+  afterAll(() => t.close());
+
+  it('still serves cached movies as hits', async () => {
+    const response = await t.api.getMovie({ id: cached._id.toHexString() });
+    expect(response.cacheStatus).toBe(CacheStatus.CACHE_STATUS_HIT);
+  });
+
+  it('answers UNAVAILABLE quickly on a miss', async () => {
+    const started = Date.now();
+    await expect(t.api.getMovie({ id: uncached._id.toHexString() })).rejects.toMatchObject({
+      code: status.UNAVAILABLE,
+      details: expect.stringContaining('MongoDB is unavailable'),
+    });
+    expect(Date.now() - started).toBeLessThan(5_000);
+  });
+
+  it('answers UNAVAILABLE to UpdateRating and leaves the cached copy as it was', async () => {
+    const id = cached._id.toHexString();
+    const before = await t.redis.hgetall(movieKey(id));
+
+    await expect(t.api.updateRating({ id, rating: 1 })).rejects.toMatchObject({
+      code: status.UNAVAILABLE,
+    });
+    expect(await t.redis.hgetall(movieKey(id))).toEqual(before);
+  });
+
+  it('reports NOT_SERVING and a degraded status', async () => {
+    const stats = await t.api.getCacheStats();
+    expect(stats).toMatchObject({ mongoOk: false, redisOk: true, status: 'degraded' });
+    expect(await checkHealth(t.address)).toBe('NOT_SERVING');
+  });
+});
+
+describe('Redis unreachable', () => {
+  const movie = movieFactory({ title: 'Served Without Cache', rating: 6.5 });
+  let redis: ChildService;
+  let t: TestApp;
+
+  beforeAll(async () => {
+    redis = await startRedisServer(dataDir());
+    t = await startTestApp({
+      env: { REDIS_TIMEOUT_MS: '200' },
+      config: { redisUrl: `redis://127.0.0.1:${redis.port}` },
+      movies: [movie],
+    });
+    await redis.stop();
+  });
+  afterAll(() => t.close());
+
+  it('serves reads from MongoDB as BYPASS, without errors', async () => {
+    const responses = await Promise.all(
+      Array.from({ length: 5 }, () => t.api.getMovie({ id: movie._id.toHexString() })),
+    );
+    for (const response of responses) {
+      expect(response.cacheStatus).toBe(CacheStatus.CACHE_STATUS_BYPASS);
+      expect(response.movie?.title).toBe('Served Without Cache');
+    }
+  });
+
+  it('serves title lookups as BYPASS too', async () => {
+    const response = await t.api.getMovie({ title: 'Served Without Cache' });
+    expect(response.cacheStatus).toBe(CacheStatus.CACHE_STATUS_BYPASS);
+  });
+
+  it('still saves rating updates in MongoDB, reporting the cache as not refreshed', async () => {
+    const response = await t.api.updateRating({ id: movie._id.toHexString(), rating: 7 });
+
+    expect(response).toMatchObject({ cacheRefreshed: false, movie: { rating: 7 } });
+    expect((await t.movies.findOne({ _id: movie._id }))?.imdb.rating).toBe(7);
+  });
+
+  it('reports NOT_SERVING, degraded, and the bypasses counted locally', async () => {
+    const stats = await t.api.getCacheStats();
+    expect(stats).toMatchObject({ redisOk: false, mongoOk: true, status: 'degraded' });
+    expect(stats.bypasses).toBeGreaterThanOrEqual(6);
+    expect(await checkHealth(t.address)).toBe('NOT_SERVING');
+  });
+});
