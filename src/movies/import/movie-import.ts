@@ -70,7 +70,10 @@ function duplicateOnly(error: unknown): error is mongo.MongoBulkWriteError {
   return list.length > 0 && list.every((e: { code?: number }) => e.code === DUPLICATE_KEY);
 }
 
-async function insertBatch(collection: mongo.Collection, batch: Document[]): Promise<number> {
+/** What an import needs of a collection (the driver's or mongoose's). */
+export type MovieSink = Pick<mongo.Collection, 'insertMany'>;
+
+async function insertBatch(collection: MovieSink, batch: Document[]): Promise<number> {
   try {
     return (await collection.insertMany(batch, { ordered: false })).insertedCount;
   } catch (error) {
@@ -82,7 +85,7 @@ async function insertBatch(collection: mongo.Collection, batch: Document[]): Pro
 
 /** Inserts in unordered batches, keeping original _ids; safe to re-run. */
 export async function importMovies(
-  collection: mongo.Collection,
+  collection: MovieSink,
   docs: AsyncIterable<Document> | Iterable<Document>,
   options: ImportOptions = {},
 ): Promise<ImportResult> {

@@ -1,0 +1,115 @@
+import type { CallHandler, ExecutionContext } from '@nestjs/common';
+import { lastValueFrom, of, throwError } from 'rxjs';
+import { MovieNotFoundError, InvalidArgumentError } from '../common/errors';
+import {
+  CacheStatus,
+  type GetMovieRequest,
+  type GetMovieResponse,
+  type Movie,
+} from '../generated/nest/movies/v1/movie_service';
+import { apiMovieFactory } from '../../test/factories/api-movie.factory';
+import { cacheTestingModule, type CacheTestingModule } from '../../test/support/cache-testing-module';
+import { CacheAsideInterceptor } from './cache-aside.interceptor';
+import { movieKey } from './cache-keys';
+
+const rpcContext = (request: Partial<GetMovieRequest>) =>
+  ({ switchToRpc: () => ({ getData: () => ({ id: '', title: '', year: 0, ...request }) }) }) as unknown as ExecutionContext;
+
+/** A stand-in for the MongoDB-backed handler: the interceptor is what is under test. */
+function handler(result: Movie | Error): CallHandler<GetMovieResponse> & { calls: number } {
+  const h = {
+    calls: 0,
+    handle: () => {
+      h.calls += 1;
+      return result instanceof Error
+        ? throwError(() => result)
+        : of({ movie: result, cacheStatus: CacheStatus.CACHE_STATUS_UNSPECIFIED });
+    },
+  };
+  return h;
+}
+
+describe(CacheAsideInterceptor.name, () => {
+  let env: CacheTestingModule;
+  let sut: CacheAsideInterceptor;
+
+  beforeAll(async () => {
+    env = await cacheTestingModule([CacheAsideInterceptor]);
+    sut = env.module.get(CacheAsideInterceptor);
+  });
+  afterAll(() => env.module.close());
+  beforeEach(() => env.redis.flushdb());
+
+  const run = (request: Partial<GetMovieRequest>, next: CallHandler<GetMovieResponse>) =>
+    lastValueFrom(sut.intercept(rpcContext(request), next));
+
+  it('on a miss calls the handler once, stores the movie and answers MISS', async () => {
+    const movie = apiMovieFactory();
+    const next = handler(movie);
+
+    const response = await run({ id: movie.id }, next);
+
+    expect(next.calls).toBe(1);
+    expect(response).toEqual({ movie, cacheStatus: CacheStatus.CACHE_STATUS_MISS });
+    expect(await env.redis.hget(movieKey(movie.id), 'title')).toBe(movie.title);
+    expect(await env.redis.ttl(movieKey(movie.id))).toBe(env.config.cacheTtlSeconds);
+  });
+
+  it('on a hit answers from Redis without calling the handler', async () => {
+    const movie = apiMovieFactory({ rating: undefined });
+    await run({ id: movie.id }, handler(movie));
+    const next = handler(new Error('must not be called'));
+
+    const response = await run({ id: movie.id }, next);
+
+    expect(next.calls).toBe(0);
+    expect(response).toEqual({ movie, cacheStatus: CacheStatus.CACHE_STATUS_HIT });
+  });
+
+  it('caches the title mapping so a repeated title lookup is a hit', async () => {
+    const movie = apiMovieFactory({ title: 'Mapped' });
+    await run({ title: 'Mapped' }, handler(movie));
+
+    const response = await run({ title: 'Mapped' }, handler(new Error('must not be called')));
+
+    expect(response.cacheStatus).toBe(CacheStatus.CACHE_STATUS_HIT);
+    expect(response.movie?.id).toBe(movie.id);
+  });
+
+  it('does not cache anything when the handler fails', async () => {
+    const id = apiMovieFactory().id;
+
+    await expect(run({ id }, handler(new MovieNotFoundError(`id ${id}`)))).rejects.toBeInstanceOf(
+      MovieNotFoundError,
+    );
+    expect(await env.redis.dbsize()).toBe(0);
+  });
+
+  it('rejects an invalid request before reaching Redis or the handler', () => {
+    const next = handler(apiMovieFactory());
+    expect(() => sut.intercept(rpcContext({ id: 'xyz' }), next)).toThrow(InvalidArgumentError);
+    expect(next.calls).toBe(0);
+  });
+});
+
+describe(`${CacheAsideInterceptor.name} without Redis`, () => {
+  let env: CacheTestingModule;
+  let sut: CacheAsideInterceptor;
+
+  beforeAll(async () => {
+    env = await cacheTestingModule([CacheAsideInterceptor], { redisUnreachable: true });
+    sut = env.module.get(CacheAsideInterceptor);
+  });
+  afterAll(() => env.module.close());
+
+  it('serves the handler result as BYPASS', async () => {
+    const movie = apiMovieFactory();
+    const next = handler(movie);
+
+    const response = await lastValueFrom(sut.intercept(rpcContext({ id: movie.id }), next));
+
+    expect(next.calls).toBe(1);
+    expect(response).toEqual({ movie, cacheStatus: CacheStatus.CACHE_STATUS_BYPASS });
+    expect(env.cache.localCounters().bypasses).toBe(1);
+  });
+});

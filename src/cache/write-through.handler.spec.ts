@@ -1,0 +1,85 @@
+import { apiMovieFactory } from '../../test/factories/api-movie.factory';
+import { cacheTestingModule, type CacheTestingModule } from '../../test/support/cache-testing-module';
+import { DependencyUnavailableError, MovieNotFoundError } from '../common/errors';
+import type { Movie } from '../generated/nest/movies/v1/movie_service';
+import { MoviesRepository } from '../movies/movies.repository';
+import { movieKey } from './cache-keys';
+import { WriteThroughHandler } from './write-through.handler';
+
+/** MongoDB's side is not what is under test: a repository double answering like the real one. */
+class RepositoryDouble {
+  next: Movie | null | Error = null;
+  updates: Array<[string, number]> = [];
+  async updateRating(id: string, rating: number): Promise<Movie | null> {
+    this.updates.push([id, rating]);
+    if (this.next instanceof Error) throw this.next;
+    return this.next;
+  }
+}
+
+describe(WriteThroughHandler.name, () => {
+  let env: CacheTestingModule;
+  let repository: RepositoryDouble;
+  let sut: WriteThroughHandler;
+
+  beforeAll(async () => {
+    env = await cacheTestingModule([
+      WriteThroughHandler,
+      { provide: MoviesRepository, useClass: RepositoryDouble },
+    ]);
+    repository = env.module.get(MoviesRepository);
+    sut = env.module.get(WriteThroughHandler);
+  });
+  afterAll(() => env.module.close());
+  beforeEach(() => env.redis.flushdb());
+
+  it('writes MongoDB first, then installs the stored movie in the cache with a fresh TTL', async () => {
+    const before = apiMovieFactory({ revision: 3, rating: 4 });
+    await env.cache.fillMovie(before);
+    await env.redis.expire(movieKey(before.id), 2);
+    repository.next = { ...before, revision: 4, rating: 8 };
+
+    const result = await sut.updateRating(before.id, 8);
+
+    expect(repository.updates).toContainEqual([before.id, 8]);
+    expect(result).toEqual({ movie: repository.next, cacheRefreshed: true });
+    expect(await env.cache.readMovie(before.id)).toEqual(repository.next);
+    expect(await env.redis.ttl(movieKey(before.id))).toBe(env.config.cacheTtlSeconds);
+  });
+
+  it('leaves the cache untouched when the MongoDB write fails', async () => {
+    const cached = apiMovieFactory({ revision: 1, rating: 5 });
+    await env.cache.fillMovie(cached);
+    repository.next = new DependencyUnavailableError('MongoDB');
+
+    await expect(sut.updateRating(cached.id, 9)).rejects.toBeInstanceOf(DependencyUnavailableError);
+    expect(await env.cache.readMovie(cached.id)).toEqual(cached);
+  });
+
+  it('answers NOT_FOUND and caches nothing when MongoDB has no such movie', async () => {
+    repository.next = null;
+    const id = apiMovieFactory().id;
+
+    await expect(sut.updateRating(id, 9)).rejects.toBeInstanceOf(MovieNotFoundError);
+    expect(await env.redis.exists(movieKey(id))).toBe(0);
+  });
+});
+
+describe(`${WriteThroughHandler.name} without Redis`, () => {
+  it('keeps the MongoDB write and reports the cache as not refreshed', async () => {
+    const env = await cacheTestingModule(
+      [WriteThroughHandler, { provide: MoviesRepository, useClass: RepositoryDouble }],
+      { redisUnreachable: true },
+    );
+    try {
+      const repository = env.module.get<RepositoryDouble>(MoviesRepository);
+      repository.next = apiMovieFactory({ revision: 2, rating: 3 });
+
+      const result = await env.module.get(WriteThroughHandler).updateRating(repository.next.id, 3);
+
+      expect(result).toEqual({ movie: repository.next, cacheRefreshed: false });
+    } finally {
+      await env.module.close();
+    }
+  });
+});

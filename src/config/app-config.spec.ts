@@ -1,0 +1,45 @@
+import { ConfigError, loadConfig } from './app-config';
+
+describe(loadConfig.name, () => {
+  it('applies the documented defaults', () => {
+    expect(loadConfig({})).toMatchObject({
+      env: 'development',
+      grpc: { host: '0.0.0.0', port: 50051 },
+      mongoUri: undefined,
+      redisUrl: undefined,
+      cacheTtlSeconds: 60,
+      dataDir: '.data',
+      adminToken: undefined,
+    });
+  });
+
+  it('reads the connection URLs and the TTL', () => {
+    const config = loadConfig({
+      MONGODB_URI: 'mongodb://db:27017/sample_mflix',
+      REDIS_URL: 'rediss://:secret@cache:6380/1',
+      CACHE_TTL_SECONDS: '300',
+    });
+    expect(config).toMatchObject({
+      mongoUri: 'mongodb://db:27017/sample_mflix',
+      redisUrl: 'rediss://:secret@cache:6380/1',
+      cacheTtlSeconds: 300,
+    });
+  });
+
+  it.each([
+    [{ GRPC_PORT: '70000' }, 'GRPC_PORT'],
+    [{ CACHE_TTL_SECONDS: '0' }, 'CACHE_TTL_SECONDS'],
+    [{ CACHE_TTL_SECONDS: 'soon' }, 'CACHE_TTL_SECONDS'],
+    [{ MONGODB_URI: 'http://db' }, 'MONGODB_URI'],
+    [{ REDIS_URL: 'localhost:6379' }, 'REDIS_URL'],
+    [{ ADMIN_TOKEN: 'short' }, 'ADMIN_TOKEN'],
+    [{ NODE_ENV: 'production' }, 'ADMIN_TOKEN is required when NODE_ENV=production'],
+  ])('fails at boot on %j, naming %s', (env, name) => {
+    expect(() => loadConfig(env)).toThrow(ConfigError);
+    expect(() => loadConfig(env)).toThrow(name);
+  });
+
+  it('starts in production with an admin token', () => {
+    expect(loadConfig({ NODE_ENV: 'production', ADMIN_TOKEN: 'x'.repeat(32) }).env).toBe('production');
+  });
+});
