@@ -36,21 +36,32 @@ async function main(): Promise<void> {
   const stack = config.mongoUri
     ? undefined
     : await startEmbeddedStack({ dataDir: config.dataDir, redis: false, mongo: true });
-  const connection = await mongoose.createConnection(config.mongoUri ?? stack!.mongoUri!).asPromise();
+  const connection = await mongoose
+    .createConnection(config.mongoUri ?? stack!.mongoUri!)
+    .asPromise();
   try {
     const collection = connection.collection(MOVIES_COLLECTION);
     if (values.drop) {
       await collection.drop().catch(() => undefined);
       console.log('dropped the movies collection');
     }
-    const source = count ? `${count} synthetic movies (seed ${seed})` : (values.file ?? BUNDLED_MOVIES_PATH);
+    const source = count
+      ? `${count} synthetic movies (seed ${seed})`
+      : (values.file ?? BUNDLED_MOVIES_PATH);
     console.log(`importing ${source}`);
     const bar = new SingleBar(
-      { format: ' {bar} {percentage}% | {value}/{total} | {eta_buffer}s left', etaBuffer: 20, noTTYOutput: true, notTTYSchedule: 5_000 },
+      {
+        format: ' {bar} {percentage}% | {value}/{total} | {eta_buffer}s left',
+        etaBuffer: 20,
+        noTTYOutput: true,
+        notTTYSchedule: 5_000,
+      },
       Presets.shades_classic,
     );
     bar.start(count ?? 0, 0);
-    const docs = count ? syntheticMovies(count, seed) : readMovieFile(values.file ?? BUNDLED_MOVIES_PATH);
+    const docs = count
+      ? syntheticMovies(count, seed)
+      : readMovieFile(values.file ?? BUNDLED_MOVIES_PATH);
     const result = await importMovies(collection, docs, {
       onBatch: (done) => {
         if (!count) bar.setTotal(done);

@@ -59,7 +59,8 @@ async function bootstrap(): Promise<void> {
 }
 
 bootstrap().catch((error: unknown) => {
-  const message = error instanceof ConfigError ? error.message : (error as Error)?.stack ?? String(error);
+  const message =
+    error instanceof ConfigError ? error.message : ((error as Error)?.stack ?? String(error));
   new Logger('Bootstrap').error(message);
   process.exit(1);
 });

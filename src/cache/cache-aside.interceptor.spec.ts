@@ -8,12 +8,17 @@ import {
   type Movie,
 } from '../generated/nest/movies/v1/movie_service';
 import { apiMovieFactory } from '../../test/factories/api-movie.factory';
-import { cacheTestingModule, type CacheTestingModule } from '../../test/support/cache-testing-module';
+import {
+  cacheTestingModule,
+  type CacheTestingModule,
+} from '../../test/support/cache-testing-module';
 import { CacheAsideInterceptor } from './cache-aside.interceptor';
 import { movieKey } from './cache-keys';
 
 const rpcContext = (request: Partial<GetMovieRequest>) =>
-  ({ switchToRpc: () => ({ getData: () => ({ id: '', title: '', year: 0, ...request }) }) }) as unknown as ExecutionContext;
+  ({
+    switchToRpc: () => ({ getData: () => ({ id: '', title: '', year: 0, ...request }) }),
+  }) as unknown as ExecutionContext;
 
 /** A stand-in for the MongoDB-backed handler: the interceptor is what is under test. */
 function handler(result: Movie | Error): CallHandler<GetMovieResponse> & { calls: number } {

@@ -70,7 +70,8 @@ export class CacheAsideInterceptor implements NestInterceptor<GetMovieResponse, 
 
   private async fill(lookup: MovieLookup, movie: Movie): Promise<void> {
     await this.cache.fillMovie(movie);
-    if (lookup.kind === 'title') await this.cache.rememberTitle(lookup.title, lookup.year, movie.id);
+    if (lookup.kind === 'title')
+      await this.cache.rememberTitle(lookup.title, lookup.year, movie.id);
   }
 
   private async bypass(load: () => Promise<GetMovieResponse>): Promise<GetMovieResponse> {

@@ -1,5 +1,8 @@
 import { apiMovieFactory } from '../../test/factories/api-movie.factory';
-import { cacheTestingModule, type CacheTestingModule } from '../../test/support/cache-testing-module';
+import {
+  cacheTestingModule,
+  type CacheTestingModule,
+} from '../../test/support/cache-testing-module';
 import { DependencyUnavailableError } from '../common/errors';
 import { movieKey } from './cache-keys';
 import { MovieCache } from './movie-cache.service';

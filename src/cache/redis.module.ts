@@ -70,7 +70,11 @@ class RedisLifecycle implements OnApplicationShutdown {
         return redisInsStore(client, { ttl: config.cacheTtlSeconds * 1000 });
       },
     },
-    { provide: REDIS_CLIENT, inject: [REDIS_STORE], useFactory: (store: RedisStore) => store.client },
+    {
+      provide: REDIS_CLIENT,
+      inject: [REDIS_STORE],
+      useFactory: (store: RedisStore) => store.client,
+    },
     RedisLifecycle,
   ],
   exports: [REDIS_STORE, REDIS_CLIENT],
@@ -83,7 +87,9 @@ export const CacheManagerModule = CacheModule.registerAsync({
   imports: [RedisModule],
   inject: [REDIS_STORE, APP_CONFIG],
   useFactory: (store: RedisStore, config: ResolvedAppConfig) => ({
-    stores: [new Keyv({ store: new KeyvAdapter(store as unknown as CacheManagerStore), namespace: 'cm' })],
+    stores: [
+      new Keyv({ store: new KeyvAdapter(store as unknown as CacheManagerStore), namespace: 'cm' }),
+    ],
     ttl: config.cacheTtlSeconds * 1000,
   }),
 });

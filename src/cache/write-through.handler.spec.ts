@@ -1,5 +1,8 @@
 import { apiMovieFactory } from '../../test/factories/api-movie.factory';
-import { cacheTestingModule, type CacheTestingModule } from '../../test/support/cache-testing-module';
+import {
+  cacheTestingModule,
+  type CacheTestingModule,
+} from '../../test/support/cache-testing-module';
 import { DependencyUnavailableError, MovieNotFoundError } from '../common/errors';
 import type { Movie } from '../generated/nest/movies/v1/movie_service';
 import { MoviesRepository } from '../movies/movies.repository';

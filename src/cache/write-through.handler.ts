@@ -24,8 +24,10 @@ export class WriteThroughHandler {
     if (!movie) throw new MovieNotFoundError(`id ${id}`);
     try {
       return { movie, cacheRefreshed: await this.cache.writeThrough(movie) };
-    } catch (error) {
-      this.logger.warn(`movie ${id} revision ${movie.revision} saved, cache not refreshed: Redis unavailable`);
+    } catch {
+      this.logger.warn(
+        `movie ${id} revision ${movie.revision} saved, cache not refreshed: Redis unavailable`,
+      );
       return { movie, cacheRefreshed: false };
     }
   }

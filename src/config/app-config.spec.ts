@@ -40,6 +40,8 @@ describe(loadConfig.name, () => {
   });
 
   it('starts in production with an admin token', () => {
-    expect(loadConfig({ NODE_ENV: 'production', ADMIN_TOKEN: 'x'.repeat(32) }).env).toBe('production');
+    expect(loadConfig({ NODE_ENV: 'production', ADMIN_TOKEN: 'x'.repeat(32) }).env).toBe(
+      'production',
+    );
   });
 });

@@ -14,7 +14,9 @@ const optionalUrl = (protocols: string[]) =>
 const flag = z
   .enum(['true', 'false', '1', '0', ''])
   .optional()
-  .transform((value) => (value === undefined || value === '' ? undefined : ['true', '1'].includes(value)));
+  .transform((value) =>
+    value === undefined || value === '' ? undefined : ['true', '1'].includes(value),
+  );
 
 const envSchema = z
   .object({

@@ -25,7 +25,9 @@ function unary<Req, Res>(
   options: Partial<CallOptions> = {},
 ): Promise<Res> {
   return new Promise((resolve, reject) =>
-    method(request, metadata, options, (error, response) => (error ? reject(error) : resolve(response))),
+    method(request, metadata, options, (error, response) =>
+      error ? reject(error) : resolve(response),
+    ),
   );
 }
 
@@ -40,15 +42,27 @@ export class MovieApi {
     return new MovieApi(createMovieClient(address), adminToken);
   }
 
-  getMovie(request: Partial<GetMovieRequest>, options?: Partial<CallOptions>): Promise<GetMovieResponse> {
-    return unary(this.client.getMovie.bind(this.client), GetMovieRequest.fromPartial(request), authMetadata(), options);
+  getMovie(
+    request: Partial<GetMovieRequest>,
+    options?: Partial<CallOptions>,
+  ): Promise<GetMovieResponse> {
+    return unary(
+      this.client.getMovie.bind(this.client),
+      GetMovieRequest.fromPartial(request),
+      authMetadata(),
+      options,
+    );
   }
 
   updateRating(
     request: Partial<UpdateRatingRequest>,
     metadata: Metadata = authMetadata(this.adminToken),
   ): Promise<UpdateRatingResponse> {
-    return unary(this.client.updateRating.bind(this.client), UpdateRatingRequest.fromPartial(request), metadata);
+    return unary(
+      this.client.updateRating.bind(this.client),
+      UpdateRatingRequest.fromPartial(request),
+      metadata,
+    );
   }
 
   runBenchmark(
@@ -56,7 +70,12 @@ export class MovieApi {
     metadata: Metadata = authMetadata(this.adminToken),
     options?: Partial<CallOptions>,
   ): Promise<RunBenchmarkResponse> {
-    return unary(this.client.runBenchmark.bind(this.client), RunBenchmarkRequest.fromPartial(request), metadata, options);
+    return unary(
+      this.client.runBenchmark.bind(this.client),
+      RunBenchmarkRequest.fromPartial(request),
+      metadata,
+      options,
+    );
   }
 
   getCacheStats(): Promise<GetCacheStatsResponse> {

@@ -1,4 +1,10 @@
-import { Inject, Injectable, Logger, OnApplicationBootstrap, OnModuleDestroy } from '@nestjs/common';
+import {
+  Inject,
+  Injectable,
+  Logger,
+  OnApplicationBootstrap,
+  OnModuleDestroy,
+} from '@nestjs/common';
 import { HealthImplementation, type ServingStatus } from 'grpc-health-check';
 import { APP_CONFIG, type AppConfig } from '../config/app-config';
 import { MovieCache } from '../cache/movie-cache.service';
@@ -46,7 +52,8 @@ export class HealthMonitor implements OnApplicationBootstrap, OnModuleDestroy {
     const changed = redisOk !== this.last.redisOk || mongoOk !== this.last.mongoOk;
     this.last = { redisOk, mongoOk };
     this.setStatus(redisOk && mongoOk ? 'SERVING' : 'NOT_SERVING');
-    if (changed) this.logger.log(`redis ${redisOk ? 'up' : 'DOWN'}, mongodb ${mongoOk ? 'up' : 'DOWN'}`);
+    if (changed)
+      this.logger.log(`redis ${redisOk ? 'up' : 'DOWN'}, mongodb ${mongoOk ? 'up' : 'DOWN'}`);
     if (redisOk) {
       await this.cache.publishState(mongoOk ? 'ok' : 'degraded').catch(() => undefined);
     }

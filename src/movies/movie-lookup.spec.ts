@@ -5,8 +5,14 @@ describe(parseMovieLookup.name, () => {
   it.each([
     [{ id: '573A1390F29313CAABCD42E8' }, { kind: 'id', id: '573a1390f29313caabcd42e8' }],
     [{ title: 'Heat' }, { kind: 'title', title: 'Heat' }],
-    [{ title: 'Heat', year: 1995 }, { kind: 'title', title: 'Heat', year: 1995 }],
-    [{ title: 'Amélie 🎬 $where {"$gt": ""}' }, { kind: 'title', title: 'Amélie 🎬 $where {"$gt": ""}' }],
+    [
+      { title: 'Heat', year: 1995 },
+      { kind: 'title', title: 'Heat', year: 1995 },
+    ],
+    [
+      { title: 'Amélie 🎬 $where {"$gt": ""}' },
+      { kind: 'title', title: 'Amélie 🎬 $where {"$gt": ""}' },
+    ],
   ])('accepts %j', (request, expected) => {
     expect(parseMovieLookup(request)).toEqual(expected);
   });
@@ -34,7 +40,10 @@ describe(parseMovieLookup.name, () => {
 
 describe(parseRating.name, () => {
   it.each([0, 5.5, 10])('accepts %d', (rating) => expect(parseRating(rating)).toBe(rating));
-  it.each([Number.NaN, Infinity, -Infinity, -0.001, 10.001, '5', undefined])('rejects %p', (rating) => {
-    expect(() => parseRating(rating)).toThrow(InvalidArgumentError);
-  });
+  it.each([Number.NaN, Infinity, -Infinity, -0.001, 10.001, '5', undefined])(
+    'rejects %p',
+    (rating) => {
+      expect(() => parseRating(rating)).toThrow(InvalidArgumentError);
+    },
+  );
 });

@@ -6,7 +6,8 @@ export const MAX_YEAR = 2200;
 export const MIN_RATING = 0;
 export const MAX_RATING = 10;
 
-export type MovieLookup = { kind: 'id'; id: string } | { kind: 'title'; title: string; year?: number };
+export type MovieLookup =
+  { kind: 'id'; id: string } | { kind: 'title'; title: string; year?: number };
 
 interface LookupFields {
   id?: unknown;
@@ -50,7 +51,10 @@ export function parseMovieLookup(request: LookupFields): MovieLookup {
     throw new InvalidArgumentError('title', 'must not contain control characters');
   }
   if (year !== 0 && (year < MIN_YEAR || year > MAX_YEAR)) {
-    throw new InvalidArgumentError('year', `must be 0 (any) or between ${MIN_YEAR} and ${MAX_YEAR}`);
+    throw new InvalidArgumentError(
+      'year',
+      `must be 0 (any) or between ${MIN_YEAR} and ${MAX_YEAR}`,
+    );
   }
   return year === 0 ? { kind: 'title', title } : { kind: 'title', title, year };
 }

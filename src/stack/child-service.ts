@@ -52,9 +52,9 @@ export async function startChildService(options: StartOptions): Promise<ChildSer
   const stop = async () => {
     if (exited) return;
     child.kill('SIGTERM');
-    const killed = await Promise.race([exit.then(() => true), sleep(5_000).then(() => false)]);
-    if (!killed) child.kill('SIGKILL');
+    const escalate = setTimeout(() => child.kill('SIGKILL'), 5_000);
     await exit;
+    clearTimeout(escalate);
     log.end();
   };
 

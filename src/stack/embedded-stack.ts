@@ -21,7 +21,13 @@ export interface EmbeddedStack {
 export const FERRETDB_BIN = process.env.FERRETDB_BIN ?? join(projectRoot(), '.tools/bin/ferretdb');
 
 async function redisAnswers(port: number): Promise<boolean> {
-  const client = new Redis({ port, host: '127.0.0.1', lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null });
+  const client = new Redis({
+    port,
+    host: '127.0.0.1',
+    lazyConnect: true,
+    maxRetriesPerRequest: 0,
+    retryStrategy: () => null,
+  });
   client.on('error', () => undefined);
   try {
     await client.connect();
@@ -49,7 +55,18 @@ export async function startRedisServer(dataDir: string): Promise<ChildService> {
   return startChildService({
     name: 'redis-server',
     command: 'redis-server',
-    args: ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir],
+    args: [
+      '--port',
+      String(port),
+      '--bind',
+      '127.0.0.1',
+      '--save',
+      '',
+      '--appendonly',
+      'no',
+      '--dir',
+      dir,
+    ],
     port,
     logDir: join(dataDir, 'logs'),
     probe: () => redisAnswers(port),

@@ -20,17 +20,23 @@ describe('admin token', () => {
       ['no authorization metadata', new Metadata()],
       ['a wrong token', authMetadata('a-long-enough-but-wrong-token')],
       ['a token that is a prefix of the real one', authMetadata(TOKEN.slice(0, -1))],
-      ['the token without the Bearer scheme', (() => {
-        const m = new Metadata();
-        m.set('authorization', TOKEN);
-        return m;
-      })()],
-    ])('refuses UpdateRating with %s as UNAUTHENTICATED and writes nothing', async (_case, metadata) => {
-      await expect(t.api.updateRating({ id, rating: 1 }, metadata)).rejects.toMatchObject({
-        code: status.UNAUTHENTICATED,
-      });
-      expect((await t.movies.findOne({ _id: movie._id }))?.imdb.rating).toBe(7.5);
-    });
+      [
+        'the token without the Bearer scheme',
+        (() => {
+          const m = new Metadata();
+          m.set('authorization', TOKEN);
+          return m;
+        })(),
+      ],
+    ])(
+      'refuses UpdateRating with %s as UNAUTHENTICATED and writes nothing',
+      async (_case, metadata) => {
+        await expect(t.api.updateRating({ id, rating: 1 }, metadata)).rejects.toMatchObject({
+          code: status.UNAUTHENTICATED,
+        });
+        expect((await t.movies.findOne({ _id: movie._id }))?.imdb.rating).toBe(7.5);
+      },
+    );
 
     it('accepts UpdateRating with the right bearer token', async () => {
       const response = await t.api.updateRating({ id, rating: 2 }, authMetadata(TOKEN));

@@ -8,7 +8,13 @@ import { startTestApp, type TestApp } from '../support/test-app';
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 describe('GetMovie (cache-aside)', () => {
-  const heat = movieFactory({ title: 'Heat', year: 1995, rating: 8.3, votes: 500_000, genres: ['Crime'] });
+  const heat = movieFactory({
+    title: 'Heat',
+    year: 1995,
+    rating: 8.3,
+    votes: 500_000,
+    genres: ['Crime'],
+  });
   const heatRemake = movieFactory({ title: 'Heat', year: 1986, rating: 5.4, votes: 9_000 });
   const heatLeastVotes = movieFactory({ title: 'Heat', year: 2013, rating: 4.1, votes: 200 });
   const unrated = movieFactory({ title: 'Unrated', rating: '', votes: '' });
@@ -116,11 +122,23 @@ describe('GetMovie (cache-aside)', () => {
   it.each([
     ['neither id nor title', {}, 'id or title is required'],
     ['both id and title', { id: heat._id.toHexString(), title: 'Heat' }, 'exclusive'],
-    ['a malformed id', { id: 'not-an-object-id' }, 'id must be a 24-character hexadecimal ObjectId'],
+    [
+      'a malformed id',
+      { id: 'not-an-object-id' },
+      'id must be a 24-character hexadecimal ObjectId',
+    ],
     ['a 25-character id', { id: 'a'.repeat(25) }, 'id must be'],
     ['an over-long title', { title: 'x'.repeat(257) }, 'title must be at most 256 characters'],
-    ['a title with control characters', { title: 'Heat\u0000' }, 'title must not contain control characters'],
-    ['a year with an id', { id: heat._id.toHexString(), year: 1995 }, 'year only narrows a title lookup'],
+    [
+      'a title with control characters',
+      { title: 'Heat\u0000' },
+      'title must not contain control characters',
+    ],
+    [
+      'a year with an id',
+      { id: heat._id.toHexString(), year: 1995 },
+      'year only narrows a title lookup',
+    ],
     ['an impossible year', { title: 'Heat', year: 99999 }, 'year must be'],
   ])('answers INVALID_ARGUMENT for %s, naming the field', async (_case, request, message) => {
     await expect(t.api.getMovie(request)).rejects.toMatchObject({
@@ -130,7 +148,9 @@ describe('GetMovie (cache-aside)', () => {
   });
 
   it('keeps serving after bad requests', async () => {
-    await expect(t.api.getMovie({ id: 'bad' })).rejects.toMatchObject({ code: status.INVALID_ARGUMENT });
+    await expect(t.api.getMovie({ id: 'bad' })).rejects.toMatchObject({
+      code: status.INVALID_ARGUMENT,
+    });
     const response = await t.api.getMovie({ id: heat._id.toHexString() });
     expect(response.movie?.title).toBe('Heat');
   });
@@ -147,7 +167,10 @@ describe('GetMovie TTL expiry', () => {
 
   it('reads MongoDB again once the cached copy has expired', async () => {
     const id = movie._id.toHexString();
-    const statuses = [(await t.api.getMovie({ id })).cacheStatus, (await t.api.getMovie({ id })).cacheStatus];
+    const statuses = [
+      (await t.api.getMovie({ id })).cacheStatus,
+      (await t.api.getMovie({ id })).cacheStatus,
+    ];
     await sleep(2_100);
     statuses.push((await t.api.getMovie({ id })).cacheStatus);
 

@@ -32,18 +32,30 @@ describe('operations: health, reflection, stats', () => {
     expect(list.stdout.split('\n')).toEqual(
       expect.arrayContaining(['grpc.health.v1.Health', 'movies.v1.MovieService']),
     );
-    expect(describe.stdout).toContain('rpc GetMovie ( .movies.v1.GetMovieRequest ) returns ( .movies.v1.GetMovieResponse )');
+    expect(describe.stdout).toContain(
+      'rpc GetMovie ( .movies.v1.GetMovieRequest ) returns ( .movies.v1.GetMovieResponse )',
+    );
     expect(message.stdout).toContain('double rating = 5;');
     expect(message.stdout).toContain('int64 imdb_votes = 6;');
   });
 
   it('accepts the proto field names in grpcurl JSON', async () => {
-    const { stdout } = await grpcurl('-d', JSON.stringify({ title: 'Observable', year: movie.year }), t.address, 'movies.v1.MovieService/GetMovie');
+    const { stdout } = await grpcurl(
+      '-d',
+      JSON.stringify({ title: 'Observable', year: movie.year }),
+      t.address,
+      'movies.v1.MovieService/GetMovie',
+    );
     expect(JSON.parse(stdout).movie.runtime_minutes).toBe(movie.runtime);
   });
 
   it('answers a GetMovie call made by grpcurl with JSON', async () => {
-    const { stdout } = await grpcurl('-d', JSON.stringify({ title: 'Observable' }), t.address, 'movies.v1.MovieService/GetMovie');
+    const { stdout } = await grpcurl(
+      '-d',
+      JSON.stringify({ title: 'Observable' }),
+      t.address,
+      'movies.v1.MovieService/GetMovie',
+    );
     expect(JSON.parse(stdout)).toMatchObject({
       movie: { id: movie._id.toHexString(), title: 'Observable' },
       cache_status: 'CACHE_STATUS_MISS',

@@ -30,14 +30,24 @@ describe('seeding', () => {
   const movies = () => connection.collection(MOVIES_COLLECTION);
 
   it('imports the 1,000 bundled sample_mflix movies with their original ids, and a re-run inserts nothing', async () => {
-    const first = await importMovies(movies(), readMovieFile(BUNDLED_MOVIES_PATH), { batchSize: 300 });
-    const second = await importMovies(movies(), readMovieFile(BUNDLED_MOVIES_PATH), { batchSize: 300 });
+    const first = await importMovies(movies(), readMovieFile(BUNDLED_MOVIES_PATH), {
+      batchSize: 300,
+    });
+    const second = await importMovies(movies(), readMovieFile(BUNDLED_MOVIES_PATH), {
+      batchSize: 300,
+    });
 
     expect(first).toEqual({ inserted: 1000, skipped: 0 });
     expect(second).toEqual({ inserted: 0, skipped: 1000 });
     expect(await movies().countDocuments()).toBe(1000);
-    const robbery = await movies().findOne({ _id: new mongoose.Types.ObjectId('573a1390f29313caabcd42e8') });
-    expect(robbery).toMatchObject({ title: 'The Great Train Robbery', year: 1903, imdb: { rating: 7.4 } });
+    const robbery = await movies().findOne({
+      _id: new mongoose.Types.ObjectId('573a1390f29313caabcd42e8'),
+    });
+    expect(robbery).toMatchObject({
+      title: 'The Great Train Robbery',
+      year: 1903,
+      imdb: { rating: 7.4 },
+    });
     expect(robbery?.released).toBeInstanceOf(Date);
   });
 
@@ -71,7 +81,11 @@ describe('seeding', () => {
     expect(EJSON.stringify(a)).toBe(EJSON.stringify(b));
     expect(new Set(a.map((m) => m._id.toHexString())).size).toBe(500);
     expect(c[0].title).not.toBe(a[0].title);
-    expect(a[0]).toMatchObject({ title: expect.any(String), year: expect.any(Number), genres: expect.any(Array) });
+    expect(a[0]).toMatchObject({
+      title: expect.any(String),
+      year: expect.any(Number),
+      genres: expect.any(Array),
+    });
   });
 
   it('npm run seed -- --synthetic imports through the CLI, and again is a no-op', async () => {

@@ -54,7 +54,7 @@ describe('UpdateRating (write-through)', () => {
     const last = await t.api.updateRating({ id, rating: 7.5 });
 
     expect(last.movie?.revision).toBe(before + 2);
-    expect((await t.redis.hget(movieKey(id), 'revision'))).toBe(String(before + 2));
+    expect(await t.redis.hget(movieKey(id), 'revision')).toBe(String(before + 2));
   });
 
   it('updates by title, resolving it like GetMovie does', async () => {
@@ -76,19 +76,28 @@ describe('UpdateRating (write-through)', () => {
     ['-Infinity', Number.NEGATIVE_INFINITY, 'rating must be a finite number'],
     ['below 0', -0.1, 'rating must be between 0 and 10'],
     ['above 10', 10.01, 'rating must be between 0 and 10'],
-  ])('answers INVALID_ARGUMENT for a rating %s and writes nothing', async (_case, rating, message) => {
-    const before = await stored(alien._id);
+  ])(
+    'answers INVALID_ARGUMENT for a rating %s and writes nothing',
+    async (_case, rating, message) => {
+      const before = await stored(alien._id);
 
-    await expect(t.api.updateRating({ id: alien._id.toHexString(), rating })).rejects.toMatchObject({
-      code: status.INVALID_ARGUMENT,
-      details: message,
-    });
-    expect(await stored(alien._id)).toEqual(before);
-  });
+      await expect(
+        t.api.updateRating({ id: alien._id.toHexString(), rating }),
+      ).rejects.toMatchObject({
+        code: status.INVALID_ARGUMENT,
+        details: message,
+      });
+      expect(await stored(alien._id)).toEqual(before);
+    },
+  );
 
   it.each([
     ['neither id nor title', { rating: 5 }, status.INVALID_ARGUMENT],
-    ['both id and title', { id: alien._id.toHexString(), title: 'Alien', rating: 5 }, status.INVALID_ARGUMENT],
+    [
+      'both id and title',
+      { id: alien._id.toHexString(), title: 'Alien', rating: 5 },
+      status.INVALID_ARGUMENT,
+    ],
     ['a malformed id', { id: '12345', rating: 5 }, status.INVALID_ARGUMENT],
     ['an unknown id', { id: new ObjectId().toHexString(), rating: 5 }, status.NOT_FOUND],
     ['an unknown title', { title: 'Nothing Like It', rating: 5 }, status.NOT_FOUND],

@@ -21,9 +21,14 @@ export async function cacheTestingModule(
   options: { redisUnreachable?: boolean; env?: Record<string, string> } = {},
 ): Promise<CacheTestingModule> {
   let config = testConfig({ REDIS_TIMEOUT_MS: '200', ...options.env });
-  if (options.redisUnreachable) config = { ...config, redisUrl: `redis://127.0.0.1:${await freePort()}` };
+  if (options.redisUnreachable)
+    config = { ...config, redisUrl: `redis://127.0.0.1:${await freePort()}` };
   const module = await Test.createTestingModule({
-    imports: [ConfigModule.register(config, new HealthImplementation()), RedisModule, CacheManagerModule],
+    imports: [
+      ConfigModule.register(config, new HealthImplementation()),
+      RedisModule,
+      CacheManagerModule,
+    ],
     providers: [MovieCache, ...(providers ?? [])],
   }).compile();
   await module.init();

@@ -18,7 +18,9 @@ export async function checkHealth(address: string, service = ''): Promise<string
   const client = new grpc.grpc.health.v1.Health(address, credentials.createInsecure());
   try {
     return await new Promise((resolve, reject) =>
-      client.check({ service }, (error, response) => (error ? reject(error) : resolve(response.status))),
+      client.check({ service }, (error, response) =>
+        error ? reject(error) : resolve(response.status),
+      ),
     );
   } finally {
     client.close();

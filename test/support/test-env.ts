@@ -6,7 +6,8 @@ import { loadConfig, type ResolvedAppConfig } from '../../src/config/app-config'
 export function testServers(): { mongoUri: string; redisUrl: string } {
   const mongoUri = process.env.TEST_MONGODB_URI;
   const redisUrl = process.env.TEST_REDIS_URL;
-  if (!mongoUri || !redisUrl) throw new Error('test servers missing: run through jest (global setup)');
+  if (!mongoUri || !redisUrl)
+    throw new Error('test servers missing: run through jest (global setup)');
   return { mongoUri, redisUrl };
 }
 

@@ -31,10 +31,14 @@ export function* syntheticMovies(count: number, seed = 1): Generator<Document> {
       directors: Array.from({ length: faker.number.int({ min: 1, max: 2 }) }, () =>
         faker.person.fullName(),
       ),
-      cast: Array.from({ length: faker.number.int({ min: 2, max: 6 }) }, () => faker.person.fullName()),
+      cast: Array.from({ length: faker.number.int({ min: 2, max: 6 }) }, () =>
+        faker.person.fullName(),
+      ),
       runtime: faker.number.int({ min: 60, max: 200 }),
       imdb: {
-        ...(hasRating ? { rating: faker.number.float({ min: 1, max: 9.8, fractionDigits: 1 }) } : {}),
+        ...(hasRating
+          ? { rating: faker.number.float({ min: 1, max: 9.8, fractionDigits: 1 }) }
+          : {}),
         votes: faker.number.int({ min: 5, max: 1_500_000 }),
         id: 9_000_000 + index,
       },
