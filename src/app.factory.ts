@@ -4,6 +4,7 @@ import { HealthImplementation } from 'grpc-health-check';
 import { AppModule } from './app.module';
 import type { AppConfig, ResolvedAppConfig } from './config/app-config';
 import { MOVIE_SERVICE_FULL_NAME, grpcServerOptions } from './grpc/grpc.options';
+import { TrendingFeed } from './leaderboard/trending-feed.service';
 
 const LEVELS: LogLevel[] = ['error', 'warn', 'log', 'debug', 'verbose'];
 
@@ -23,4 +24,10 @@ export async function createApp(config: ResolvedAppConfig): Promise<INestMicrose
   });
   await app.init();
   return app;
+}
+
+/** Ends open streams first: the gRPC server's graceful close waits for every call to finish. */
+export async function closeApp(app: INestMicroservice): Promise<void> {
+  app.get(TrendingFeed).endAll();
+  await app.close();
 }

@@ -2,7 +2,7 @@ import 'reflect-metadata';
 import { Logger } from '@nestjs/common';
 import { getConnectionToken } from '@nestjs/mongoose';
 import type { Connection } from 'mongoose';
-import { createApp } from './app.factory';
+import { closeApp, createApp } from './app.factory';
 import { ConfigError, loadConfig, type ResolvedAppConfig } from './config/app-config';
 import { seedIfEmpty } from './movies/import/seed-bundled';
 import { startEmbeddedStack, type EmbeddedStack } from './stack/embedded-stack';
@@ -50,7 +50,7 @@ async function bootstrap(): Promise<void> {
     if (stopping) return;
     stopping = true;
     logger.log(`${signal}: shutting down`);
-    await app.close();
+    await closeApp(app);
     await stack?.stop();
     process.exit(0);
   };

@@ -1,11 +1,4 @@
-import {
-  CallHandler,
-  ExecutionContext,
-  Injectable,
-  Logger,
-  NestInterceptor,
-  UseInterceptors,
-} from '@nestjs/common';
+import { CallHandler, ExecutionContext, Injectable, Logger, NestInterceptor } from '@nestjs/common';
 import { Observable, defer, lastValueFrom } from 'rxjs';
 import { DependencyUnavailableError } from '../common/errors';
 import {
@@ -81,6 +74,3 @@ export class CacheAsideInterceptor implements NestInterceptor<GetMovieResponse, 
     return { movie, cacheStatus: CacheStatus.CACHE_STATUS_BYPASS };
   }
 }
-
-/** Serve the decorated GetMovie-shaped handler through the cache (cache-aside, TTL). */
-export const CacheAside = () => UseInterceptors(CacheAsideInterceptor);

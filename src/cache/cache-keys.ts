@@ -16,3 +16,14 @@ export const STATS_MISSES_KEY = 'stats:misses';
 export const STATS_BYPASSES_KEY = 'stats:bypasses';
 export const TTL_SETTING_KEY = 'settings:ttl_seconds';
 export const SYSTEM_STATUS_KEY = 'system:status';
+
+/** All-time views per movie id (sorted set). */
+export const TRENDING_ALL_KEY = 'trending:all';
+/** Views per movie id in the bucket starting at this Unix second (sorted set, expires after the longest window). */
+export const trendingBucketKey = (bucketStartSeconds: number): string =>
+  `trending:bucket:${bucketStartSeconds}`;
+/** Scratch key for one windowed ranking; created and deleted inside one script. */
+export const trendingWindowKey = (windowSeconds: number): string =>
+  `trending:window:${windowSeconds}`;
+/** Movie id -> title, for display in rankings without reading MongoDB. */
+export const TRENDING_TITLES_KEY = 'trending:titles';

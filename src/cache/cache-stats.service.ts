@@ -2,6 +2,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import { APP_CONFIG, type AppConfig } from '../config/app-config';
 import type { GetCacheStatsResponse } from '../generated/nest/movies/v1/movie_service';
 import { HealthMonitor } from '../health/health.monitor';
+import { TrendingFeed } from '../leaderboard/trending-feed.service';
 import { MovieCache } from './movie-cache.service';
 
 @Injectable()
@@ -11,6 +12,7 @@ export class CacheStatsService {
   constructor(
     private readonly cache: MovieCache,
     private readonly health: HealthMonitor,
+    private readonly trending: TrendingFeed,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
 
@@ -31,6 +33,7 @@ export class CacheStatsService {
       mongoOk,
       status: redisOk && mongoOk ? 'ok' : 'degraded',
       startedAtUnixMs: this.startedAt,
+      trendingStreams: this.trending.openStreams,
     };
   }
 }

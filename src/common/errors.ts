@@ -36,6 +36,13 @@ export class DependencyUnavailableError extends DomainError {
   }
 }
 
+export class ServerShuttingDownError extends DomainError {
+  readonly code = status.UNAVAILABLE;
+  constructor() {
+    super('server is shutting down, reconnect to another instance');
+  }
+}
+
 export class NotImplementedError extends DomainError {
   readonly code = status.UNIMPLEMENTED;
   constructor(rpc: string) {

@@ -38,6 +38,8 @@ const envSchema = z
     REDIS_TIMEOUT_MS: positiveInt.max(60_000).default(500),
     HEALTH_INTERVAL_MS: positiveInt.max(60_000).default(1_000),
     SEED_IF_EMPTY: flag,
+    TRENDING_BUCKET_SECONDS: positiveInt.max(3_600).default(5),
+    VIEW_FLUSH_MS: positiveInt.max(10_000).default(100),
     LOG_LEVEL: z.enum(['error', 'warn', 'log', 'debug', 'verbose']).default('log'),
   })
   .superRefine((env, ctx) => {
@@ -63,6 +65,10 @@ export interface AppConfig {
   redisTimeoutMs: number;
   healthIntervalMs: number;
   seedIfEmpty?: boolean;
+  /** Granularity of windowed trending rankings. */
+  trendingBucketSeconds: number;
+  /** How often buffered views are written to Redis. */
+  viewFlushMs: number;
   logLevel: 'error' | 'warn' | 'log' | 'debug' | 'verbose';
 }
 
@@ -93,6 +99,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     redisTimeoutMs: e.REDIS_TIMEOUT_MS,
     healthIntervalMs: e.HEALTH_INTERVAL_MS,
     seedIfEmpty: e.SEED_IF_EMPTY,
+    trendingBucketSeconds: e.TRENDING_BUCKET_SECONDS,
+    viewFlushMs: e.VIEW_FLUSH_MS,
     logLevel: e.LOG_LEVEL,
   };
 }

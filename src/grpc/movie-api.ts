@@ -1,8 +1,16 @@
-import type { CallOptions, ClientUnaryCall, Metadata, ServiceError } from '@grpc/grpc-js';
+import type {
+  CallOptions,
+  ClientReadableStream,
+  ClientUnaryCall,
+  Metadata,
+  ServiceError,
+} from '@grpc/grpc-js';
 import {
   GetMovieRequest,
   RunBenchmarkRequest,
+  StreamTrendingRequest,
   UpdateRatingRequest,
+  type StreamTrendingResponse,
   type GetCacheStatsResponse,
   type GetMovieResponse,
   type MovieServiceClient,
@@ -76,6 +84,12 @@ export class MovieApi {
       metadata,
       options,
     );
+  }
+
+  streamTrending(
+    request: Partial<StreamTrendingRequest>,
+  ): ClientReadableStream<StreamTrendingResponse> {
+    return this.client.streamTrending(StreamTrendingRequest.fromPartial(request), authMetadata());
   }
 
   getCacheStats(): Promise<GetCacheStatsResponse> {

@@ -1,8 +1,8 @@
-import { Controller } from '@nestjs/common';
-import { Observable, throwError } from 'rxjs';
+import { Controller, UseInterceptors } from '@nestjs/common';
+import { Observable, defer } from 'rxjs';
 import { AdminOnly } from '../common/admin-token.guard';
 import { NotImplementedError } from '../common/errors';
-import { CacheAside } from '../cache/cache-aside.interceptor';
+import { CacheAsideInterceptor } from '../cache/cache-aside.interceptor';
 import { CacheStatsService } from '../cache/cache-stats.service';
 import {
   CacheStatus,
@@ -12,10 +12,14 @@ import {
   type GetMovieResponse,
   type MovieServiceController,
   type RunBenchmarkResponse,
+  type StreamTrendingRequest,
   type StreamTrendingResponse,
   type UpdateRatingRequest,
   type UpdateRatingResponse,
 } from '../generated/nest/movies/v1/movie_service';
+import { RecordViewInterceptor } from '../leaderboard/record-view.interceptor';
+import { TrendingFeed } from '../leaderboard/trending-feed.service';
+import { parseTrendingRequest } from '../leaderboard/trending-request';
 import { MoviesService } from './movies.service';
 
 @Controller()
@@ -24,9 +28,11 @@ export class MoviesController implements MovieServiceController {
   constructor(
     private readonly movies: MoviesService,
     private readonly stats: CacheStatsService,
+    private readonly trending: TrendingFeed,
   ) {}
 
-  @CacheAside()
+  // Outermost first: views are recorded for cache hits and misses alike.
+  @UseInterceptors(RecordViewInterceptor, CacheAsideInterceptor)
   async getMovie(request: GetMovieRequest): Promise<GetMovieResponse> {
     const movie = await this.movies.getMovie(request);
     return { movie, cacheStatus: CacheStatus.CACHE_STATUS_UNSPECIFIED };
@@ -37,8 +43,8 @@ export class MoviesController implements MovieServiceController {
     return this.movies.updateRating(request);
   }
 
-  streamTrending(): Observable<StreamTrendingResponse> {
-    return throwError(() => new NotImplementedError('StreamTrending'));
+  streamTrending(request: StreamTrendingRequest): Observable<StreamTrendingResponse> {
+    return defer(() => this.trending.snapshots(parseTrendingRequest(request)));
   }
 
   @AdminOnly()

@@ -78,6 +78,18 @@ export class MoviesRepository {
     });
   }
 
+  /** Titles of the given ids, in one query. */
+  findTitles(ids: string[]): Promise<Map<string, string>> {
+    return this.run(async () => {
+      const rows = await this.model
+        .find({ _id: { $in: ids.map((id) => new Types.ObjectId(id)) } }, { title: 1 })
+        .maxTimeMS(this.config.mongoTimeoutMs)
+        .lean<Array<{ _id: Types.ObjectId; title: string }>>()
+        .exec();
+      return new Map(rows.map((row) => [row._id.toHexString(), row.title]));
+    });
+  }
+
   count(): Promise<number> {
     return this.run(() => this.model.estimatedDocumentCount().exec());
   }

@@ -86,11 +86,20 @@ describe('operations: health, reflection, stats', () => {
     expect(await t.redis.get('settings:ttl_seconds')).toBe(String(t.config.cacheTtlSeconds));
   });
 
-  it('answers UNIMPLEMENTED for the RPCs not built yet', async () => {
+  it('answers UNIMPLEMENTED for RunBenchmark, not built yet', async () => {
     await expect(t.api.runBenchmark({})).rejects.toMatchObject({ code: status.UNIMPLEMENTED });
-    const { stderr } = await grpcurl(t.address, 'movies.v1.MovieService/StreamTrending').catch(
-      (error: { stderr: string }) => error,
-    );
-    expect(stderr).toContain('Code: Unimplemented');
+  });
+
+  it('streams trending snapshots to grpcurl, which accepts the proto field names', async () => {
+    await t.api.getMovie({ id: movie._id.toHexString() });
+    const { stdout } = await grpcurl(
+      '-max-time',
+      '1.5',
+      '-d',
+      JSON.stringify({ limit: 5, window_seconds: 60, interval_ms: 100 }),
+      t.address,
+      'movies.v1.MovieService/StreamTrending',
+    ).catch((error: { stdout: string }) => error);
+    expect(stdout).toContain(`"movie_id": "${movie._id.toHexString()}"`);
   });
 });

@@ -3,7 +3,7 @@ import { getConnectionToken } from '@nestjs/mongoose';
 import type { Document } from 'bson';
 import type Redis from 'ioredis';
 import type { Connection, mongo } from 'mongoose';
-import { createApp } from '../../src/app.factory';
+import { closeApp, createApp } from '../../src/app.factory';
 import type { ResolvedAppConfig } from '../../src/config/app-config';
 import { MovieApi } from '../../src/grpc/movie-api';
 import { MOVIES_COLLECTION } from '../../src/movies/movie.schema';
@@ -56,7 +56,7 @@ export async function startTestApp(options: TestAppOptions = {}): Promise<TestAp
     close: async () => {
       api.close();
       await connection.db?.dropDatabase().catch(() => undefined);
-      await app.close();
+      await closeApp(app);
       redis.disconnect();
     },
   };

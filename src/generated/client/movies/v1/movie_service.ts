@@ -253,6 +253,8 @@ export interface GetCacheStatsResponse {
   /** "ok" or "degraded" */
   status: string;
   startedAtUnixMs: number;
+  /** StreamTrending calls open on this instance */
+  trendingStreams: number;
 }
 
 function createBaseMovie(): Movie {
@@ -2061,6 +2063,7 @@ function createBaseGetCacheStatsResponse(): GetCacheStatsResponse {
     mongoOk: false,
     status: '',
     startedAtUnixMs: 0,
+    trendingStreams: 0,
   };
 }
 
@@ -2092,6 +2095,9 @@ export const GetCacheStatsResponse: MessageFns<GetCacheStatsResponse> = {
     }
     if (message.startedAtUnixMs !== 0) {
       writer.uint32(72).int64(message.startedAtUnixMs);
+    }
+    if (message.trendingStreams !== 0) {
+      writer.uint32(80).int32(message.trendingStreams);
     }
     return writer;
   },
@@ -2181,6 +2187,14 @@ export const GetCacheStatsResponse: MessageFns<GetCacheStatsResponse> = {
             message.startedAtUnixMs = longToNumber(reader.int64());
             continue;
           }
+          case 10: {
+            if (tag !== 80) {
+              break;
+            }
+
+            message.trendingStreams = reader.int32();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -2224,6 +2238,11 @@ export const GetCacheStatsResponse: MessageFns<GetCacheStatsResponse> = {
         : isSet(object.started_at_unix_ms)
           ? globalThis.Number(object.started_at_unix_ms)
           : 0,
+      trendingStreams: isSet(object.trendingStreams)
+        ? globalThis.Number(object.trendingStreams)
+        : isSet(object.trending_streams)
+          ? globalThis.Number(object.trending_streams)
+          : 0,
     };
   },
 
@@ -2256,6 +2275,9 @@ export const GetCacheStatsResponse: MessageFns<GetCacheStatsResponse> = {
     if (message.startedAtUnixMs !== 0) {
       obj.startedAtUnixMs = Math.round(message.startedAtUnixMs);
     }
+    if (message.trendingStreams !== 0) {
+      obj.trendingStreams = Math.round(message.trendingStreams);
+    }
     return obj;
   },
 
@@ -2275,6 +2297,7 @@ export const GetCacheStatsResponse: MessageFns<GetCacheStatsResponse> = {
     message.mongoOk = object.mongoOk ?? false;
     message.status = object.status ?? '';
     message.startedAtUnixMs = object.startedAtUnixMs ?? 0;
+    message.trendingStreams = object.trendingStreams ?? 0;
     return message;
   },
 };

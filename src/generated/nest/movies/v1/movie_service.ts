@@ -167,6 +167,8 @@ export interface GetCacheStatsResponse {
   /** "ok" or "degraded" */
   status: string;
   startedAtUnixMs: number;
+  /** StreamTrending calls open on this instance */
+  trendingStreams: number;
 }
 
 export const MOVIES_V1_PACKAGE_NAME = 'movies.v1';

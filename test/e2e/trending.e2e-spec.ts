@@ -1,0 +1,199 @@
+import { status } from '@grpc/grpc-js';
+import { TRENDING_ALL_KEY } from '../../src/cache/cache-keys';
+import type { StreamTrendingResponse } from '../../src/generated/client/movies/v1/movie_service';
+import { movieFactory } from '../factories/movie.factory';
+import { SnapshotReader } from '../support/snapshot-reader';
+import { startTestApp, type TestApp } from '../support/test-app';
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+const TREND_ENV = { TRENDING_BUCKET_SECONDS: '1', VIEW_FLUSH_MS: '50' };
+
+describe('StreamTrending', () => {
+  // ObjectIds chosen so that tie order (by id) is known.
+  const movies = ['aa', 'bb', 'cc', 'dd', 'ee'].map((p) =>
+    movieFactory({ title: `Trend ${p}`, _id: undefined }),
+  );
+  const [a, b, c, d, e] = movies.sort((x, y) =>
+    x._id.toHexString() < y._id.toHexString() ? -1 : 1,
+  );
+  let t: TestApp;
+  const readers: SnapshotReader<StreamTrendingResponse>[] = [];
+
+  const open = (request: Parameters<TestApp['api']['streamTrending']>[0]) => {
+    const reader = new SnapshotReader(t.api.streamTrending(request));
+    readers.push(reader);
+    return reader;
+  };
+  const view = async (movie: (typeof movies)[number], times: number) => {
+    for (let i = 0; i < times; i += 1) await t.api.getMovie({ id: movie._id.toHexString() });
+  };
+  const openStreams = async () => (await t.api.getCacheStats()).trendingStreams;
+  const waitForOpenStreams = async (count: number) => {
+    const deadline = Date.now() + 5_000;
+    while ((await openStreams()) !== count) {
+      if (Date.now() > deadline) throw new Error(`open streams never reached ${count}`);
+      await sleep(25);
+    }
+  };
+
+  beforeAll(async () => {
+    t = await startTestApp({ env: TREND_ENV, movies });
+  });
+  afterEach(async () => {
+    readers.splice(0).forEach((r) => r.cancel());
+    await waitForOpenStreams(0);
+    await t.redis.flushdb();
+  });
+  afterAll(() => t.close());
+
+  it('sends the first snapshot at once, even with a long interval', async () => {
+    const started = Date.now();
+    const reader = open({ intervalMs: 60_000 });
+
+    const first = await reader.waitFor(() => true, 2_000);
+
+    expect(first.entries).toEqual([]);
+    expect(Date.now() - started).toBeLessThan(2_000);
+    expect(first.generatedAtUnixMs).toBeGreaterThanOrEqual(started - 1_000);
+  });
+
+  it('ranks views made through GetMovie with exact counts, ties by movie id', async () => {
+    const reader = open({ intervalMs: 100 });
+    await reader.waitFor(() => true);
+
+    await view(c, 2);
+    await view(b, 5);
+    await view(a, 2);
+    await view(e, 1);
+    await view(d, 3);
+    await t.api.getMovie({ title: `${b.title}` });
+
+    const snapshot = await reader.waitFor(
+      (m) => m.entries.length === 5 && m.entries[0].views === 6,
+    );
+    expect(snapshot.entries).toEqual([
+      { rank: 1, movieId: b._id.toHexString(), title: b.title, views: 6 },
+      { rank: 2, movieId: d._id.toHexString(), title: d.title, views: 3 },
+      { rank: 3, movieId: a._id.toHexString(), title: a.title, views: 2 },
+      { rank: 4, movieId: c._id.toHexString(), title: c.title, views: 2 },
+      { rank: 5, movieId: e._id.toHexString(), title: e.title, views: 1 },
+    ]);
+  });
+
+  it('cuts the ranking to the limit, keeping tie order at the boundary', async () => {
+    await view(e, 1);
+    await view(d, 1);
+    await view(c, 1);
+    await view(a, 2);
+    const reader = open({ limit: 2, intervalMs: 100 });
+
+    const snapshot = await reader.waitFor((m) => m.entries.length === 2);
+
+    expect(snapshot.entries.map((x) => [x.movieId, x.views])).toEqual([
+      [a._id.toHexString(), 2],
+      [c._id.toHexString(), 1],
+    ]);
+  });
+
+  it('does not count failed lookups', async () => {
+    await expect(t.api.getMovie({ title: 'Nope' })).rejects.toMatchObject({
+      code: status.NOT_FOUND,
+    });
+    await view(a, 1);
+    const reader = open({ intervalMs: 100 });
+
+    const snapshot = await reader.waitFor((m) => m.entries.length > 0);
+    expect(snapshot.entries).toHaveLength(1);
+  });
+
+  it('sends no new snapshot while nothing changes', async () => {
+    const reader = open({ intervalMs: 100 });
+    await view(a, 1);
+    await reader.waitFor((m) => m.entries.length === 1);
+    const seen = reader.messages.length;
+
+    await sleep(1_000);
+    expect(reader.messages).toHaveLength(seen);
+
+    await view(a, 1);
+    await reader.waitFor((m) => m.entries[0]?.views === 2);
+    await sleep(500);
+    expect(reader.messages).toHaveLength(seen + 1);
+  });
+
+  it('forgets views older than a short window, while all-time keeps them', async () => {
+    const windowed = open({ windowSeconds: 2, intervalMs: 100 });
+    const allTime = open({ windowSeconds: 0, intervalMs: 100 });
+    await view(a, 2);
+
+    await windowed.waitFor((m) => m.entries[0]?.views === 2);
+    const forgotten = await windowed.waitFor((m) => m.entries.length === 0, 6_000, 1);
+    await sleep(300);
+
+    expect(forgotten.entries).toEqual([]);
+    expect(allTime.messages.at(-1)?.entries[0]).toMatchObject({
+      movieId: a._id.toHexString(),
+      views: 2,
+    });
+  });
+
+  it.each([
+    [{ limit: 101 }, 'limit'],
+    [{ limit: -1 }, 'limit'],
+    [{ windowSeconds: 86_401 }, 'window_seconds'],
+    [{ windowSeconds: -5 }, 'window_seconds'],
+    [{ intervalMs: 99 }, 'interval_ms'],
+    [{ intervalMs: 60_001 }, 'interval_ms'],
+  ])('answers INVALID_ARGUMENT for %j', async (request, field) => {
+    const reader = open(request);
+    const error = await reader.closed();
+    expect(error).toMatchObject({
+      code: status.INVALID_ARGUMENT,
+      details: expect.stringContaining(field),
+    });
+  });
+
+  it('cleans up cancelled streams: the open-stream count returns to zero', async () => {
+    const streams = [open({}), open({ windowSeconds: 60 }), open({ limit: 3, intervalMs: 100 })];
+    await Promise.all(streams.map((s) => s.waitFor(() => true)));
+    expect(await openStreams()).toBe(3);
+
+    streams.forEach((s) => s.cancel());
+
+    await waitForOpenStreams(0);
+  });
+
+  it('shares one ranking computation per tick among subscribers of the same window', async () => {
+    await view(a, 1);
+    const streams = Array.from({ length: 50 }, (_, i) =>
+      open({ windowSeconds: 60, intervalMs: 200, limit: 1 + (i % 5) }),
+    );
+    await Promise.all(streams.map((s) => s.waitFor((m) => m.entries.length === 1)));
+    await t.redis.config('RESETSTAT');
+
+    await sleep(2_000);
+    const info = await t.redis.info('commandstats');
+    const unions = Number(/cmdstat_zunionstore:calls=(\d+)/.exec(info)?.[1] ?? 0);
+
+    // 2 s at 200 ms is about 10 ticks; unshared it would be 50 streams x 10 ticks.
+    expect(unions).toBeGreaterThanOrEqual(5);
+    expect(unions).toBeLessThanOrEqual(14);
+  });
+});
+
+describe('StreamTrending and shutdown', () => {
+  it('ends open streams with UNAVAILABLE and flushes buffered views', async () => {
+    const movie = movieFactory({ title: 'Last Call' });
+    const t = await startTestApp({ env: { VIEW_FLUSH_MS: '10000' }, movies: [movie] });
+    const reader = new SnapshotReader(t.api.streamTrending({}));
+    await reader.waitFor(() => true);
+    await t.api.getMovie({ id: movie._id.toHexString() });
+    const redis = t.redis.duplicate();
+
+    await t.close();
+
+    expect(await reader.closed()).toMatchObject({ code: status.UNAVAILABLE });
+    expect(await redis.zscore(TRENDING_ALL_KEY, movie._id.toHexString())).toBe('1');
+    redis.disconnect();
+  });
+});
