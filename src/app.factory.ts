@@ -1,16 +1,11 @@
-import type { INestMicroservice, LogLevel } from '@nestjs/common';
+import type { INestMicroservice } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { HealthImplementation } from 'grpc-health-check';
+import { Logger } from 'nestjs-pino';
 import { AppModule } from './app.module';
-import type { AppConfig, ResolvedAppConfig } from './config/app-config';
+import type { ResolvedAppConfig } from './config/app-config';
 import { MOVIE_SERVICE_FULL_NAME, grpcServerOptions } from './grpc/grpc.options';
 import { TrendingFeed } from './leaderboard/trending-feed.service';
-
-const LEVELS: LogLevel[] = ['error', 'warn', 'log', 'debug', 'verbose'];
-
-export function logLevels(level: AppConfig['logLevel']): LogLevel[] {
-  return LEVELS.slice(0, LEVELS.indexOf(level) + 1);
-}
 
 /** The gRPC app, initialised (connected) but not yet listening. */
 export async function createApp(config: ResolvedAppConfig): Promise<INestMicroservice> {
@@ -20,8 +15,9 @@ export async function createApp(config: ResolvedAppConfig): Promise<INestMicrose
   });
   const app = await NestFactory.createMicroservice(AppModule.register(config, health), {
     ...grpcServerOptions(`${config.grpc.host}:${config.grpc.port}`, health),
-    logger: logLevels(config.logLevel),
+    bufferLogs: true,
   });
+  app.useLogger(app.get(Logger));
   await app.init();
   return app;
 }

@@ -1,12 +1,18 @@
 import { DynamicModule, Module } from '@nestjs/common';
-import { APP_FILTER } from '@nestjs/core';
+import { APP_FILTER, APP_INTERCEPTOR } from '@nestjs/core';
 import { MongooseModule } from '@nestjs/mongoose';
 import type { HealthImplementation } from 'grpc-health-check';
+import { LoggerModule } from 'nestjs-pino';
+import { MovieCacheModule } from './cache/movie-cache.module';
 import { CacheManagerModule, RedisModule } from './cache/redis.module';
 import { GrpcExceptionFilter } from './common/grpc-exception.filter';
+import { RpcObserverInterceptor } from './common/rpc-observer.interceptor';
 import type { ResolvedAppConfig } from './config/app-config';
 import { ConfigModule } from './config/config.module';
+import { MetricsModule } from './metrics/metrics.module';
 import { MoviesModule } from './movies/movies.module';
+
+const PINO_LEVELS = { error: 'error', warn: 'warn', log: 'info', debug: 'debug', verbose: 'trace' };
 
 @Module({})
 export class AppModule {
@@ -15,6 +21,14 @@ export class AppModule {
       module: AppModule,
       imports: [
         ConfigModule.register(config, health),
+        LoggerModule.forRoot({
+          pinoHttp: {
+            level: PINO_LEVELS[config.logLevel],
+            autoLogging: false,
+            quietReqLogger: true,
+          },
+        }),
+        MetricsModule,
         MongooseModule.forRoot(config.mongoUri, {
           serverSelectionTimeoutMS: config.mongoTimeoutMs,
           connectTimeoutMS: config.mongoTimeoutMs,
@@ -24,9 +38,13 @@ export class AppModule {
         }),
         RedisModule,
         CacheManagerModule,
+        MovieCacheModule,
         MoviesModule,
       ],
-      providers: [{ provide: APP_FILTER, useClass: GrpcExceptionFilter }],
+      providers: [
+        { provide: APP_FILTER, useClass: GrpcExceptionFilter },
+        { provide: APP_INTERCEPTOR, useClass: RpcObserverInterceptor },
+      ],
     };
   }
 }

@@ -1,6 +1,14 @@
-import { CallHandler, ExecutionContext, Injectable, Logger, NestInterceptor } from '@nestjs/common';
+import {
+  CallHandler,
+  ExecutionContext,
+  Inject,
+  Injectable,
+  Logger,
+  NestInterceptor,
+} from '@nestjs/common';
 import { Observable, defer, lastValueFrom } from 'rxjs';
 import { DependencyUnavailableError } from '../common/errors';
+import { APP_CONFIG, type AppConfig } from '../config/app-config';
 import {
   CacheStatus,
   type GetMovieRequest,
@@ -21,14 +29,20 @@ const isRedisDown = (error: unknown) =>
 export class CacheAsideInterceptor implements NestInterceptor<GetMovieResponse, GetMovieResponse> {
   private readonly logger = new Logger(CacheAsideInterceptor.name);
 
-  constructor(private readonly cache: MovieCache) {}
+  constructor(
+    private readonly cache: MovieCache,
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+  ) {}
 
   intercept(
     context: ExecutionContext,
     next: CallHandler<GetMovieResponse>,
   ): Observable<GetMovieResponse> {
     const lookup = parseMovieLookup(context.switchToRpc().getData<GetMovieRequest>());
-    return defer(() => this.read(lookup, () => lastValueFrom(next.handle())));
+    const load = () => lastValueFrom(next.handle());
+    // CACHE_ENABLED=false: the uncached baseline, every read from MongoDB.
+    if (!this.config.cacheEnabled) return defer(() => this.bypass(load));
+    return defer(() => this.read(lookup, load));
   }
 
   private async read(

@@ -4,6 +4,7 @@ import type { Cache } from 'cache-manager';
 import type Redis from 'ioredis';
 import { APP_CONFIG, type AppConfig } from '../config/app-config';
 import { DependencyUnavailableError } from '../common/errors';
+import { MetricsService } from '../metrics/metrics.service';
 import type { Movie } from '../generated/nest/movies/v1/movie_service';
 import {
   STATS_BYPASSES_KEY,
@@ -62,6 +63,7 @@ export class MovieCache {
     @Inject(REDIS_CLIENT) redis: Redis,
     @Inject(CACHE_MANAGER) private readonly cacheManager: Cache,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
+    private readonly metrics: MetricsService,
   ) {
     redis.defineCommand('readMovie', { numberOfKeys: 2, lua: READ_MOVIE });
     redis.defineCommand('storeMovie', { lua: STORE_MOVIE });
@@ -92,8 +94,11 @@ export class MovieCache {
     return true;
   }
 
-  async evictMovie(id: string): Promise<void> {
-    await this.call(() => this.redis.del(movieKey(id)));
+  async evictMovies(ids: string[]): Promise<void> {
+    for (let i = 0; i < ids.length; i += 1_000) {
+      const keys = ids.slice(i, i + 1_000).map(movieKey);
+      await this.call(() => this.redis.del(...keys));
+    }
   }
 
   /** The movie id a title (and year) lookup resolved to before, if still cached. */
@@ -173,6 +178,7 @@ export class MovieCache {
     try {
       return await command();
     } catch (error) {
+      this.metrics.redisErrors.inc({ operation: 'cache' });
       throw new DependencyUnavailableError('Redis', error);
     }
   }

@@ -43,6 +43,20 @@ export class ServerShuttingDownError extends DomainError {
   }
 }
 
+export class ResourceExhaustedError extends DomainError {
+  readonly code = status.RESOURCE_EXHAUSTED;
+}
+
+export class FailedPreconditionError extends DomainError {
+  readonly code = status.FAILED_PRECONDITION;
+}
+
+export class CancelledError extends DomainError {
+  constructor(readonly code: status.CANCELLED | status.DEADLINE_EXCEEDED) {
+    super(code === status.CANCELLED ? 'cancelled by the client' : 'deadline exceeded');
+  }
+}
+
 export class NotImplementedError extends DomainError {
   readonly code = status.UNIMPLEMENTED;
   constructor(rpc: string) {

@@ -14,6 +14,17 @@ function grpcError(code: status, message: string): GrpcError {
   return { code, message, details: message };
 }
 
+/** The status an exception is answered with (see GrpcExceptionFilter). */
+export function grpcStatusOf(exception: unknown): status {
+  if (exception instanceof DomainError) return exception.code;
+  if (exception instanceof RpcException) {
+    const error = exception.getError();
+    if (typeof error === 'object' && error !== null && 'code' in error)
+      return (error as { code: status }).code;
+  }
+  return status.INTERNAL;
+}
+
 /** Maps domain errors to gRPC statuses; anything else is logged and becomes a bare INTERNAL. */
 @Catch()
 export class GrpcExceptionFilter implements RpcExceptionFilter<unknown> {

@@ -40,6 +40,8 @@ const envSchema = z
     SEED_IF_EMPTY: flag,
     TRENDING_BUCKET_SECONDS: positiveInt.max(3_600).default(5),
     VIEW_FLUSH_MS: positiveInt.max(10_000).default(100),
+    CACHE_ENABLED: flag,
+    METRICS_PORT: port.default(9464),
     LOG_LEVEL: z.enum(['error', 'warn', 'log', 'debug', 'verbose']).default('log'),
   })
   .superRefine((env, ctx) => {
@@ -69,6 +71,10 @@ export interface AppConfig {
   trendingBucketSeconds: number;
   /** How often buffered views are written to Redis. */
   viewFlushMs: number;
+  /** false: every read goes to MongoDB (baseline for benchmarks). */
+  cacheEnabled: boolean;
+  /** Prometheus /metrics over HTTP; 0 picks a free port. */
+  metricsPort: number;
   logLevel: 'error' | 'warn' | 'log' | 'debug' | 'verbose';
 }
 
@@ -101,6 +107,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     seedIfEmpty: e.SEED_IF_EMPTY,
     trendingBucketSeconds: e.TRENDING_BUCKET_SECONDS,
     viewFlushMs: e.VIEW_FLUSH_MS,
+    cacheEnabled: e.CACHE_ENABLED ?? true,
+    metricsPort: e.METRICS_PORT,
     logLevel: e.LOG_LEVEL,
   };
 }

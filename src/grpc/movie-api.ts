@@ -52,12 +52,13 @@ export class MovieApi {
 
   getMovie(
     request: Partial<GetMovieRequest>,
+    metadata: Metadata = authMetadata(),
     options?: Partial<CallOptions>,
   ): Promise<GetMovieResponse> {
     return unary(
       this.client.getMovie.bind(this.client),
       GetMovieRequest.fromPartial(request),
-      authMetadata(),
+      metadata,
       options,
     );
   }

@@ -9,6 +9,7 @@ import {
 import { REDIS_CLIENT } from '../cache/redis.module';
 import { APP_CONFIG, type AppConfig } from '../config/app-config';
 import { DependencyUnavailableError } from '../common/errors';
+import { MetricsService } from '../metrics/metrics.service';
 import type { TrendingEntry } from '../generated/nest/movies/v1/movie_service';
 import { MoviesRepository } from '../movies/movies.repository';
 import { MAX_WINDOW_SECONDS, bucketStart, rankReply, toEntries, windowBuckets } from './ranking';
@@ -68,6 +69,7 @@ export class LeaderboardProvider implements OnModuleInit, OnModuleDestroy {
     @Inject(REDIS_CLIENT) redis: Redis,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     private readonly repository: MoviesRepository,
+    private readonly metrics: MetricsService,
   ) {
     redis.defineCommand('topMovies', { lua: TOP_MOVIES });
     this.redis = redis as typeof this.redis;
@@ -140,6 +142,7 @@ export class LeaderboardProvider implements OnModuleInit, OnModuleDestroy {
       const failed = results?.find(([error]) => error);
       if (failed) throw failed[0];
     } catch (error) {
+      this.metrics.redisErrors.inc({ operation: 'record_views' });
       this.requeue(views, titles);
       this.logger.warn(
         `views not written yet (${views.length} buffered): ${(error as Error).message}`,
@@ -177,6 +180,7 @@ export class LeaderboardProvider implements OnModuleInit, OnModuleDestroy {
     try {
       return await command();
     } catch (error) {
+      this.metrics.redisErrors.inc({ operation: 'trending' });
       throw new DependencyUnavailableError('Redis', error);
     }
   }

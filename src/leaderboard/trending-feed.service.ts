@@ -20,6 +20,7 @@ import type {
   StreamTrendingResponse,
   TrendingEntry,
 } from '../generated/nest/movies/v1/movie_service';
+import { MetricsService } from '../metrics/metrics.service';
 import { LeaderboardProvider } from './leaderboard.provider';
 import { sameEntries } from './ranking';
 import { MAX_LIMIT, type TrendingQuery } from './trending-request';
@@ -42,7 +43,12 @@ export class TrendingFeed implements OnModuleDestroy {
   private open = 0;
   private computations = 0;
 
-  constructor(private readonly leaderboard: LeaderboardProvider) {}
+  constructor(
+    private readonly leaderboard: LeaderboardProvider,
+    metrics: MetricsService,
+  ) {
+    metrics.openTrendingStreams = () => this.open;
+  }
 
   /** StreamTrending calls currently open. */
   get openStreams(): number {

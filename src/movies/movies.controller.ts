@@ -1,7 +1,8 @@
 import { Controller, UseInterceptors } from '@nestjs/common';
 import { Observable, defer } from 'rxjs';
 import { AdminOnly } from '../common/admin-token.guard';
-import { NotImplementedError } from '../common/errors';
+import type { ServerUnaryCall } from '@grpc/grpc-js';
+import { BenchmarkService } from '../benchmark/benchmark.service';
 import { CacheAsideInterceptor } from '../cache/cache-aside.interceptor';
 import { CacheStatsService } from '../cache/cache-stats.service';
 import {
@@ -11,6 +12,7 @@ import {
   type GetMovieRequest,
   type GetMovieResponse,
   type MovieServiceController,
+  type RunBenchmarkRequest,
   type RunBenchmarkResponse,
   type StreamTrendingRequest,
   type StreamTrendingResponse,
@@ -29,6 +31,7 @@ export class MoviesController implements MovieServiceController {
     private readonly movies: MoviesService,
     private readonly stats: CacheStatsService,
     private readonly trending: TrendingFeed,
+    private readonly benchmark: BenchmarkService,
   ) {}
 
   // Outermost first: views are recorded for cache hits and misses alike.
@@ -48,8 +51,12 @@ export class MoviesController implements MovieServiceController {
   }
 
   @AdminOnly()
-  runBenchmark(): Promise<RunBenchmarkResponse> {
-    return Promise.reject(new NotImplementedError('RunBenchmark'));
+  runBenchmark(
+    request: RunBenchmarkRequest,
+    _metadata?: unknown,
+    call?: ServerUnaryCall<RunBenchmarkRequest, RunBenchmarkResponse>,
+  ): Promise<RunBenchmarkResponse> {
+    return this.benchmark.runBenchmark(request, call);
   }
 
   getCacheStats(): Promise<GetCacheStatsResponse> {

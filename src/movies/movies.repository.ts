@@ -3,6 +3,7 @@ import { InjectConnection, InjectModel } from '@nestjs/mongoose';
 import { Connection, Model, Types } from 'mongoose';
 import { APP_CONFIG, type AppConfig } from '../config/app-config';
 import { DependencyUnavailableError } from '../common/errors';
+import { MetricsService } from '../metrics/metrics.service';
 import type { Movie } from '../generated/nest/movies/v1/movie_service';
 import { MOVIE_PROJECTION, MovieRow, toMovie } from './movie.mapper';
 import { MovieEntity } from './movie.schema';
@@ -34,10 +35,11 @@ export class MoviesRepository {
     @InjectModel(MovieEntity.name) private readonly model: Model<MovieEntity>,
     @InjectConnection() private readonly connection: Connection,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
+    private readonly metrics: MetricsService,
   ) {}
 
   findById(id: string): Promise<Movie | null> {
-    return this.run(async () => {
+    return this.run('findById', async () => {
       const row = await this.model
         .findOne({ _id: { $eq: new Types.ObjectId(id) } }, MOVIE_PROJECTION)
         .maxTimeMS(this.config.mongoTimeoutMs)
@@ -49,7 +51,7 @@ export class MoviesRepository {
 
   /** Exact title (and year when given); several matches: the one with most votes, then lowest id. */
   findByTitle(title: string, year?: number): Promise<Movie | null> {
-    return this.run(async () => {
+    return this.run('findByTitle', async () => {
       const filter: Record<string, unknown> = { title: { $eq: title } };
       if (year !== undefined) filter.year = { $eq: year };
       const row = await this.model
@@ -64,7 +66,7 @@ export class MoviesRepository {
 
   /** Sets imdb.rating and bumps revision atomically; returns the stored result. */
   updateRating(id: string, rating: number): Promise<Movie | null> {
-    return this.run(async () => {
+    return this.run('updateRating', async () => {
       const row = await this.model
         .findOneAndUpdate(
           { _id: { $eq: new Types.ObjectId(id) } },
@@ -80,7 +82,7 @@ export class MoviesRepository {
 
   /** Titles of the given ids, in one query. */
   findTitles(ids: string[]): Promise<Map<string, string>> {
-    return this.run(async () => {
+    return this.run('findTitles', async () => {
       const rows = await this.model
         .find({ _id: { $in: ids.map((id) => new Types.ObjectId(id)) } }, { title: 1 })
         .maxTimeMS(this.config.mongoTimeoutMs)
@@ -90,8 +92,22 @@ export class MoviesRepository {
     });
   }
 
+  /** The first `limit` movie ids in _id order (a stable key space for benchmarks). */
+  firstIds(limit: number): Promise<string[]> {
+    return this.run('firstIds', async () => {
+      const rows = await this.model
+        .find({}, { _id: 1 })
+        .sort({ _id: 1 })
+        .limit(limit)
+        .maxTimeMS(this.config.mongoTimeoutMs * 5)
+        .lean<Array<{ _id: Types.ObjectId }>>()
+        .exec();
+      return rows.map((row) => row._id.toHexString());
+    });
+  }
+
   count(): Promise<number> {
-    return this.run(() => this.model.estimatedDocumentCount().exec());
+    return this.run('count', () => this.model.estimatedDocumentCount().exec());
   }
 
   async ping(timeoutMs = this.config.mongoTimeoutMs): Promise<boolean> {
@@ -111,9 +127,9 @@ export class MoviesRepository {
     }
   }
 
-  private async run<T>(query: () => Promise<T>): Promise<T> {
+  private async run<T>(operation: string, query: () => Promise<T>): Promise<T> {
     try {
-      return await query();
+      return await this.metrics.timeMongo(operation, query);
     } catch (error) {
       if (isUnavailable(error)) throw new DependencyUnavailableError('MongoDB', error);
       throw error;

@@ -5,6 +5,7 @@ import { MovieCache } from '../../src/cache/movie-cache.service';
 import { CacheManagerModule, REDIS_CLIENT, RedisModule } from '../../src/cache/redis.module';
 import type { ResolvedAppConfig } from '../../src/config/app-config';
 import { ConfigModule } from '../../src/config/config.module';
+import { MetricsService } from '../../src/metrics/metrics.service';
 import { freePort } from '../../src/stack/free-port';
 import { testConfig } from './test-env';
 
@@ -29,7 +30,7 @@ export async function cacheTestingModule(
       RedisModule,
       CacheManagerModule,
     ],
-    providers: [MovieCache, ...(providers ?? [])],
+    providers: [MovieCache, MetricsService, ...(providers ?? [])],
   }).compile();
   await module.init();
   return { module, cache: module.get(MovieCache), redis: module.get(REDIS_CLIENT), config };

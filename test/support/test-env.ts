@@ -24,6 +24,7 @@ export function testConfig(env: Record<string, string> = {}): ResolvedAppConfig 
     NODE_ENV: 'test',
     GRPC_HOST: '127.0.0.1',
     LOG_LEVEL: 'error',
+    METRICS_PORT: '0',
     MONGODB_URI: isolatedMongoUri(servers.mongoUri),
     REDIS_URL: servers.redisUrl,
     ...env,

@@ -1,0 +1,81 @@
+import { Injectable } from '@nestjs/common';
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+
+const LATENCY_BUCKETS = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5];
+
+/** Every Prometheus metric of the service, on a registry of this app instance. */
+@Injectable()
+export class MetricsService {
+  readonly registry = new Registry();
+
+  readonly cacheLookups = new Counter({
+    name: 'movie_cache_lookups_total',
+    help: 'GetMovie results by cache status (hit, miss, bypass)',
+    labelNames: ['status'] as const,
+    registers: [this.registry],
+  });
+
+  readonly getMovieDuration = new Histogram({
+    name: 'movie_getmovie_duration_seconds',
+    help: 'GetMovie handling time by cache status',
+    labelNames: ['cache_status'] as const,
+    buckets: LATENCY_BUCKETS,
+    registers: [this.registry],
+  });
+
+  readonly rpcs = new Counter({
+    name: 'movie_grpc_requests_total',
+    help: 'Finished RPCs by method and gRPC status code',
+    labelNames: ['method', 'code'] as const,
+    registers: [this.registry],
+  });
+
+  readonly mongoQueries = new Histogram({
+    name: 'movie_mongodb_query_duration_seconds',
+    help: 'MongoDB queries by operation and outcome (count is the query count)',
+    labelNames: ['operation', 'outcome'] as const,
+    buckets: LATENCY_BUCKETS,
+    registers: [this.registry],
+  });
+
+  readonly redisErrors = new Counter({
+    name: 'movie_redis_errors_total',
+    help: 'Redis commands that failed (the caller fell back or retried)',
+    labelNames: ['operation'] as const,
+    registers: [this.registry],
+  });
+
+  /** Read when /metrics is scraped; set by the trending feed. */
+  openTrendingStreams: () => number = () => 0;
+
+  readonly trendingStreams: Gauge = new Gauge({
+    name: 'movie_trending_open_streams',
+    help: 'StreamTrending calls open on this instance',
+    registers: [this.registry],
+    collect: (): void => this.trendingStreams.set(this.openTrendingStreams()),
+  });
+
+  readonly benchmarkRuns = new Counter({
+    name: 'movie_benchmark_runs_total',
+    help: 'RunBenchmark runs by outcome',
+    labelNames: ['outcome'] as const,
+    registers: [this.registry],
+  });
+
+  constructor() {
+    collectDefaultMetrics({ register: this.registry });
+  }
+
+  /** Times an async operation into a histogram labelled with its outcome. */
+  async timeMongo<T>(operation: string, run: () => Promise<T>): Promise<T> {
+    const end = this.mongoQueries.startTimer({ operation });
+    try {
+      const result = await run();
+      end({ outcome: 'ok' });
+      return result;
+    } catch (error) {
+      end({ outcome: 'error' });
+      throw error;
+    }
+  }
+}
