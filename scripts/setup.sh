@@ -24,7 +24,8 @@ for arg in "$@"; do
   esac
 done
 
-log() { printf '\033[1msetup:\033[0m %s\n' "$*"; }
+did_work=0
+log() { did_work=1; printf '\033[1msetup:\033[0m %s\n' "$*" >&2; }
 mkdir -p "$BIN" "$CACHE/bin"
 
 link_tool() { ln -sf "$CACHE/bin/$1" "$BIN/$1"; }
@@ -76,4 +77,4 @@ if [ $want_tools -eq 1 ]; then
   fi
   ln -sf "$CACHE/bin/ghz-$GHZ_VERSION" "$BIN/ghz"
 fi
-log "ready"
+[ $did_work -eq 0 ] || log "ready"

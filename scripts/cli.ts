@@ -1,0 +1,3 @@
+import { runCli } from '../src/cli/movie-cli';
+
+void runCli(process.argv);

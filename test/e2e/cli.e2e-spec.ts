@@ -1,0 +1,79 @@
+import { execFile } from 'node:child_process';
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { projectRoot } from '../../src/common/paths';
+import { importMovies } from '../../src/movies/import/movie-import';
+import { bundledMovies } from '../support/bundled-movies';
+import { startTestApp, type TestApp } from '../support/test-app';
+
+const TOKEN = 'cli-admin-token-1234';
+const ROBBERY = '573a1390f29313caabcd42e8';
+
+describe('CLI (npm run cli) against the running app', () => {
+  let t: TestApp;
+
+  beforeAll(async () => {
+    t = await startTestApp({ env: { ADMIN_TOKEN: TOKEN } });
+    await importMovies(t.movies, await bundledMovies());
+  });
+  afterAll(() => t.close());
+
+  const cli = async (...args: string[]) => {
+    const { stdout } = await promisify(execFile)(
+      'npx',
+      ['tsx', 'scripts/cli.ts', '--address', t.address, ...args],
+      {
+        cwd: projectRoot(),
+        env: { ...process.env, ADMIN_TOKEN: TOKEN },
+      },
+    );
+    return stdout;
+  };
+
+  it('get prints the movie, as a table and as JSON', async () => {
+    const table = await cli('get', '--title', 'The Great Train Robbery');
+    const json = JSON.parse(await cli('--json', 'get', '--id', ROBBERY));
+
+    expect(table).toContain('The Great Train Robbery');
+    expect(table).toContain('CACHE_STATUS_MISS');
+    expect(json).toMatchObject({ movie: { id: ROBBERY, year: 1903 }, cacheStatus: 1 });
+  });
+
+  it('update-rating writes through with the admin token', async () => {
+    const json = JSON.parse(
+      await cli('--json', 'update-rating', '--id', ROBBERY, '--rating', '7.9'),
+    );
+    expect(json).toMatchObject({ movie: { rating: 7.9 }, cacheRefreshed: true });
+  });
+
+  it('stats and trending print the live state', async () => {
+    const stats = JSON.parse(await cli('--json', 'stats'));
+    const trending = JSON.parse(await cli('--json', 'trending', '--limit', '3'));
+
+    expect(stats).toMatchObject({ status: 'ok', redisOk: true, mongoOk: true });
+    expect(trending.entries[0]).toMatchObject({
+      movieId: ROBBERY,
+      title: 'The Great Train Robbery',
+    });
+  });
+
+  it("benchmark prints the study's report and writes it as JSON", async () => {
+    const out = join(mkdtempSync(join(tmpdir(), 'cli-')), 'report.json');
+    const table = await cli('benchmark', '--seed', '42', '--out', out);
+    const report = JSON.parse(readFileSync(out, 'utf8'));
+
+    expect(table).toContain('hit ratio');
+    expect(table).toContain('faster than misses');
+    expect(report).toMatchObject({ totalRequests: 500, seed: 42 });
+    expect(report.hitRatio).toBe(report.optimalHitRatio);
+  });
+
+  it('reports a gRPC error on stderr with exit code 1', async () => {
+    await expect(cli('get', '--id', 'nope')).rejects.toMatchObject({
+      code: 1,
+      stderr: expect.stringContaining('error: INVALID_ARGUMENT: id must be'),
+    });
+  });
+});
