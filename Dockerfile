@@ -19,6 +19,7 @@ COPY --from=build /app/dist ./dist
 COPY --from=build /app/proto ./proto
 COPY --from=build /app/third_party ./third_party
 COPY data ./data
+COPY scripts/serve.sh ./scripts/serve.sh
 USER node
 EXPOSE 50051
-CMD ["node", "dist/src/main.js"]
+CMD ["sh", "scripts/serve.sh"]

@@ -77,7 +77,7 @@ async function main() {
     mongo: true,
   });
   const port = await freePort();
-  const server = spawn('node', [join(projectRoot(), 'dist/src/main.js')], {
+  const server = spawn('sh', [join(projectRoot(), 'scripts/serve.sh')], {
     env: {
       ...process.env,
       MONGODB_URI: stack.mongoUri,

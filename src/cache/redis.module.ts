@@ -17,6 +17,8 @@ export function createRedisClient(config: ResolvedAppConfig): Redis {
     // Fail fast while Redis is away so reads fall back to MongoDB instead of queueing.
     enableOfflineQueue: false,
     maxRetriesPerRequest: 1,
+    // Commands issued in the same tick share one socket write: far fewer syscalls under load.
+    enableAutoPipelining: true,
     commandTimeout: config.redisTimeoutMs,
     connectTimeout: Math.max(config.redisTimeoutMs * 4, 1_000),
     retryStrategy: (attempt) => Math.min(attempt * 100, 1_000),

@@ -1,0 +1,269 @@
+/**
+ * Outside load with ghz, side by side in one run on this machine:
+ *   cached GetMovie on a hot key set (all hits), the same with CACHE_ENABLED=false (every read
+ *   from MongoDB), and a bare grpc-js server answering a constant movie (the Node gRPC ceiling);
+ *   each at concurrency 16 and 64. Then RunBenchmark with 100,000 requests at concurrency 32.
+ * Prints throughput, p50/p99 and the ratios; writes bench/results/load.json and latency.svg.
+ * Usage: npm run bench -- [--seconds 8] [--keys 100] [--chart-only (redraw from load.json)]
+ */
+import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parseArgs, promisify } from 'node:util';
+import mongoose from 'mongoose';
+import pidusage from 'pidusage';
+import { MOVIE_PROTO_PATH, projectRoot } from '../src/common/paths';
+import { MovieApi } from '../src/grpc/movie-api';
+import { MOVIES_COLLECTION } from '../src/movies/movie.schema';
+import { startEmbeddedStack } from '../src/stack/embedded-stack';
+import { freePort } from '../src/stack/free-port';
+
+const ROOT = projectRoot();
+const RESULTS = join(ROOT, 'bench/results');
+const GHZ = join(ROOT, '.tools/bin/ghz');
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+interface Scenario {
+  name: string;
+  target: 'cached' | 'uncached' | 'ceiling';
+  concurrency: number;
+}
+
+interface Result extends Scenario {
+  rps: number;
+  p50Ms: number;
+  p99Ms: number;
+  errors: number;
+  count: number;
+  serverRssMb: number;
+}
+
+interface GhzReport {
+  rps: number;
+  count: number;
+  latencyDistribution: Array<{ percentage: number; latency: number }> | null;
+  statusCodeDistribution: Record<string, number>;
+}
+
+/** Max RSS of a process while work runs, sampled every 250 ms. */
+async function sampleRss<T>(pid: number, work: Promise<T>): Promise<[T, number]> {
+  let max = 0;
+  let done = false;
+  const sampler = (async () => {
+    while (!done) {
+      max = Math.max(max, (await pidusage(pid).catch(() => ({ memory: 0 }))).memory);
+      await sleep(250);
+    }
+  })();
+  const result = await work.finally(() => (done = true));
+  await sampler;
+  return [result, max / 1024 / 1024];
+}
+
+async function waitReady(address: string): Promise<void> {
+  const api = MovieApi.connect(address);
+  try {
+    for (let i = 0; i < 300; i += 1) {
+      try {
+        await api.getMovie({ id: '573a1390f29313caabcd42e8' });
+        return;
+      } catch {
+        await sleep(100);
+      }
+    }
+    throw new Error(`${address} did not answer`);
+  } finally {
+    api.close();
+  }
+}
+
+async function ghz(address: string, concurrency: number, seconds: number, dataFile: string): Promise<GhzReport> {
+  const { stdout } = await promisify(execFile)(
+    GHZ,
+    [
+      '--insecure',
+      '--proto', MOVIE_PROTO_PATH,
+      '--call', 'movies.v1.MovieService/GetMovie',
+      '--data-file', dataFile,
+      '-c', String(concurrency),
+      '--connections', String(Math.min(concurrency, 8)),
+      '-z', `${seconds}s`,
+      '--duration-stop', 'wait',
+      '-O', 'json',
+      address,
+    ],
+    { maxBuffer: 64 * 1024 * 1024 },
+  );
+  return JSON.parse(stdout) as GhzReport;
+}
+
+const percentile = (report: GhzReport, p: number) =>
+  (report.latencyDistribution?.find((d) => d.percentage === p)?.latency ?? 0) / 1e6;
+
+async function chart(results: Result[], file: string): Promise<void> {
+  const vega = await import('vega');
+  const vl = await import('vega-lite');
+  const values = results.flatMap((r) => [
+    { scenario: r.name, percentile: 'p50', ms: r.p50Ms },
+    { scenario: r.name, percentile: 'p99', ms: r.p99Ms },
+  ]);
+  const spec = vl.compile({
+    $schema: 'https://vega.github.io/schema/vega-lite/v5.json',
+    title: 'GetMovie latency under ghz load (lower is better)',
+    width: 520,
+    height: 260,
+    data: { values },
+    mark: { type: 'point', filled: true, size: 140 },
+    encoding: {
+      y: { field: 'scenario', type: 'nominal', sort: null, title: null },
+      yOffset: { field: 'percentile' },
+      x: { field: 'ms', type: 'quantitative', title: 'latency (ms, log scale)', scale: { type: 'log' } },
+      color: { field: 'percentile', type: 'nominal' },
+    },
+  } as never).spec;
+  const view = new vega.View(vega.parse(spec), { renderer: 'none' });
+  writeFileSync(file, await view.toSVG());
+}
+
+async function main() {
+  const { values } = parseArgs({
+    options: {
+      seconds: { type: 'string', default: '8' },
+      keys: { type: 'string', default: '100' },
+      'chart-only': { type: 'boolean', default: false },
+    },
+  });
+  if (values['chart-only']) {
+    const { readFileSync } = await import('node:fs');
+    const saved = JSON.parse(readFileSync(join(RESULTS, 'load.json'), 'utf8')) as { results: Result[] };
+    return chart(saved.results, join(RESULTS, 'latency.svg'));
+  }
+  const seconds = Number(values.seconds);
+  const stack = await startEmbeddedStack({ dataDir: mkdtempSync(join(tmpdir(), 'bench-load-')), redis: true, mongo: true });
+  const children: ChildProcess[] = [];
+  const start = (command: string, args: string[], env: Record<string, string> = {}) => {
+    const child = spawn(command, args, { env: { ...process.env, ...env }, stdio: ['ignore', 'ignore', 'inherit'] });
+    children.push(child);
+    return child;
+  };
+  try {
+    const serverEnv = (cacheEnabled: boolean, port: number) => ({
+      MONGODB_URI: stack.mongoUri!,
+      REDIS_URL: stack.redisUrl!,
+      GRPC_PORT: String(port),
+      METRICS_PORT: '0',
+      SEED_IF_EMPTY: 'true',
+      LOG_LEVEL: 'warn',
+      CACHE_ENABLED: String(cacheEnabled),
+      CACHE_TTL_SECONDS: '3600',
+    });
+    const ports = { cached: await freePort(), uncached: await freePort(), ceiling: await freePort() };
+    const servers = {
+      cached: start('sh', [join(ROOT, 'scripts/serve.sh')], serverEnv(true, ports.cached)),
+      uncached: start('sh', [join(ROOT, 'scripts/serve.sh')], serverEnv(false, ports.uncached)),
+      ceiling: start(join(ROOT, 'node_modules/.bin/tsx'), [join(ROOT, 'bench/ceiling-server.ts'), String(ports.ceiling)]),
+    };
+    const address = (target: keyof typeof ports) => `127.0.0.1:${ports[target]}`;
+    await waitReady(address('cached'));
+    await Promise.all([waitReady(address('uncached')), waitReady(address('ceiling'))]);
+
+    // The hot key set: the first N movies by _id, warmed so every cached read is a hit.
+    const ids = await firstIds(stack.mongoUri!, Number(values.keys));
+    const api = MovieApi.connect(address('cached'));
+    for (const id of ids) await api.getMovie({ id });
+    const dataFile = join(mkdtempSync(join(tmpdir(), 'ghz-')), 'ids.json');
+    writeFileSync(dataFile, JSON.stringify(ids.map((id) => ({ id }))));
+
+    const scenarios: Scenario[] = [];
+    for (const concurrency of [16, 64]) {
+      for (const target of ['cached', 'uncached', 'ceiling'] as const) {
+        scenarios.push({ name: `${target} c${concurrency}`, target, concurrency });
+      }
+    }
+    const results: Result[] = [];
+    for (const scenario of scenarios) {
+      const pid = servers[scenario.target].pid!;
+      const [report, rss] = await sampleRss(pid, ghz(address(scenario.target), scenario.concurrency, seconds, dataFile));
+      const ok = report.statusCodeDistribution?.OK ?? 0;
+      results.push({
+        ...scenario,
+        rps: report.rps,
+        p50Ms: percentile(report, 50),
+        p99Ms: percentile(report, 99),
+        errors: report.count - ok,
+        count: report.count,
+        serverRssMb: rss,
+      });
+      console.log(`${scenario.name}: ${report.rps.toFixed(0)} req/s, p50 ${percentile(report, 50).toFixed(2)} ms, p99 ${percentile(report, 99).toFixed(2)} ms`);
+    }
+
+    const stats = await api.getCacheStats();
+    const [big, bigRss] = await sampleRss(
+      servers.cached.pid!,
+      api.runBenchmark({ requests: 100_000, concurrency: 32, keySpace: 100, seed: 42 }, undefined, { deadline: Date.now() + 120_000 }),
+    );
+    api.close();
+
+    const ratios = [16, 64].map((c) => {
+      const get = (target: string) => results.find((r) => r.target === target && r.concurrency === c)!;
+      const cached = get('cached');
+      return {
+        concurrency: c,
+        cachedOverCeilingThroughput: cached.rps / get('ceiling').rps,
+        cachedOverCeilingP99: cached.p99Ms / get('ceiling').p99Ms,
+        cachedOverUncachedThroughput: cached.rps / get('uncached').rps,
+      };
+    });
+    console.log('\nghz, GetMovie on a hot key set of', ids.length, 'movies,', seconds, 's per scenario');
+    console.table(results.map((r) => ({
+      scenario: r.name,
+      'req/s': r.rps.toFixed(0),
+      'p50 ms': r.p50Ms.toFixed(2),
+      'p99 ms': r.p99Ms.toFixed(2),
+      errors: r.errors,
+      'server RSS MB (max)': r.serverRssMb.toFixed(0),
+    })));
+    console.table(ratios.map((r) => ({
+      concurrency: r.concurrency,
+      'cached/ceiling throughput': r.cachedOverCeilingThroughput.toFixed(2),
+      'cached/ceiling p99': r.cachedOverCeilingP99.toFixed(2),
+      'cached/uncached throughput': r.cachedOverUncachedThroughput.toFixed(2),
+    })));
+    console.log(`cache hit ratio of the cached server during the runs: ${(stats.hitRatio * 100).toFixed(1)}%`);
+    console.log(`RunBenchmark 100,000 requests @ concurrency 32: ${(big.durationMs / 1000).toFixed(1)} s, ${big.throughputRps.toFixed(0)} req/s, hit ratio ${(big.hitRatio * 100).toFixed(1)}% (bound ${(big.optimalHitRatio * 100).toFixed(1)}%), errors ${big.errors}, server RSS max ${bigRss.toFixed(0)} MB`);
+
+    mkdirSync(RESULTS, { recursive: true });
+    const output = {
+      measuredAt: new Date().toISOString(),
+      machine: { cpus: (await import('node:os')).cpus().length, node: process.version },
+      secondsPerScenario: seconds,
+      hotKeys: ids.length,
+      results,
+      ratios,
+      runBenchmark100k: { durationMs: big.durationMs, throughputRps: big.throughputRps, hitRatio: big.hitRatio, errors: big.errors, serverRssMb: bigRss },
+    };
+    writeFileSync(join(RESULTS, 'load.json'), JSON.stringify(output, null, 2) + '\n');
+    await chart(results, join(RESULTS, 'latency.svg'));
+    console.log(`wrote bench/results/load.json and bench/results/latency.svg`);
+  } finally {
+    for (const child of children) child.kill('SIGTERM');
+    await sleep(500);
+    await stack.stop();
+  }
+}
+
+async function firstIds(mongoUri: string, n: number): Promise<string[]> {
+  const connection = await mongoose.createConnection(mongoUri).asPromise();
+  try {
+    const rows = await connection.collection(MOVIES_COLLECTION).find({}, { projection: { _id: 1 } }).sort({ _id: 1 }).limit(n).toArray();
+    return rows.map((row) => String(row._id));
+  } finally {
+    await connection.close();
+  }
+}
+
+main().catch((error) => {
+  console.error(error);
+  process.exit(1);
+});
