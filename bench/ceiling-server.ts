@@ -3,7 +3,12 @@
  * through the same proto loader. Nothing of the service (Nest, Redis, MongoDB) is on its path.
  * Usage: tsx bench/ceiling-server.ts <port>
  */
-import { Server, ServerCredentials, loadPackageDefinition, type ServiceDefinition } from '@grpc/grpc-js';
+import {
+  Server,
+  ServerCredentials,
+  loadPackageDefinition,
+  type ServiceDefinition,
+} from '@grpc/grpc-js';
 import * as protoLoader from '@grpc/proto-loader';
 import { MOVIE_PROTO_PATH } from '../src/common/paths';
 import { LOADER_OPTIONS } from '../src/grpc/grpc.options';
@@ -22,7 +27,9 @@ const MOVIE = {
   revision: 0,
 };
 
-const definition = loadPackageDefinition(protoLoader.loadSync(MOVIE_PROTO_PATH, LOADER_OPTIONS)) as unknown as {
+const definition = loadPackageDefinition(
+  protoLoader.loadSync(MOVIE_PROTO_PATH, LOADER_OPTIONS),
+) as unknown as {
   movies: { v1: { MovieService: { service: ServiceDefinition } } };
 };
 const server = new Server();

@@ -78,19 +78,32 @@ async function waitReady(address: string): Promise<void> {
   }
 }
 
-async function ghz(address: string, concurrency: number, seconds: number, dataFile: string): Promise<GhzReport> {
+async function ghz(
+  address: string,
+  concurrency: number,
+  seconds: number,
+  dataFile: string,
+): Promise<GhzReport> {
   const { stdout } = await promisify(execFile)(
     GHZ,
     [
       '--insecure',
-      '--proto', MOVIE_PROTO_PATH,
-      '--call', 'movies.v1.MovieService/GetMovie',
-      '--data-file', dataFile,
-      '-c', String(concurrency),
-      '--connections', String(Math.min(concurrency, 8)),
-      '-z', `${seconds}s`,
-      '--duration-stop', 'wait',
-      '-O', 'json',
+      '--proto',
+      MOVIE_PROTO_PATH,
+      '--call',
+      'movies.v1.MovieService/GetMovie',
+      '--data-file',
+      dataFile,
+      '-c',
+      String(concurrency),
+      '--connections',
+      String(Math.min(concurrency, 8)),
+      '-z',
+      `${seconds}s`,
+      '--duration-stop',
+      'wait',
+      '-O',
+      'json',
       address,
     ],
     { maxBuffer: 64 * 1024 * 1024 },
@@ -118,7 +131,12 @@ async function chart(results: Result[], file: string): Promise<void> {
     encoding: {
       y: { field: 'scenario', type: 'nominal', sort: null, title: null },
       yOffset: { field: 'percentile' },
-      x: { field: 'ms', type: 'quantitative', title: 'latency (ms, log scale)', scale: { type: 'log' } },
+      x: {
+        field: 'ms',
+        type: 'quantitative',
+        title: 'latency (ms, log scale)',
+        scale: { type: 'log' },
+      },
       color: { field: 'percentile', type: 'nominal' },
     },
   } as never).spec;
@@ -136,14 +154,23 @@ async function main() {
   });
   if (values['chart-only']) {
     const { readFileSync } = await import('node:fs');
-    const saved = JSON.parse(readFileSync(join(RESULTS, 'load.json'), 'utf8')) as { results: Result[] };
+    const saved = JSON.parse(readFileSync(join(RESULTS, 'load.json'), 'utf8')) as {
+      results: Result[];
+    };
     return chart(saved.results, join(RESULTS, 'latency.svg'));
   }
   const seconds = Number(values.seconds);
-  const stack = await startEmbeddedStack({ dataDir: mkdtempSync(join(tmpdir(), 'bench-load-')), redis: true, mongo: true });
+  const stack = await startEmbeddedStack({
+    dataDir: mkdtempSync(join(tmpdir(), 'bench-load-')),
+    redis: true,
+    mongo: true,
+  });
   const children: ChildProcess[] = [];
   const start = (command: string, args: string[], env: Record<string, string> = {}) => {
-    const child = spawn(command, args, { env: { ...process.env, ...env }, stdio: ['ignore', 'ignore', 'inherit'] });
+    const child = spawn(command, args, {
+      env: { ...process.env, ...env },
+      stdio: ['ignore', 'ignore', 'inherit'],
+    });
     children.push(child);
     return child;
   };
@@ -158,11 +185,18 @@ async function main() {
       CACHE_ENABLED: String(cacheEnabled),
       CACHE_TTL_SECONDS: '3600',
     });
-    const ports = { cached: await freePort(), uncached: await freePort(), ceiling: await freePort() };
+    const ports = {
+      cached: await freePort(),
+      uncached: await freePort(),
+      ceiling: await freePort(),
+    };
     const servers = {
       cached: start('sh', [join(ROOT, 'scripts/serve.sh')], serverEnv(true, ports.cached)),
       uncached: start('sh', [join(ROOT, 'scripts/serve.sh')], serverEnv(false, ports.uncached)),
-      ceiling: start(join(ROOT, 'node_modules/.bin/tsx'), [join(ROOT, 'bench/ceiling-server.ts'), String(ports.ceiling)]),
+      ceiling: start(join(ROOT, 'node_modules/.bin/tsx'), [
+        join(ROOT, 'bench/ceiling-server.ts'),
+        String(ports.ceiling),
+      ]),
     };
     const address = (target: keyof typeof ports) => `127.0.0.1:${ports[target]}`;
     await waitReady(address('cached'));
@@ -184,7 +218,10 @@ async function main() {
     const results: Result[] = [];
     for (const scenario of scenarios) {
       const pid = servers[scenario.target].pid!;
-      const [report, rss] = await sampleRss(pid, ghz(address(scenario.target), scenario.concurrency, seconds, dataFile));
+      const [report, rss] = await sampleRss(
+        pid,
+        ghz(address(scenario.target), scenario.concurrency, seconds, dataFile),
+      );
       const ok = report.statusCodeDistribution?.OK ?? 0;
       results.push({
         ...scenario,
@@ -195,18 +232,23 @@ async function main() {
         count: report.count,
         serverRssMb: rss,
       });
-      console.log(`${scenario.name}: ${report.rps.toFixed(0)} req/s, p50 ${percentile(report, 50).toFixed(2)} ms, p99 ${percentile(report, 99).toFixed(2)} ms`);
+      console.log(
+        `${scenario.name}: ${report.rps.toFixed(0)} req/s, p50 ${percentile(report, 50).toFixed(2)} ms, p99 ${percentile(report, 99).toFixed(2)} ms`,
+      );
     }
 
     const stats = await api.getCacheStats();
     const [big, bigRss] = await sampleRss(
       servers.cached.pid!,
-      api.runBenchmark({ requests: 100_000, concurrency: 32, keySpace: 100, seed: 42 }, undefined, { deadline: Date.now() + 120_000 }),
+      api.runBenchmark({ requests: 100_000, concurrency: 32, keySpace: 100, seed: 42 }, undefined, {
+        deadline: Date.now() + 120_000,
+      }),
     );
     api.close();
 
     const ratios = [16, 64].map((c) => {
-      const get = (target: string) => results.find((r) => r.target === target && r.concurrency === c)!;
+      const get = (target: string) =>
+        results.find((r) => r.target === target && r.concurrency === c)!;
       const cached = get('cached');
       return {
         concurrency: c,
@@ -215,23 +257,37 @@ async function main() {
         cachedOverUncachedThroughput: cached.rps / get('uncached').rps,
       };
     });
-    console.log('\nghz, GetMovie on a hot key set of', ids.length, 'movies,', seconds, 's per scenario');
-    console.table(results.map((r) => ({
-      scenario: r.name,
-      'req/s': r.rps.toFixed(0),
-      'p50 ms': r.p50Ms.toFixed(2),
-      'p99 ms': r.p99Ms.toFixed(2),
-      errors: r.errors,
-      'server RSS MB (max)': r.serverRssMb.toFixed(0),
-    })));
-    console.table(ratios.map((r) => ({
-      concurrency: r.concurrency,
-      'cached/ceiling throughput': r.cachedOverCeilingThroughput.toFixed(2),
-      'cached/ceiling p99': r.cachedOverCeilingP99.toFixed(2),
-      'cached/uncached throughput': r.cachedOverUncachedThroughput.toFixed(2),
-    })));
-    console.log(`cache hit ratio of the cached server during the runs: ${(stats.hitRatio * 100).toFixed(1)}%`);
-    console.log(`RunBenchmark 100,000 requests @ concurrency 32: ${(big.durationMs / 1000).toFixed(1)} s, ${big.throughputRps.toFixed(0)} req/s, hit ratio ${(big.hitRatio * 100).toFixed(1)}% (bound ${(big.optimalHitRatio * 100).toFixed(1)}%), errors ${big.errors}, server RSS max ${bigRss.toFixed(0)} MB`);
+    console.log(
+      '\nghz, GetMovie on a hot key set of',
+      ids.length,
+      'movies,',
+      seconds,
+      's per scenario',
+    );
+    console.table(
+      results.map((r) => ({
+        scenario: r.name,
+        'req/s': r.rps.toFixed(0),
+        'p50 ms': r.p50Ms.toFixed(2),
+        'p99 ms': r.p99Ms.toFixed(2),
+        errors: r.errors,
+        'server RSS MB (max)': r.serverRssMb.toFixed(0),
+      })),
+    );
+    console.table(
+      ratios.map((r) => ({
+        concurrency: r.concurrency,
+        'cached/ceiling throughput': r.cachedOverCeilingThroughput.toFixed(2),
+        'cached/ceiling p99': r.cachedOverCeilingP99.toFixed(2),
+        'cached/uncached throughput': r.cachedOverUncachedThroughput.toFixed(2),
+      })),
+    );
+    console.log(
+      `cache hit ratio of the cached server during the runs: ${(stats.hitRatio * 100).toFixed(1)}%`,
+    );
+    console.log(
+      `RunBenchmark 100,000 requests @ concurrency 32: ${(big.durationMs / 1000).toFixed(1)} s, ${big.throughputRps.toFixed(0)} req/s, hit ratio ${(big.hitRatio * 100).toFixed(1)}% (bound ${(big.optimalHitRatio * 100).toFixed(1)}%), errors ${big.errors}, server RSS max ${bigRss.toFixed(0)} MB`,
+    );
 
     mkdirSync(RESULTS, { recursive: true });
     const output = {
@@ -241,7 +297,13 @@ async function main() {
       hotKeys: ids.length,
       results,
       ratios,
-      runBenchmark100k: { durationMs: big.durationMs, throughputRps: big.throughputRps, hitRatio: big.hitRatio, errors: big.errors, serverRssMb: bigRss },
+      runBenchmark100k: {
+        durationMs: big.durationMs,
+        throughputRps: big.throughputRps,
+        hitRatio: big.hitRatio,
+        errors: big.errors,
+        serverRssMb: bigRss,
+      },
     };
     writeFileSync(join(RESULTS, 'load.json'), JSON.stringify(output, null, 2) + '\n');
     await chart(results, join(RESULTS, 'latency.svg'));
@@ -256,7 +318,12 @@ async function main() {
 async function firstIds(mongoUri: string, n: number): Promise<string[]> {
   const connection = await mongoose.createConnection(mongoUri).asPromise();
   try {
-    const rows = await connection.collection(MOVIES_COLLECTION).find({}, { projection: { _id: 1 } }).sort({ _id: 1 }).limit(n).toArray();
+    const rows = await connection
+      .collection(MOVIES_COLLECTION)
+      .find({}, { projection: { _id: 1 } })
+      .sort({ _id: 1 })
+      .limit(n)
+      .toArray();
     return rows.map((row) => String(row._id));
   } finally {
     await connection.close();

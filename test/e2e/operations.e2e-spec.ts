@@ -86,10 +86,6 @@ describe('operations: health, reflection, stats', () => {
     expect(await t.redis.get('settings:ttl_seconds')).toBe(String(t.config.cacheTtlSeconds));
   });
 
-  it('answers UNIMPLEMENTED for RunBenchmark, not built yet', async () => {
-    await expect(t.api.runBenchmark({})).rejects.toMatchObject({ code: status.UNIMPLEMENTED });
-  });
-
   it('streams trending snapshots to grpcurl, which accepts the proto field names', async () => {
     await t.api.getMovie({ id: movie._id.toHexString() });
     const { stdout } = await grpcurl(
