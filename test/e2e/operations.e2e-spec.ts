@@ -1,7 +1,6 @@
 import { execFile } from 'node:child_process';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { status } from '@grpc/grpc-js';
 import { projectRoot } from '../../src/common/paths';
 import { movieFactory } from '../factories/movie.factory';
 import { checkHealth } from '../support/health-client';
