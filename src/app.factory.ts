@@ -2,18 +2,21 @@ import type { INestMicroservice } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { HealthImplementation } from 'grpc-health-check';
 import { Logger } from 'nestjs-pino';
-import { AppModule } from './app.module';
+import { AppModule, type AppOptions } from './app.module';
 import type { ResolvedAppConfig } from './config/app-config';
 import { MOVIE_SERVICE_FULL_NAME, grpcServerOptions } from './grpc/grpc.options';
 import { TrendingFeed } from './leaderboard/trending-feed.service';
 
 /** The gRPC app, initialised (connected) but not yet listening. */
-export async function createApp(config: ResolvedAppConfig): Promise<INestMicroservice> {
+export async function createApp(
+  config: ResolvedAppConfig,
+  options: AppOptions = {},
+): Promise<INestMicroservice> {
   const health = new HealthImplementation({
     '': 'NOT_SERVING',
     [MOVIE_SERVICE_FULL_NAME]: 'NOT_SERVING',
   });
-  const app = await NestFactory.createMicroservice(AppModule.register(config, health), {
+  const app = await NestFactory.createMicroservice(AppModule.register(config, health, options), {
     ...grpcServerOptions(`${config.grpc.host}:${config.grpc.port}`, health),
     bufferLogs: true,
   });

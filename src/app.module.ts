@@ -8,6 +8,12 @@ import { CacheManagerModule, RedisModule } from './cache/redis.module';
 import { GrpcExceptionFilter } from './common/grpc-exception.filter';
 import { RpcObserverInterceptor } from './common/rpc-observer.interceptor';
 import type { ResolvedAppConfig } from './config/app-config';
+import type { FillHook } from './cache/fill-hook';
+
+export interface AppOptions {
+  /** Test seam between a miss's MongoDB read and its cache fill. */
+  fillHook?: FillHook;
+}
 import { ConfigModule } from './config/config.module';
 import { MetricsModule } from './metrics/metrics.module';
 import { MoviesModule } from './movies/movies.module';
@@ -16,7 +22,11 @@ const PINO_LEVELS = { error: 'error', warn: 'warn', log: 'info', debug: 'debug',
 
 @Module({})
 export class AppModule {
-  static register(config: ResolvedAppConfig, health: HealthImplementation): DynamicModule {
+  static register(
+    config: ResolvedAppConfig,
+    health: HealthImplementation,
+    options: AppOptions = {},
+  ): DynamicModule {
     return {
       module: AppModule,
       imports: [
@@ -38,7 +48,7 @@ export class AppModule {
         }),
         RedisModule,
         CacheManagerModule,
-        MovieCacheModule,
+        MovieCacheModule.register(options.fillHook),
         MoviesModule,
       ],
       providers: [

@@ -13,7 +13,8 @@ import {
   type CacheTestingModule,
 } from '../../test/support/cache-testing-module';
 import { CacheAsideInterceptor } from './cache-aside.interceptor';
-import { movieKey } from './cache-keys';
+import { absentKey, movieKey } from './cache-keys';
+import { expectFreshTtl } from '../../test/support/ttl';
 
 const rpcContext = (request: Partial<GetMovieRequest>) =>
   ({
@@ -57,7 +58,7 @@ describe(CacheAsideInterceptor.name, () => {
     expect(next.calls).toBe(1);
     expect(response).toEqual({ movie, cacheStatus: CacheStatus.CACHE_STATUS_MISS });
     expect(await env.redis.hget(movieKey(movie.id), 'title')).toBe(movie.title);
-    expect(await env.redis.ttl(movieKey(movie.id))).toBe(env.config.cacheTtlSeconds);
+    expectFreshTtl(await env.redis.ttl(movieKey(movie.id)), env.config);
   });
 
   it('on a hit answers from Redis without calling the handler', async () => {
@@ -81,13 +82,47 @@ describe(CacheAsideInterceptor.name, () => {
     expect(response.movie?.id).toBe(movie.id);
   });
 
-  it('does not cache anything when the handler fails', async () => {
+  it('remembers an unknown movie as absent, so the next lookup does not reach the handler', async () => {
     const id = apiMovieFactory().id;
 
     await expect(run({ id }, handler(new MovieNotFoundError(`id ${id}`)))).rejects.toBeInstanceOf(
       MovieNotFoundError,
     );
-    expect(await env.redis.dbsize()).toBe(0);
+    const next = handler(new Error('must not be called'));
+    await expect(run({ id }, next)).rejects.toBeInstanceOf(MovieNotFoundError);
+
+    expect(next.calls).toBe(0);
+    expect(await env.redis.exists(movieKey(id))).toBe(0);
+    expect(await env.redis.ttl(absentKey(movieKey(id)))).toBe(env.config.negativeTtlSeconds);
+  });
+
+  it('caches nothing when the handler fails otherwise', async () => {
+    const id = apiMovieFactory().id;
+
+    await expect(run({ id }, handler(new Error('boom')))).rejects.toThrow('boom');
+    expect(await env.redis.keys('*movie*')).toEqual([]);
+  });
+
+  it('coalesces concurrent misses of one key into one handler call', async () => {
+    const movie = apiMovieFactory();
+    const next = handler(movie);
+
+    const responses = await Promise.all(
+      Array.from({ length: 50 }, () => run({ id: movie.id }, next)),
+    );
+
+    expect(next.calls).toBe(1);
+    expect(responses.every((r) => r.movie?.id === movie.id)).toBe(true);
+  });
+
+  it('spreads fill TTLs by the configured jitter', async () => {
+    const movies = Array.from({ length: 60 }, () => apiMovieFactory());
+    for (const movie of movies) await run({ id: movie.id }, handler(movie));
+
+    const ttls = await Promise.all(movies.map((m) => env.redis.ttl(movieKey(m.id))));
+
+    ttls.forEach((ttl) => expectFreshTtl(ttl, env.config));
+    expect(new Set(ttls).size).toBeGreaterThan(3);
   });
 
   it('rejects an invalid request before reaching Redis or the handler', () => {

@@ -11,6 +11,12 @@ export const movieKey = (id: string): string => `movie:${id}`;
 export const titleKey = (title: string, year?: number): string =>
   `movie:title:${createHash('sha256').update(title, 'utf8').digest('hex')}:${year ?? 0}`;
 
+/** Marks a lookup (a movie or title key) as known absent, for NEGATIVE_TTL_SECONDS. */
+export const absentKey = (lookupKey: string): string => `absent:${lookupKey}`;
+
+/** Held by the one instance filling a cold lookup key; others wait for its fill. */
+export const leaseKey = (lookupKey: string): string => `lease:${lookupKey}`;
+
 export const STATS_HITS_KEY = 'stats:hits';
 export const STATS_MISSES_KEY = 'stats:misses';
 export const STATS_BYPASSES_KEY = 'stats:bypasses';

@@ -6,6 +6,7 @@ import {
 import { DependencyUnavailableError } from '../common/errors';
 import { movieKey } from './cache-keys';
 import { MovieCache } from './movie-cache.service';
+import { expectFreshTtl } from '../../test/support/ttl';
 
 describe(MovieCache.name, () => {
   let env: CacheTestingModule;
@@ -26,8 +27,8 @@ describe(MovieCache.name, () => {
     await sut.fillMovie(rated);
     await sut.fillMovie(unrated);
 
-    expect(await sut.readMovie(rated.id)).toEqual(rated);
-    expect(await sut.readMovie(unrated.id)).toEqual(unrated);
+    expect(await sut.readMovie(rated.id)).toEqual({ kind: 'hit', movie: rated });
+    expect(await sut.readMovie(unrated.id)).toEqual({ kind: 'hit', movie: unrated });
   });
 
   it('a fill never replaces the same or a newer cached revision', async () => {
@@ -50,7 +51,7 @@ describe(MovieCache.name, () => {
     const ttl = await env.redis.ttl(movieKey(movie.id));
     await sut.writeThrough({ ...movie, revision: 1, rating: 1 });
 
-    expect(ttl).toBe(env.config.cacheTtlSeconds);
+    expectFreshTtl(ttl, env.config);
     expect(await cachedRating(movie.id)).toBe('6');
   });
 
@@ -67,7 +68,7 @@ describe(MovieCache.name, () => {
     const movie = apiMovieFactory();
     await env.redis.hset(movieKey(movie.id), 'id', movie.id, 'title', movie.title);
 
-    expect(await sut.readMovie(movie.id)).toBeNull();
+    expect(await sut.readMovie(movie.id)).toEqual({ kind: 'miss' });
   });
 
   it('reports Redis failures as DependencyUnavailableError', async () => {

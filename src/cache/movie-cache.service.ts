@@ -2,6 +2,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import { CACHE_MANAGER } from '@nestjs/cache-manager';
 import type { Cache } from 'cache-manager';
 import type Redis from 'ioredis';
+import { randomUUID } from 'node:crypto';
 import { APP_CONFIG, type AppConfig } from '../config/app-config';
 import { DependencyUnavailableError } from '../common/errors';
 import { MetricsService } from '../metrics/metrics.service';
@@ -12,17 +13,28 @@ import {
   STATS_MISSES_KEY,
   SYSTEM_STATUS_KEY,
   TTL_SETTING_KEY,
+  absentKey,
+  leaseKey,
   movieKey,
   titleKey,
 } from './cache-keys';
 import { decodeMovieHash, encodeMovieHash } from './movie-hash.codec';
 import { REDIS_CLIENT } from './redis.module';
 
-// Read and count the hit in one round trip.
+// Read and count the hit in one round trip; on a miss, say whether the id is known absent.
 const READ_MOVIE = `
 local hash = redis.call('HGETALL', KEYS[1])
-if #hash > 0 then redis.call('INCR', KEYS[2]) end
+if #hash > 0 then
+  redis.call('INCR', KEYS[2])
+  return hash
+end
+if redis.call('EXISTS', KEYS[3]) == 1 then return {'absent'} end
 return hash`;
+
+// Releases a fill lease only if this caller still holds it.
+const RELEASE_LEASE = `
+if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
+return 0`;
 
 // Compare-and-set on revision: never replace a newer cached copy with an older one.
 // ARGV: revision, ttl seconds, "1" to also replace an equal revision, then field/value pairs.
@@ -40,9 +52,12 @@ redis.call('EXPIRE', KEYS[1], ARGV[2])
 return 1`;
 
 interface MovieScripts {
-  readMovie(key: string, hitsKey: string): Promise<string[]>;
+  readMovie(key: string, hitsKey: string, absentKey: string): Promise<string[]>;
   storeMovie(numKeys: number, ...keysAndArgs: string[]): Promise<number>;
+  releaseLease(key: string, token: string): Promise<number>;
 }
+
+export type CachedMovie = { kind: 'hit'; movie: Movie } | { kind: 'absent' } | { kind: 'miss' };
 
 export interface CacheCounters {
   hits: number;
@@ -58,6 +73,10 @@ export class MovieCache {
   private readonly redis: Redis & MovieScripts;
   /** Bypasses counted while Redis was away, added to stats:bypasses once it is back. */
   private pendingBypasses = 0;
+  /** Ids written while Redis was unreachable: their cached copies may be stale until evicted. */
+  private readonly dirty = new Set<string>();
+  private consecutiveFailures = 0;
+  private breakerOpenUntil = 0;
 
   constructor(
     @Inject(REDIS_CLIENT) redis: Redis,
@@ -65,8 +84,9 @@ export class MovieCache {
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     private readonly metrics: MetricsService,
   ) {
-    redis.defineCommand('readMovie', { numberOfKeys: 2, lua: READ_MOVIE });
+    redis.defineCommand('readMovie', { numberOfKeys: 3, lua: READ_MOVIE });
     redis.defineCommand('storeMovie', { lua: STORE_MOVIE });
+    redis.defineCommand('releaseLease', { numberOfKeys: 1, lua: RELEASE_LEASE });
     this.redis = redis as Redis & MovieScripts;
   }
 
@@ -74,24 +94,81 @@ export class MovieCache {
     return this.config.cacheTtlSeconds;
   }
 
-  /** The cached copy, counting a hit; null on a miss. */
-  async readMovie(id: string): Promise<Movie | null> {
-    const flat = await this.call(() => this.redis.readMovie(movieKey(id), STATS_HITS_KEY));
-    if (flat.length === 0) return null;
+  /** TTL for one fill: CACHE_TTL_SECONDS, jittered by up to ±CACHE_TTL_JITTER. */
+  jitteredTtlSeconds(): number {
+    const jitter = this.config.cacheTtlJitter * (2 * Math.random() - 1);
+    return Math.max(1, Math.round(this.ttlSeconds * (1 + jitter)));
+  }
+
+  /** The cached copy (counting a hit), a remembered absence, or a miss. */
+  async readMovie(id: string): Promise<CachedMovie> {
+    // A copy cached before an outage in which this id was written may be stale: read MongoDB.
+    if (this.dirty.has(id)) return { kind: 'miss' };
+    const key = movieKey(id);
+    const flat = await this.call(() => this.redis.readMovie(key, STATS_HITS_KEY, absentKey(key)));
+    if (flat.length === 1) return { kind: 'absent' };
+    if (flat.length === 0) return { kind: 'miss' };
     const hash: Record<string, string> = {};
     for (let i = 0; i < flat.length; i += 2) hash[flat[i]] = flat[i + 1];
-    return decodeMovieHash(hash);
+    const movie = decodeMovieHash(hash);
+    return movie ? { kind: 'hit', movie } : { kind: 'miss' };
   }
 
   /** Cache-aside fill after a miss: stored unless the cache already holds this revision or newer. */
   async fillMovie(movie: Movie): Promise<boolean> {
-    return this.store(movie, false, STATS_MISSES_KEY);
+    const stored = await this.store(movie, false, STATS_MISSES_KEY);
+    if (this.dirty.delete(movie.id) && !stored) await this.evictMovies([movie.id]);
+    return stored;
   }
 
-  /** Write-through: installs this revision (resetting the TTL) unless a newer one is cached. */
+  /**
+   * Write-through: installs this revision (resetting the TTL) unless a newer one is cached, and
+   * clears a remembered absence. If Redis is unreachable the id is remembered as dirty.
+   */
   async writeThrough(movie: Movie): Promise<boolean> {
-    await this.store(movie, true);
-    return true;
+    try {
+      await this.store(movie, true);
+      await this.call(() => this.redis.del(absentKey(movieKey(movie.id))));
+      this.dirty.delete(movie.id);
+      return true;
+    } catch (error) {
+      this.dirty.add(movie.id);
+      throw error;
+    }
+  }
+
+  /** Evicts the copies of ids written during an outage; called once Redis answers again. */
+  async evictDirty(): Promise<number> {
+    const ids = [...this.dirty];
+    if (ids.length === 0) return 0;
+    await this.evictMovies(ids);
+    ids.forEach((id) => this.dirty.delete(id));
+    return ids.length;
+  }
+
+  /** Remembers a lookup (movie or title key) as absent for NEGATIVE_TTL_SECONDS. */
+  async rememberAbsent(lookupKey: string): Promise<void> {
+    if (this.config.negativeTtlSeconds === 0) return;
+    await this.call(() =>
+      this.redis.set(absentKey(lookupKey), '1', 'EX', this.config.negativeTtlSeconds),
+    );
+  }
+
+  async isAbsent(lookupKey: string): Promise<boolean> {
+    return (await this.call(() => this.redis.exists(absentKey(lookupKey)))) === 1;
+  }
+
+  /** A token if this caller may fill the key; null while another instance holds the lease. */
+  async acquireLease(lookupKey: string): Promise<string | null> {
+    const token = randomUUID();
+    const ok = await this.call(() =>
+      this.redis.set(leaseKey(lookupKey), token, 'PX', this.config.fillLeaseMs, 'NX'),
+    );
+    return ok === 'OK' ? token : null;
+  }
+
+  async releaseLease(lookupKey: string, token: string): Promise<void> {
+    await this.call(() => this.redis.releaseLease(leaseKey(lookupKey), token));
   }
 
   async evictMovies(ids: string[]): Promise<void> {
@@ -108,7 +185,9 @@ export class MovieCache {
   }
 
   async rememberTitle(title: string, year: number | undefined, id: string): Promise<void> {
-    await this.call(() => this.cacheManager.set(titleKey(title, year), id, this.ttlSeconds * 1000));
+    await this.call(() =>
+      this.cacheManager.set(titleKey(title, year), id, this.jitteredTtlSeconds() * 1000),
+    );
   }
 
   recordBypass(): void {
@@ -166,7 +245,7 @@ export class MovieCache {
         keys.length,
         ...keys,
         String(movie.revision),
-        String(this.ttlSeconds),
+        String(this.jitteredTtlSeconds()),
         replaceEqual ? '1' : '0',
         ...encodeMovieHash(movie),
       ),
@@ -174,12 +253,31 @@ export class MovieCache {
     return stored === 1;
   }
 
+  /**
+   * Every Redis call goes through here: failures surface as DependencyUnavailableError('Redis'),
+   * and after REDIS_BREAKER_THRESHOLD failures in a row the breaker opens: calls fail at once for
+   * REDIS_BREAKER_COOLDOWN_MS instead of each paying a timeout, then one call probes again.
+   */
   private async call<T>(command: () => Promise<T>): Promise<T> {
+    if (Date.now() < this.breakerOpenUntil) {
+      throw new DependencyUnavailableError('Redis', new Error('circuit breaker open'));
+    }
     try {
-      return await command();
+      const result = await command();
+      this.consecutiveFailures = 0;
+      return result;
     } catch (error) {
       this.metrics.redisErrors.inc({ operation: 'cache' });
+      this.consecutiveFailures += 1;
+      if (this.consecutiveFailures >= this.config.redisBreakerThreshold) {
+        this.breakerOpenUntil = Date.now() + this.config.redisBreakerCooldownMs;
+      }
       throw new DependencyUnavailableError('Redis', error);
     }
+  }
+
+  /** Whether calls currently fail fast without reaching Redis. */
+  get breakerOpen(): boolean {
+    return Date.now() < this.breakerOpenUntil;
   }
 }

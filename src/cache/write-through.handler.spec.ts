@@ -8,6 +8,7 @@ import type { Movie } from '../generated/nest/movies/v1/movie_service';
 import { MoviesRepository } from '../movies/movies.repository';
 import { movieKey } from './cache-keys';
 import { WriteThroughHandler } from './write-through.handler';
+import { expectFreshTtl } from '../../test/support/ttl';
 
 /** MongoDB's side is not what is under test: a repository double answering like the real one. */
 class RepositoryDouble {
@@ -46,8 +47,8 @@ describe(WriteThroughHandler.name, () => {
 
     expect(repository.updates).toContainEqual([before.id, 8]);
     expect(result).toEqual({ movie: repository.next, cacheRefreshed: true });
-    expect(await env.cache.readMovie(before.id)).toEqual(repository.next);
-    expect(await env.redis.ttl(movieKey(before.id))).toBe(env.config.cacheTtlSeconds);
+    expect(await env.cache.readMovie(before.id)).toEqual({ kind: 'hit', movie: repository.next });
+    expectFreshTtl(await env.redis.ttl(movieKey(before.id)), env.config);
   });
 
   it('leaves the cache untouched when the MongoDB write fails', async () => {
@@ -56,7 +57,7 @@ describe(WriteThroughHandler.name, () => {
     repository.next = new DependencyUnavailableError('MongoDB');
 
     await expect(sut.updateRating(cached.id, 9)).rejects.toBeInstanceOf(DependencyUnavailableError);
-    expect(await env.cache.readMovie(cached.id)).toEqual(cached);
+    expect(await env.cache.readMovie(cached.id)).toEqual({ kind: 'hit', movie: cached });
   });
 
   it('answers NOT_FOUND and caches nothing when MongoDB has no such movie', async () => {

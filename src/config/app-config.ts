@@ -34,6 +34,11 @@ const envSchema = z
       .refine((value) => value === undefined || value.length >= 16, {
         message: 'must be at least 16 characters',
       }),
+    CACHE_TTL_JITTER: z.coerce.number().min(0).max(0.5).default(0.1),
+    NEGATIVE_TTL_SECONDS: z.coerce.number().int().min(0).max(3_600).default(10),
+    FILL_LEASE_MS: positiveInt.max(60_000).default(1_000),
+    REDIS_BREAKER_THRESHOLD: positiveInt.max(1_000).default(3),
+    REDIS_BREAKER_COOLDOWN_MS: positiveInt.max(60_000).default(1_000),
     MONGO_TIMEOUT_MS: positiveInt.max(60_000).default(2_000),
     REDIS_TIMEOUT_MS: positiveInt.max(60_000).default(500),
     HEALTH_INTERVAL_MS: positiveInt.max(60_000).default(1_000),
@@ -62,6 +67,14 @@ export interface AppConfig {
   redisUrl?: string;
   dataDir: string;
   cacheTtlSeconds: number;
+  /** Each fill's TTL varies by up to this fraction either way, so keys filled together expire apart. */
+  cacheTtlJitter: number;
+  /** How long a lookup of an unknown movie is remembered as absent (0: not at all). */
+  negativeTtlSeconds: number;
+  /** How long other instances wait for the one instance filling a cold key. */
+  fillLeaseMs: number;
+  redisBreakerThreshold: number;
+  redisBreakerCooldownMs: number;
   adminToken?: string;
   mongoTimeoutMs: number;
   redisTimeoutMs: number;
@@ -100,6 +113,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     redisUrl: e.REDIS_URL,
     dataDir: e.DATA_DIR,
     cacheTtlSeconds: e.CACHE_TTL_SECONDS,
+    cacheTtlJitter: e.CACHE_TTL_JITTER,
+    negativeTtlSeconds: e.NEGATIVE_TTL_SECONDS,
+    fillLeaseMs: e.FILL_LEASE_MS,
+    redisBreakerThreshold: e.REDIS_BREAKER_THRESHOLD,
+    redisBreakerCooldownMs: e.REDIS_BREAKER_COOLDOWN_MS,
     adminToken: e.ADMIN_TOKEN,
     mongoTimeoutMs: e.MONGO_TIMEOUT_MS,
     redisTimeoutMs: e.REDIS_TIMEOUT_MS,

@@ -56,6 +56,8 @@ export class HealthMonitor implements OnApplicationBootstrap, OnModuleDestroy {
       this.logger.log(`redis ${redisOk ? 'up' : 'DOWN'}, mongodb ${mongoOk ? 'up' : 'DOWN'}`);
     if (redisOk) {
       await this.cache.publishState(mongoOk ? 'ok' : 'degraded').catch(() => undefined);
+      const evicted = await this.cache.evictDirty().catch(() => 0);
+      if (evicted > 0) this.logger.log(`evicted ${evicted} movies written while Redis was away`);
     }
     return this.last;
   }

@@ -1,6 +1,7 @@
 import { status } from '@grpc/grpc-js';
 import { TRENDING_ALL_KEY } from '../../src/cache/cache-keys';
 import type { StreamTrendingResponse } from '../../src/generated/client/movies/v1/movie_service';
+import { LeaderboardProvider } from '../../src/leaderboard/leaderboard.provider';
 import { movieFactory } from '../factories/movie.factory';
 import { SnapshotReader } from '../support/snapshot-reader';
 import { startTestApp, type TestApp } from '../support/test-app';
@@ -42,6 +43,8 @@ describe('StreamTrending', () => {
   afterEach(async () => {
     readers.splice(0).forEach((r) => r.cancel());
     await waitForOpenStreams(0);
+    // Write out views still buffered, so none lands in the next test after the flush.
+    await t.app.get(LeaderboardProvider).flush();
     await t.redis.flushdb();
   });
   afterAll(() => t.close());
@@ -85,6 +88,7 @@ describe('StreamTrending', () => {
     await view(d, 1);
     await view(c, 1);
     await view(a, 2);
+    await t.app.get(LeaderboardProvider).flush();
     const reader = open({ limit: 2, intervalMs: 100 });
 
     const snapshot = await reader.waitFor((m) => m.entries.length === 2);
@@ -100,6 +104,7 @@ describe('StreamTrending', () => {
       code: status.NOT_FOUND,
     });
     await view(a, 1);
+    await t.app.get(LeaderboardProvider).flush();
     const reader = open({ intervalMs: 100 });
 
     const snapshot = await reader.waitFor((m) => m.entries.length > 0);

@@ -1,6 +1,7 @@
 import { Test, type TestingModule } from '@nestjs/testing';
 import { HealthImplementation } from 'grpc-health-check';
 import type Redis from 'ioredis';
+import { FILL_HOOK, noFillHook } from '../../src/cache/fill-hook';
 import { MovieCache } from '../../src/cache/movie-cache.service';
 import { CacheManagerModule, REDIS_CLIENT, RedisModule } from '../../src/cache/redis.module';
 import type { ResolvedAppConfig } from '../../src/config/app-config';
@@ -30,7 +31,12 @@ export async function cacheTestingModule(
       RedisModule,
       CacheManagerModule,
     ],
-    providers: [MovieCache, MetricsService, ...(providers ?? [])],
+    providers: [
+      MovieCache,
+      MetricsService,
+      { provide: FILL_HOOK, useValue: noFillHook },
+      ...(providers ?? []),
+    ],
   }).compile();
   await module.init();
   return { module, cache: module.get(MovieCache), redis: module.get(REDIS_CLIENT), config };

@@ -4,6 +4,7 @@ import type { Document } from 'bson';
 import type Redis from 'ioredis';
 import type { Connection, mongo } from 'mongoose';
 import { closeApp, createApp } from '../../src/app.factory';
+import type { FillHook } from '../../src/cache/fill-hook';
 import type { ResolvedAppConfig } from '../../src/config/app-config';
 import { MovieApi } from '../../src/grpc/movie-api';
 import { MOVIES_COLLECTION } from '../../src/movies/movie.schema';
@@ -28,6 +29,7 @@ export interface TestAppOptions {
   config?: Partial<ResolvedAppConfig>;
   /** Keep Redis contents (default: the Redis database is flushed first). */
   keepRedis?: boolean;
+  fillHook?: FillHook;
 }
 
 /** Boots the real app on a free port against real Redis and FerretDB, with a fresh database. */
@@ -39,7 +41,7 @@ export async function startTestApp(options: TestAppOptions = {}): Promise<TestAp
   };
   const redis = await inspectRedis(config.redisUrl);
   if (!options.keepRedis) await redis.flushdb();
-  const app = await createApp(config);
+  const app = await createApp(config, { fillHook: options.fillHook });
   const connection = app.get<Connection>(getConnectionToken());
   const movies = connection.collection(MOVIES_COLLECTION) as unknown as mongo.Collection;
   if (options.movies?.length) await movies.insertMany(options.movies);
