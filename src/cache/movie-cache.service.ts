@@ -230,9 +230,15 @@ export class MovieCache {
     return { hits: 0, misses: 0, bypasses: this.pendingBypasses };
   }
 
+  /** The health probe: bypasses the breaker, and closes it when Redis answers. */
   async ping(): Promise<boolean> {
     try {
-      return (await this.redis.ping()) === 'PONG';
+      const ok = (await this.redis.ping()) === 'PONG';
+      if (ok) {
+        this.consecutiveFailures = 0;
+        this.breakerOpenUntil = 0;
+      }
+      return ok;
     } catch {
       return false;
     }

@@ -6,6 +6,8 @@ export interface ChildService {
   name: string;
   port: number;
   stop(): Promise<void>;
+  /** Sends a signal, e.g. SIGSTOP/SIGCONT to freeze and resume the server. */
+  signal(signal: NodeJS.Signals): void;
 }
 
 interface StartOptions {
@@ -67,5 +69,5 @@ export async function startChildService(options: StartOptions): Promise<ChildSer
     }
     await sleep(100);
   }
-  return { name: options.name, port: options.port, stop };
+  return { name: options.name, port: options.port, stop, signal: (sig) => void child.kill(sig) };
 }

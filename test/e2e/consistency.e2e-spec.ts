@@ -1,0 +1,218 @@
+import { status } from '@grpc/grpc-js';
+import { ObjectId } from 'bson';
+import type { FillHook } from '../../src/cache/fill-hook';
+import { CacheStatus } from '../../src/generated/client/movies/v1/movie_service';
+import type { Movie } from '../../src/generated/nest/movies/v1/movie_service';
+import { movieFactory } from '../factories/movie.factory';
+import { mongoQueryCount } from '../support/mongo-queries';
+import { startTestApp, type TestApp } from '../support/test-app';
+
+const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+
+describe('one MongoDB read per cold key', () => {
+  const movies = [movieFactory({ title: 'Stampede' }), movieFactory({ title: 'Herd' })];
+  let a: TestApp;
+  let b: TestApp;
+
+  beforeAll(async () => {
+    a = await startTestApp({ movies });
+    // A second instance on the same MongoDB database and Redis.
+    b = await startTestApp({ config: { mongoUri: a.config.mongoUri }, keepRedis: true });
+  });
+  afterAll(async () => {
+    await b.close();
+    await a.close();
+  });
+
+  it('200 concurrent misses on one instance make one query, and all get the movie', async () => {
+    const id = movies[0]._id.toHexString();
+    const before = await mongoQueryCount(a.app, 'findById');
+
+    const responses = await Promise.all(Array.from({ length: 200 }, () => a.api.getMovie({ id })));
+
+    expect(await mongoQueryCount(a.app, 'findById')).toBe(before + 1);
+    expect(responses.every((r) => r.movie?.id === id)).toBe(true);
+  });
+
+  it('200 concurrent misses split across two instances make one query in all', async () => {
+    const id = movies[1]._id.toHexString();
+    const before =
+      (await mongoQueryCount(a.app, 'findById')) + (await mongoQueryCount(b.app, 'findById'));
+
+    const responses = await Promise.all(
+      Array.from({ length: 200 }, (_, i) => (i % 2 ? a : b).api.getMovie({ id })),
+    );
+
+    const after =
+      (await mongoQueryCount(a.app, 'findById')) + (await mongoQueryCount(b.app, 'findById'));
+    expect(after - before).toBe(1);
+    expect(responses.every((r) => r.movie?.title === 'Herd')).toBe(true);
+  });
+});
+
+describe('no stale read after an acknowledged write', () => {
+  it('a late fill with the old revision does not replace the written one', async () => {
+    const movie = movieFactory({ title: 'Race', rating: 5 });
+    const id = movie._id.toHexString();
+    let release!: () => void;
+    const gate = new Promise<void>((resolve) => (release = resolve));
+    let readerPaused!: () => void;
+    const paused = new Promise<void>((resolve) => (readerPaused = resolve));
+    const hook: FillHook = {
+      beforeFill: async (m: Movie) => {
+        if (m.id !== id) return;
+        readerPaused();
+        await gate;
+      },
+    };
+    const t = await startTestApp({ movies: [movie], fillHook: hook });
+    try {
+      // The reader missed and read revision 0 from MongoDB; it is held before its fill.
+      const lateReader = t.api.getMovie({ id });
+      await paused;
+      const written = await t.api.updateRating({ id, rating: 9 });
+      release();
+      const early = await lateReader;
+
+      const after = await t.api.getMovie({ id });
+
+      expect(early.movie?.revision).toBe(0);
+      expect(written.movie).toMatchObject({ revision: 1, rating: 9 });
+      expect(after).toMatchObject({
+        cacheStatus: CacheStatus.CACHE_STATUS_HIT,
+        movie: { revision: 1, rating: 9 },
+      });
+    } finally {
+      await t.close();
+    }
+  });
+
+  it('randomized: every read that starts after an UpdateRating returned sees that revision or newer', async () => {
+    const seconds = Number(process.env.STRESS_SECONDS ?? 30);
+    const movies = Array.from({ length: 4 }, (_, i) => movieFactory({ title: `Stress ${i}` }));
+    const ids = movies.map((m) => m._id.toHexString());
+    // Random pauses between the MongoDB read and the fill widen the race windows.
+    const hook: FillHook = {
+      beforeFill: () => (Math.random() < 0.3 ? sleep(Math.random() * 15) : Promise.resolve()),
+    };
+    const t = await startTestApp({
+      env: { CACHE_TTL_SECONDS: '1', CACHE_TTL_JITTER: '0.5' },
+      movies,
+      fillHook: hook,
+    });
+    const acked = new Map<string, Array<{ at: number; revision: number }>>(
+      ids.map((id) => [id, []]),
+    );
+    const violations: string[] = [];
+    let reads = 0;
+    let writes = 0;
+    const deadline = Date.now() + seconds * 1000;
+    const pick = () => ids[Math.floor(Math.random() * ids.length)];
+    const ackedBefore = (id: string, at: number) =>
+      Math.max(
+        -1,
+        ...acked
+          .get(id)!
+          .filter((a) => a.at <= at)
+          .map((a) => a.revision),
+      );
+
+    const reader = async () => {
+      while (Date.now() < deadline) {
+        const id = pick();
+        const started = performance.now();
+        const { movie } = await t.api.getMovie({ id });
+        reads += 1;
+        const floor = ackedBefore(id, started);
+        if (movie!.revision < floor)
+          violations.push(
+            `${id}: read revision ${movie!.revision} after ${floor} was acknowledged`,
+          );
+      }
+    };
+    const writer = async () => {
+      while (Date.now() < deadline) {
+        const id = pick();
+        const { movie } = await t.api.updateRating({
+          id,
+          rating: Math.round(Math.random() * 100) / 10,
+        });
+        acked.get(id)!.push({ at: performance.now(), revision: movie!.revision });
+        writes += 1;
+        await sleep(Math.random() * 20);
+      }
+    };
+    try {
+      await Promise.all([
+        ...Array.from({ length: 8 }, reader),
+        ...Array.from({ length: 2 }, writer),
+      ]);
+    } finally {
+      await t.close();
+    }
+
+    expect(violations).toEqual([]);
+    expect(reads).toBeGreaterThan(seconds * 50);
+    expect(writes).toBeGreaterThan(seconds * 10);
+  }, 120_000);
+});
+
+describe('negative caching', () => {
+  let t: TestApp;
+  beforeAll(async () => {
+    t = await startTestApp();
+  });
+  afterAll(() => t.close());
+
+  it('answers repeated lookups of an unknown id from the cache', async () => {
+    const id = new ObjectId().toHexString();
+    const before = await mongoQueryCount(t.app, 'findById');
+
+    for (let i = 0; i < 20; i += 1) {
+      await expect(t.api.getMovie({ id })).rejects.toMatchObject({ code: status.NOT_FOUND });
+    }
+
+    expect((await mongoQueryCount(t.app, 'findById')) - before).toBe(1);
+  });
+
+  it('answers repeated lookups of an unknown title from the cache', async () => {
+    const before = await mongoQueryCount(t.app, 'findByTitle');
+    for (let i = 0; i < 10; i += 1) {
+      await expect(t.api.getMovie({ title: 'Not Yet Made' })).rejects.toMatchObject({
+        code: status.NOT_FOUND,
+      });
+    }
+    expect((await mongoQueryCount(t.app, 'findByTitle')) - before).toBe(1);
+  });
+
+  it('makes a movie written later visible at once: the write path clears the absence', async () => {
+    const movie = movieFactory({ title: 'Late Arrival' });
+    const id = movie._id.toHexString();
+    await expect(t.api.getMovie({ id })).rejects.toMatchObject({ code: status.NOT_FOUND });
+    await t.movies.insertOne(movie);
+
+    await t.api.updateRating({ id, rating: 6.6 });
+
+    expect((await t.api.getMovie({ id })).movie).toMatchObject({
+      title: 'Late Arrival',
+      rating: 6.6,
+    });
+  });
+});
+
+describe('negative caching expiry', () => {
+  it('forgets an absence after NEGATIVE_TTL_SECONDS', async () => {
+    const t = await startTestApp({ env: { NEGATIVE_TTL_SECONDS: '1' } });
+    try {
+      const movie = movieFactory({ title: 'Eventually' });
+      const id = movie._id.toHexString();
+      await expect(t.api.getMovie({ id })).rejects.toMatchObject({ code: status.NOT_FOUND });
+      await t.movies.insertOne(movie);
+      await sleep(1_200);
+
+      expect((await t.api.getMovie({ id })).movie?.title).toBe('Eventually');
+    } finally {
+      await t.close();
+    }
+  });
+});

@@ -1,0 +1,85 @@
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { CacheStatus } from '../../src/generated/client/movies/v1/movie_service';
+import type { ChildService } from '../../src/stack/child-service';
+import { startRedisServer } from '../../src/stack/embedded-stack';
+import { movieFactory } from '../factories/movie.factory';
+import { checkHealth } from '../support/health-client';
+import { startTestApp, type TestApp } from '../support/test-app';
+
+const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+
+async function until(check: () => Promise<boolean>, timeoutMs = 10_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error('condition not reached');
+    await sleep(50);
+  }
+}
+
+describe('Redis goes away mid-run (frozen with SIGSTOP, then resumed with its data)', () => {
+  const movies = Array.from({ length: 3 }, (_, i) =>
+    movieFactory({ title: `Outage ${i}`, rating: 5 }),
+  );
+  const ids = movies.map((m) => m._id.toHexString());
+  let redis: ChildService;
+  let t: TestApp;
+
+  beforeAll(async () => {
+    redis = await startRedisServer(mkdtempSync(join(tmpdir(), 'movie-cache-outage-')));
+    t = await startTestApp({
+      env: {
+        REDIS_TIMEOUT_MS: '200',
+        REDIS_BREAKER_THRESHOLD: '3',
+        REDIS_BREAKER_COOLDOWN_MS: '500',
+        HEALTH_INTERVAL_MS: '200',
+        CACHE_TTL_SECONDS: '600',
+      },
+      config: { redisUrl: `redis://127.0.0.1:${redis.port}` },
+      movies,
+    });
+    for (const id of ids) await t.api.getMovie({ id });
+  });
+  afterAll(async () => {
+    redis.signal('SIGCONT');
+    await t.close();
+    await redis.stop();
+  });
+
+  it('keeps reads and writes working, stops paying a timeout per read, and leaves no stale copy after recovery', async () => {
+    redis.signal('SIGSTOP');
+
+    // Reads: served from MongoDB, no errors.
+    const during = [];
+    for (let i = 0; i < 12; i += 1) during.push(await t.api.getMovie({ id: ids[i % ids.length] }));
+    expect(during.every((r) => r.cacheStatus === CacheStatus.CACHE_STATUS_BYPASS)).toBe(true);
+
+    // The breaker is open: a read no longer waits for the Redis timeout.
+    const started = performance.now();
+    await t.api.getMovie({ id: ids[0] });
+    expect(performance.now() - started).toBeLessThan(150);
+
+    // Writes: saved in MongoDB; the cached copies (rating 5) are now stale.
+    const writes = await Promise.all(ids.map((id, i) => t.api.updateRating({ id, rating: 7 + i })));
+    expect(writes.every((w) => w.cacheRefreshed === false)).toBe(true);
+
+    await until(async () => (await checkHealth(t.address)) === 'NOT_SERVING');
+    expect(await t.api.getCacheStats()).toMatchObject({ redisOk: false, status: 'degraded' });
+
+    redis.signal('SIGCONT');
+    await until(async () => (await checkHealth(t.address)) === 'SERVING');
+
+    // Every read after recovery matches MongoDB, and the cache serves the new copies.
+    for (let round = 0; round < 3; round += 1) {
+      for (const [i, id] of ids.entries()) {
+        const { movie, cacheStatus } = await t.api.getMovie({ id });
+        const stored = await t.movies.findOne({ _id: movies[i]._id });
+        expect(movie).toMatchObject({ rating: stored!.imdb.rating, revision: stored!.revision });
+        if (round > 0)
+          expect([round, i, cacheStatus]).toEqual([round, i, CacheStatus.CACHE_STATUS_HIT]);
+      }
+    }
+    expect(await t.redis.hget(`movie:${ids[0]}`, 'rating')).toBe('7');
+  });
+});
