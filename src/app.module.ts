@@ -1,6 +1,7 @@
 import { DynamicModule, Module } from '@nestjs/common';
 import { APP_FILTER, APP_INTERCEPTOR } from '@nestjs/core';
 import { MongooseModule } from '@nestjs/mongoose';
+import type { Connection } from 'mongoose';
 import type { HealthImplementation } from 'grpc-health-check';
 import { LoggerModule } from 'nestjs-pino';
 import { MovieCacheModule } from './cache/movie-cache.module';
@@ -17,6 +18,7 @@ export interface AppOptions {
 import { ConfigModule } from './config/config.module';
 import { MetricsModule } from './metrics/metrics.module';
 import { MoviesModule } from './movies/movies.module';
+import { mongooseOptions, watchConnection } from './movies/mongo-connection';
 
 const PINO_LEVELS = { error: 'error', warn: 'warn', log: 'info', debug: 'debug', verbose: 'trace' };
 
@@ -40,11 +42,10 @@ export class AppModule {
         }),
         MetricsModule,
         MongooseModule.forRoot(config.mongoUri, {
-          serverSelectionTimeoutMS: config.mongoTimeoutMs,
-          connectTimeoutMS: config.mongoTimeoutMs,
-          // Fail fast instead of queueing queries while MongoDB is away.
-          bufferCommands: false,
-          appName: 'movie-cache',
+          ...mongooseOptions(config),
+          // Boot without waiting for MongoDB: health stays NOT_SERVING until it answers.
+          lazyConnection: true,
+          connectionFactory: (connection: Connection) => watchConnection(connection),
         }),
         RedisModule,
         CacheManagerModule,

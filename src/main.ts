@@ -31,8 +31,14 @@ async function bootstrap(): Promise<void> {
     throw error;
   });
   if (config.seedIfEmpty ?? !config.mongoUri) {
-    const seeded = await seedIfEmpty(app.get<Connection>(getConnectionToken()));
-    if (seeded) logger.log(`imported ${seeded.inserted} bundled sample_mflix movies`);
+    const connection = app.get<Connection>(getConnectionToken());
+    await connection
+      .asPromise()
+      .then(() => seedIfEmpty(connection))
+      .then(
+        (seeded) => seeded && logger.log(`imported ${seeded.inserted} bundled sample_mflix movies`),
+      )
+      .catch((error: Error) => logger.warn(`bundled movies not imported: ${error.message}`));
   }
   await app.listen();
 

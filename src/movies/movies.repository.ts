@@ -5,6 +5,7 @@ import { APP_CONFIG, type AppConfig } from '../config/app-config';
 import { DependencyUnavailableError } from '../common/errors';
 import { MetricsService } from '../metrics/metrics.service';
 import type { Movie } from '../generated/nest/movies/v1/movie_service';
+import { reconnectIfNeverConnected } from './mongo-connection';
 import { MOVIE_PROJECTION, MovieRow, toMovie } from './movie.mapper';
 import { MovieEntity } from './movie.schema';
 
@@ -111,6 +112,8 @@ export class MoviesRepository {
   }
 
   async ping(timeoutMs = this.config.mongoTimeoutMs): Promise<boolean> {
+    if (this.config.mongoUri)
+      await reconnectIfNeverConnected(this.connection, this.config.mongoUri, this.config);
     const db = this.connection.db;
     if (!db || this.connection.readyState !== 1) return false;
     let timer: NodeJS.Timeout | undefined;

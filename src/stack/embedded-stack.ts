@@ -73,11 +73,11 @@ export async function startRedisServer(dataDir: string): Promise<ChildService> {
   });
 }
 
-export async function startFerretDb(dataDir: string): Promise<ChildService> {
+export async function startFerretDb(dataDir: string, port?: number): Promise<ChildService> {
   if (!existsSync(FERRETDB_BIN)) {
     throw new Error(`FerretDB not found at ${FERRETDB_BIN}: run "npm run setup"`);
   }
-  const port = await freePort();
+  port ??= await freePort();
   const dir = join(dataDir, 'ferretdb');
   mkdirSync(dir, { recursive: true });
   return startChildService({
@@ -94,7 +94,7 @@ export async function startFerretDb(dataDir: string): Promise<ChildService> {
     ],
     port,
     logDir: join(dataDir, 'logs'),
-    probe: () => mongoAnswers(`mongodb://127.0.0.1:${port}/`),
+    probe: () => mongoAnswers(`mongodb://127.0.0.1:${port!}/`),
   });
 }
 

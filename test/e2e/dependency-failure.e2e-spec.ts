@@ -6,20 +6,32 @@ import { movieKey } from '../../src/cache/cache-keys';
 import { CacheStatus } from '../../src/generated/client/movies/v1/movie_service';
 import type { ChildService } from '../../src/stack/child-service';
 import { startFerretDb, startRedisServer } from '../../src/stack/embedded-stack';
+import { freePort } from '../../src/stack/free-port';
 import { movieFactory } from '../factories/movie.factory';
 import { checkHealth } from '../support/health-client';
 import { startTestApp, type TestApp } from '../support/test-app';
 
 const dataDir = () => mkdtempSync(join(tmpdir(), 'movie-cache-failure-'));
 
+const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+
+async function until(check: () => Promise<boolean>, timeoutMs = 15_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await check().catch(() => false))) {
+    if (Date.now() > deadline) throw new Error('condition not reached');
+    await sleep(100);
+  }
+}
+
 describe('MongoDB unreachable', () => {
   const cached = movieFactory({ title: 'Cached Before Outage' });
   const uncached = movieFactory({ title: 'Never Cached' });
+  const ferretDir = dataDir();
   let ferret: ChildService;
   let t: TestApp;
 
   beforeAll(async () => {
-    ferret = await startFerretDb(dataDir());
+    ferret = await startFerretDb(ferretDir);
     t = await startTestApp({
       env: { MONGO_TIMEOUT_MS: '500' },
       config: { mongoUri: `mongodb://127.0.0.1:${ferret.port}/outage` },
@@ -28,7 +40,10 @@ describe('MongoDB unreachable', () => {
     await t.api.getMovie({ id: cached._id.toHexString() });
     await ferret.stop();
   });
-  afterAll(() => t.close());
+  afterAll(async () => {
+    await t.close();
+    await ferret.stop();
+  });
 
   it('still serves cached movies as hits', async () => {
     const response = await t.api.getMovie({ id: cached._id.toHexString() });
@@ -58,6 +73,44 @@ describe('MongoDB unreachable', () => {
     const stats = await t.api.getCacheStats();
     expect(stats).toMatchObject({ mongoOk: false, redisOk: true, status: 'degraded' });
     expect(await checkHealth(t.address)).toBe('NOT_SERVING');
+  });
+
+  it('recovers without a restart when MongoDB returns', async () => {
+    ferret = await startFerretDb(ferretDir, ferret.port);
+
+    await until(
+      async () =>
+        (await t.api.getMovie({ id: uncached._id.toHexString() })).movie?.title === 'Never Cached',
+    );
+    await until(async () => (await checkHealth(t.address)) === 'SERVING');
+  });
+});
+
+describe('MongoDB down at startup', () => {
+  it('starts without crashing, NOT_SERVING, and serves once MongoDB comes up', async () => {
+    const port = await freePort();
+    const movie = movieFactory({ title: 'Patience' });
+    const t = await startTestApp({
+      env: { MONGO_TIMEOUT_MS: '300', HEALTH_INTERVAL_MS: '200' },
+      config: { mongoUri: `mongodb://127.0.0.1:${port}/late` },
+      awaitMongo: false,
+    });
+    let ferret: ChildService | undefined;
+    try {
+      expect(await checkHealth(t.address)).toBe('NOT_SERVING');
+      await expect(t.api.getMovie({ id: movie._id.toHexString() })).rejects.toMatchObject({
+        code: status.UNAVAILABLE,
+      });
+
+      ferret = await startFerretDb(dataDir(), port);
+      await until(async () => (await checkHealth(t.address)) === 'SERVING');
+      await t.movies.insertOne(movie);
+
+      expect((await t.api.getMovie({ id: movie._id.toHexString() })).movie?.title).toBe('Patience');
+    } finally {
+      await t.close();
+      await ferret?.stop();
+    }
   });
 });
 

@@ -30,6 +30,8 @@ export interface TestAppOptions {
   /** Keep Redis contents (default: the Redis database is flushed first). */
   keepRedis?: boolean;
   fillHook?: FillHook;
+  /** Wait for MongoDB before returning (default); false for tests that start it down. */
+  awaitMongo?: boolean;
 }
 
 /** Boots the real app on a free port against real Redis and FerretDB, with a fresh database. */
@@ -44,6 +46,7 @@ export async function startTestApp(options: TestAppOptions = {}): Promise<TestAp
   const app = await createApp(config, { fillHook: options.fillHook });
   const connection = app.get<Connection>(getConnectionToken());
   const movies = connection.collection(MOVIES_COLLECTION) as unknown as mongo.Collection;
+  if (options.awaitMongo !== false) await connection.asPromise();
   if (options.movies?.length) await movies.insertMany(options.movies);
   await app.listen();
   const address = `127.0.0.1:${port}`;
