@@ -1,5 +1,5 @@
 import { DynamicModule, Module } from '@nestjs/common';
-import { APP_FILTER, APP_INTERCEPTOR } from '@nestjs/core';
+import { APP_FILTER, APP_GUARD, APP_INTERCEPTOR } from '@nestjs/core';
 import { MongooseModule } from '@nestjs/mongoose';
 import type { Connection } from 'mongoose';
 import type { HealthImplementation } from 'grpc-health-check';
@@ -16,6 +16,7 @@ export interface AppOptions {
   fillHook?: FillHook;
 }
 import { ConfigModule } from './config/config.module';
+import { WellFormedRequestGuard } from './grpc/malformed-request';
 import { MetricsModule } from './metrics/metrics.module';
 import { MoviesModule } from './movies/movies.module';
 import { mongooseOptions, watchConnection } from './movies/mongo-connection';
@@ -55,6 +56,7 @@ export class AppModule {
       providers: [
         { provide: APP_FILTER, useClass: GrpcExceptionFilter },
         { provide: APP_INTERCEPTOR, useClass: RpcObserverInterceptor },
+        { provide: APP_GUARD, useClass: WellFormedRequestGuard },
       ],
     };
   }

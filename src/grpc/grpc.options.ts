@@ -9,6 +9,7 @@ import {
   MOVIE_SERVICE_NAME,
 } from '../generated/nest/movies/v1/movie_service';
 import { MovieServiceClient } from '../generated/client/movies/v1/movie_service';
+import { tolerateMalformedRequests } from './malformed-request';
 
 export const MOVIE_SERVICE_FULL_NAME = `${MOVIES_V1_PACKAGE_NAME}.${MOVIE_SERVICE_NAME}`;
 
@@ -40,7 +41,8 @@ export function grpcServerOptions(url: string, health: HealthImplementation): Gr
       credentials: ServerCredentials.createInsecure(),
       channelOptions: CHANNEL_OPTIONS,
       gracefulShutdown: true,
-      onLoadPackageDefinition: (_definition, server) => {
+      onLoadPackageDefinition: (definition, server) => {
+        tolerateMalformedRequests(definition);
         // keepCase: reflection must publish the proto's own field names (snake_case).
         const described = protoLoader.loadSync([MOVIE_PROTO_PATH, HEALTH_PROTO_PATH], {
           ...LOADER_OPTIONS,

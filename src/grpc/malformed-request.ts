@@ -1,0 +1,38 @@
+import { CanActivate, ExecutionContext, Injectable } from '@nestjs/common';
+import type { PackageDefinition } from '@grpc/proto-loader';
+import { InvalidArgumentError } from '../common/errors';
+
+const MALFORMED = Symbol('malformed request');
+
+/** What a request that could not be decoded turns into (grpc-js would answer INTERNAL). */
+const MALFORMED_REQUEST = Object.freeze({ [MALFORMED]: true });
+
+/**
+ * Makes every request deserializer of the definition total: bytes that are not a valid message
+ * become MALFORMED_REQUEST, which the guard below answers with INVALID_ARGUMENT.
+ */
+export function tolerateMalformedRequests(definition: PackageDefinition): void {
+  for (const entry of Object.values(definition)) {
+    for (const method of Object.values(entry as Record<string, { requestDeserialize?: unknown }>)) {
+      const decode = method?.requestDeserialize;
+      if (typeof decode !== 'function') continue;
+      method.requestDeserialize = (bytes: Buffer) => {
+        try {
+          return decode(bytes);
+        } catch {
+          return MALFORMED_REQUEST;
+        }
+      };
+    }
+  }
+}
+
+@Injectable()
+export class WellFormedRequestGuard implements CanActivate {
+  canActivate(context: ExecutionContext): boolean {
+    const data = context.switchToRpc().getData<Record<symbol, unknown> | undefined>();
+    if (data?.[MALFORMED])
+      throw new InvalidArgumentError('request', 'is not a valid protobuf message');
+    return true;
+  }
+}
