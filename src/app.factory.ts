@@ -4,7 +4,11 @@ import { HealthImplementation } from 'grpc-health-check';
 import { Logger } from 'nestjs-pino';
 import { AppModule, type AppOptions } from './app.module';
 import type { ResolvedAppConfig } from './config/app-config';
-import { MOVIE_SERVICE_FULL_NAME, grpcServerOptions } from './grpc/grpc.options';
+import {
+  MOVIE_SERVICE_FULL_NAME,
+  grpcServerOptions,
+  type GrpcServerRef,
+} from './grpc/grpc.options';
 import { TrendingFeed } from './leaderboard/trending-feed.service';
 
 /** The gRPC app, initialised (connected) but not yet listening. */
@@ -16,17 +20,31 @@ export async function createApp(
     '': 'NOT_SERVING',
     [MOVIE_SERVICE_FULL_NAME]: 'NOT_SERVING',
   });
+  const serverRef: GrpcServerRef = {};
   const app = await NestFactory.createMicroservice(AppModule.register(config, health, options), {
-    ...grpcServerOptions(`${config.grpc.host}:${config.grpc.port}`, health),
+    ...grpcServerOptions(config, health, serverRef),
     bufferLogs: true,
   });
   app.useLogger(app.get(Logger));
   await app.init();
+  running.set(app, { serverRef, graceMs: config.shutdownGraceMs });
   return app;
 }
 
-/** Ends open streams first: the gRPC server's graceful close waits for every call to finish. */
+const running = new WeakMap<INestMicroservice, { serverRef: GrpcServerRef; graceMs: number }>();
+
+/**
+ * Graceful stop: new calls are refused, open streams end with UNAVAILABLE (the server's graceful
+ * close waits for every call), in-flight calls get SHUTDOWN_GRACE_MS to finish and are then
+ * cancelled; then buffered views are flushed and connections closed.
+ */
 export async function closeApp(app: INestMicroservice): Promise<void> {
   app.get(TrendingFeed).endAll();
-  await app.close();
+  const { serverRef, graceMs } = running.get(app) ?? { serverRef: {}, graceMs: 0 };
+  const grace = setTimeout(() => serverRef.server?.forceShutdown(), graceMs);
+  try {
+    await app.close();
+  } finally {
+    clearTimeout(grace);
+  }
 }

@@ -1,4 +1,5 @@
 import { Inject, Injectable } from '@nestjs/common';
+import { readFileSync } from 'node:fs';
 import { status, type ServiceError } from '@grpc/grpc-js';
 import { MovieCache } from '../cache/movie-cache.service';
 import { FailedPreconditionError, ResourceExhaustedError } from '../common/errors';
@@ -80,7 +81,12 @@ export class BenchmarkRunner {
     const requested = new Uint32Array(ids.length);
     sequence.forEach((key) => (requested[key] += 1));
 
-    const api = MovieApi.connect(this.selfAddress());
+    const tls = this.config.grpc.tls;
+    const api = MovieApi.connect(
+      this.selfAddress(),
+      undefined,
+      tls && { ca: readFileSync(tls.certFile), anyHostName: true },
+    );
     const metadata = this.traffic.metadata();
     const titles = new Map<string, string>();
     const tally: Tally = {

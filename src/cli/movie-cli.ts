@@ -1,4 +1,4 @@
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { status, type ServiceError } from '@grpc/grpc-js';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import {
@@ -29,6 +29,7 @@ const DISTRIBUTIONS: Record<string, Distribution> = {
 interface Globals {
   address: string;
   token?: string;
+  ca?: string;
   json?: boolean;
 }
 
@@ -71,12 +72,16 @@ export function buildCli(output: (text: string) => void = console.log): Command 
       'admin token for update-rating and benchmark (default: $ADMIN_TOKEN)',
       process.env.ADMIN_TOKEN,
     )
+    .option(
+      '--ca <pem>',
+      'TLS: trust this CA or self-signed server certificate (default: plaintext)',
+    )
     .option('--json', 'print JSON instead of tables')
     .showHelpAfterError();
 
   const api = () => {
-    const { address, token } = program.opts<Globals>();
-    return MovieApi.connect(address, token);
+    const { address, token, ca } = program.opts<Globals>();
+    return MovieApi.connect(address, token, ca ? { ca: readFileSync(ca) } : undefined);
   };
   const json = () => program.opts<Globals>().json === true;
   const withLookup = (command: Command) =>

@@ -34,6 +34,8 @@ describe(loadConfig.name, () => {
     [{ REDIS_URL: 'localhost:6379' }, 'REDIS_URL'],
     [{ ADMIN_TOKEN: 'short' }, 'ADMIN_TOKEN'],
     [{ NODE_ENV: 'production' }, 'ADMIN_TOKEN is required when NODE_ENV=production'],
+    [{ GRPC_TLS_CERT: __filename }, 'GRPC_TLS_CERT and GRPC_TLS_KEY must be set together'],
+    [{ GRPC_TLS_CERT: '/nope.pem', GRPC_TLS_KEY: '/nope.key' }, 'GRPC_TLS_CERT file not found'],
   ])('fails at boot on %j, naming %s', (env, name) => {
     expect(() => loadConfig(env)).toThrow(ConfigError);
     expect(() => loadConfig(env)).toThrow(name);

@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs';
 import { z } from 'zod';
 
 const port = z.coerce.number().int().min(0).max(65535);
@@ -42,14 +43,35 @@ const envSchema = z
     MONGO_TIMEOUT_MS: positiveInt.max(60_000).default(2_000),
     REDIS_TIMEOUT_MS: positiveInt.max(60_000).default(500),
     HEALTH_INTERVAL_MS: positiveInt.max(60_000).default(1_000),
+    SHUTDOWN_GRACE_MS: positiveInt.max(600_000).default(10_000),
     SEED_IF_EMPTY: flag,
     TRENDING_BUCKET_SECONDS: positiveInt.max(3_600).default(5),
     VIEW_FLUSH_MS: positiveInt.max(10_000).default(100),
+    GRPC_TLS_CERT: z
+      .string()
+      .optional()
+      .transform((v) => (v ? v : undefined)),
+    GRPC_TLS_KEY: z
+      .string()
+      .optional()
+      .transform((v) => (v ? v : undefined)),
     CACHE_ENABLED: flag,
     METRICS_PORT: port.default(9464),
     LOG_LEVEL: z.enum(['error', 'warn', 'log', 'debug', 'verbose']).default('log'),
   })
   .superRefine((env, ctx) => {
+    if (Boolean(env.GRPC_TLS_CERT) !== Boolean(env.GRPC_TLS_KEY)) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['GRPC_TLS_CERT'],
+        message: 'and GRPC_TLS_KEY must be set together',
+      });
+    }
+    for (const name of ['GRPC_TLS_CERT', 'GRPC_TLS_KEY'] as const) {
+      const file = env[name];
+      if (file && !existsSync(file))
+        ctx.addIssue({ code: 'custom', path: [name], message: `file not found: ${file}` });
+    }
     if (env.NODE_ENV === 'production' && !env.ADMIN_TOKEN) {
       ctx.addIssue({
         code: 'custom',
@@ -61,7 +83,7 @@ const envSchema = z
 
 export interface AppConfig {
   env: 'development' | 'production' | 'test';
-  grpc: { host: string; port: number };
+  grpc: { host: string; port: number; tls?: { certFile: string; keyFile: string } };
   /** Absent: the embedded stack (redis-server + FerretDB) is started. */
   mongoUri?: string;
   redisUrl?: string;
@@ -79,6 +101,8 @@ export interface AppConfig {
   mongoTimeoutMs: number;
   redisTimeoutMs: number;
   healthIntervalMs: number;
+  /** On SIGTERM, how long in-flight calls may take before the server stops them. */
+  shutdownGraceMs: number;
   seedIfEmpty?: boolean;
   /** Granularity of windowed trending rankings. */
   trendingBucketSeconds: number;
@@ -108,7 +132,14 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
   const e = parsed.data;
   return {
     env: e.NODE_ENV,
-    grpc: { host: e.GRPC_HOST, port: e.GRPC_PORT },
+    grpc: {
+      host: e.GRPC_HOST,
+      port: e.GRPC_PORT,
+      tls:
+        e.GRPC_TLS_CERT && e.GRPC_TLS_KEY
+          ? { certFile: e.GRPC_TLS_CERT, keyFile: e.GRPC_TLS_KEY }
+          : undefined,
+    },
     mongoUri: e.MONGODB_URI,
     redisUrl: e.REDIS_URL,
     dataDir: e.DATA_DIR,
@@ -122,6 +153,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     mongoTimeoutMs: e.MONGO_TIMEOUT_MS,
     redisTimeoutMs: e.REDIS_TIMEOUT_MS,
     healthIntervalMs: e.HEALTH_INTERVAL_MS,
+    shutdownGraceMs: e.SHUTDOWN_GRACE_MS,
     seedIfEmpty: e.SEED_IF_EMPTY,
     trendingBucketSeconds: e.TRENDING_BUCKET_SECONDS,
     viewFlushMs: e.VIEW_FLUSH_MS,

@@ -1,9 +1,11 @@
-import { ChannelOptions, Metadata, ServerCredentials, credentials } from '@grpc/grpc-js';
+import { ChannelOptions, Metadata, Server, ServerCredentials, credentials } from '@grpc/grpc-js';
+import { readFileSync } from 'node:fs';
 import * as protoLoader from '@grpc/proto-loader';
 import { ReflectionService } from '@grpc/reflection';
 import { Transport, type GrpcOptions } from '@nestjs/microservices';
 import { HealthImplementation } from 'grpc-health-check';
 import { HEALTH_PROTO_PATH, MOVIE_PROTO_PATH } from '../common/paths';
+import type { AppConfig } from '../config/app-config';
 import {
   MOVIES_V1_PACKAGE_NAME,
   MOVIE_SERVICE_NAME,
@@ -30,18 +32,33 @@ const CHANNEL_OPTIONS: ChannelOptions = {
 };
 
 /** The one gRPC server options factory: MovieService, plus health and reflection on the same server. */
-export function grpcServerOptions(url: string, health: HealthImplementation): GrpcOptions {
+/** Filled with the grpc-js server once Nest creates it, for a forced stop after the grace period. */
+export interface GrpcServerRef {
+  server?: Server;
+}
+
+export function grpcServerOptions(
+  config: AppConfig,
+  health: HealthImplementation,
+  ref: GrpcServerRef = {},
+): GrpcOptions {
+  const { host, port, tls } = config.grpc;
   return {
     transport: Transport.GRPC,
     options: {
-      url,
+      url: `${host}:${port}`,
       package: MOVIES_V1_PACKAGE_NAME,
       protoPath: MOVIE_PROTO_PATH,
       loader: LOADER_OPTIONS,
-      credentials: ServerCredentials.createInsecure(),
+      credentials: tls
+        ? ServerCredentials.createSsl(null, [
+            { cert_chain: readFileSync(tls.certFile), private_key: readFileSync(tls.keyFile) },
+          ])
+        : ServerCredentials.createInsecure(),
       channelOptions: CHANNEL_OPTIONS,
       gracefulShutdown: true,
       onLoadPackageDefinition: (definition, server) => {
+        ref.server = server as Server;
         tolerateMalformedRequests(definition);
         // keepCase: reflection must publish the proto's own field names (snake_case).
         const described = protoLoader.loadSync([MOVIE_PROTO_PATH, HEALTH_PROTO_PATH], {
@@ -55,9 +72,24 @@ export function grpcServerOptions(url: string, health: HealthImplementation): Gr
   };
 }
 
+export interface ClientTls {
+  /** PEM of the CA (or the server's self-signed certificate) to trust. */
+  ca: Buffer;
+  /** Skip the host name check (the server's own loopback connection). */
+  anyHostName?: boolean;
+}
+
 /** A MovieService client on the generated stubs (tests, CLI, benchmark runner). */
-export function createMovieClient(address: string): MovieServiceClient {
-  return new MovieServiceClient(address, credentials.createInsecure(), CHANNEL_OPTIONS);
+export function createMovieClient(address: string, tls?: ClientTls): MovieServiceClient {
+  const channel = tls
+    ? credentials.createSsl(
+        tls.ca,
+        null,
+        null,
+        tls.anyHostName ? { checkServerIdentity: () => undefined } : {},
+      )
+    : credentials.createInsecure();
+  return new MovieServiceClient(address, channel, CHANNEL_OPTIONS);
 }
 
 /** Bearer metadata for admin RPCs; empty metadata without a token. */

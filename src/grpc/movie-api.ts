@@ -17,7 +17,7 @@ import {
   type RunBenchmarkResponse,
   type UpdateRatingResponse,
 } from '../generated/client/movies/v1/movie_service';
-import { authMetadata, createMovieClient } from './grpc.options';
+import { authMetadata, createMovieClient, type ClientTls } from './grpc.options';
 
 type UnaryMethod<Req, Res> = (
   request: Req,
@@ -46,8 +46,8 @@ export class MovieApi {
     private readonly adminToken?: string,
   ) {}
 
-  static connect(address: string, adminToken?: string): MovieApi {
-    return new MovieApi(createMovieClient(address), adminToken);
+  static connect(address: string, adminToken?: string, tls?: ClientTls): MovieApi {
+    return new MovieApi(createMovieClient(address, tls), adminToken);
   }
 
   getMovie(

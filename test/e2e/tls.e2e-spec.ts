@@ -1,0 +1,54 @@
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { status } from '@grpc/grpc-js';
+import { MovieApi } from '../../src/grpc/movie-api';
+import { movieFactory } from '../factories/movie.factory';
+import { startTestApp, type TestApp } from '../support/test-app';
+
+/** A self-signed certificate for localhost / 127.0.0.1, made with openssl. */
+function selfSignedCertificate(): { cert: string; key: string } {
+  const dir = mkdtempSync(join(tmpdir(), 'movie-cache-tls-'));
+  const cert = join(dir, 'cert.pem');
+  const key = join(dir, 'key.pem');
+  execFileSync('openssl', [
+    'req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '1',
+    '-subj', '/CN=localhost',
+    '-addext', 'subjectAltName=DNS:localhost,IP:127.0.0.1',
+    '-keyout', key, '-out', cert,
+  ], { stdio: 'ignore' }); // prettier-ignore
+  return { cert, key };
+}
+
+describe('TLS for the gRPC server', () => {
+  const movie = movieFactory({ title: 'Encrypted' });
+  const { cert, key } = selfSignedCertificate();
+  let t: TestApp;
+  let secure: MovieApi;
+
+  beforeAll(async () => {
+    t = await startTestApp({ env: { GRPC_TLS_CERT: cert, GRPC_TLS_KEY: key }, movies: [movie] });
+    secure = MovieApi.connect(t.address, t.config.adminToken, { ca: readFileSync(cert) });
+  });
+  afterAll(async () => {
+    secure.close();
+    await t.close();
+  });
+
+  it('serves clients that trust its certificate', async () => {
+    const response = await secure.getMovie({ id: movie._id.toHexString() });
+    expect(response.movie?.title).toBe('Encrypted');
+  });
+
+  it('refuses plaintext clients', async () => {
+    await expect(t.api.getMovie({ id: movie._id.toHexString() })).rejects.toMatchObject({
+      code: status.UNAVAILABLE,
+    });
+  });
+
+  it('runs RunBenchmark over its own TLS connection', async () => {
+    const report = await secure.runBenchmark({ requests: 20, keySpace: 1 });
+    expect(report).toMatchObject({ totalRequests: 20, errors: 0 });
+  });
+});
