@@ -48,8 +48,8 @@ async function mongoAnswers(uri: string): Promise<boolean> {
   }
 }
 
-export async function startRedisServer(dataDir: string): Promise<ChildService> {
-  const port = await freePort();
+export async function startRedisServer(dataDir: string, port?: number): Promise<ChildService> {
+  port ??= await freePort();
   const dir = join(dataDir, 'redis');
   mkdirSync(dir, { recursive: true });
   return startChildService({
