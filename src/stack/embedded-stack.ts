@@ -20,8 +20,14 @@ export interface EmbeddedStack {
 
 export const FERRETDB_BIN = process.env.FERRETDB_BIN ?? join(projectRoot(), '.tools/bin/ferretdb');
 
-async function redisAnswers(port: number): Promise<boolean> {
+const passwordOf = (args: string[]) => {
+  const i = args.indexOf('--requirepass');
+  return i >= 0 ? args[i + 1] : undefined;
+};
+
+async function redisAnswers(port: number, password?: string): Promise<boolean> {
   const client = new Redis({
+    password,
     port,
     host: '127.0.0.1',
     lazyConnect: true,
@@ -48,7 +54,11 @@ async function mongoAnswers(uri: string): Promise<boolean> {
   }
 }
 
-export async function startRedisServer(dataDir: string, port?: number): Promise<ChildService> {
+export async function startRedisServer(
+  dataDir: string,
+  port?: number,
+  extraArgs: string[] = [],
+): Promise<ChildService> {
   port ??= await freePort();
   const dir = join(dataDir, 'redis');
   mkdirSync(dir, { recursive: true });
@@ -66,10 +76,11 @@ export async function startRedisServer(dataDir: string, port?: number): Promise<
       'no',
       '--dir',
       dir,
+      ...extraArgs,
     ],
     port,
     logDir: join(dataDir, 'logs'),
-    probe: () => redisAnswers(port),
+    probe: () => redisAnswers(port, passwordOf(extraArgs)),
   });
 }
 

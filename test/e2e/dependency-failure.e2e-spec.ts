@@ -159,3 +159,31 @@ describe('Redis unreachable', () => {
     expect(await checkHealth(t.address)).toBe('NOT_SERVING');
   });
 });
+
+describe('Redis down at startup', () => {
+  it('starts without crashing, serves reads as BYPASS, and uses the cache once Redis comes up', async () => {
+    const port = await freePort();
+    const movie = movieFactory({ title: 'Early Bird' });
+    const id = movie._id.toHexString();
+    const t = await startTestApp({
+      env: { REDIS_TIMEOUT_MS: '200', HEALTH_INTERVAL_MS: '200' },
+      config: { redisUrl: `redis://127.0.0.1:${port}` },
+      movies: [movie],
+      keepRedis: true,
+    });
+    let redis: ChildService | undefined;
+    try {
+      expect(await checkHealth(t.address)).toBe('NOT_SERVING');
+      expect((await t.api.getMovie({ id })).cacheStatus).toBe(CacheStatus.CACHE_STATUS_BYPASS);
+
+      redis = await startRedisServer(dataDir(), port);
+      await until(async () => (await checkHealth(t.address)) === 'SERVING');
+      await until(
+        async () => (await t.api.getMovie({ id })).cacheStatus === CacheStatus.CACHE_STATUS_HIT,
+      );
+    } finally {
+      await t.close();
+      await redis?.stop();
+    }
+  });
+});

@@ -41,7 +41,7 @@ export async function startTestApp(options: TestAppOptions = {}): Promise<TestAp
     ...testConfig({ GRPC_PORT: String(port), ...options.env }),
     ...options.config,
   };
-  const redis = await inspectRedis(config.redisUrl);
+  const redis = inspectRedis(config.redisUrl);
   if (!options.keepRedis) await redis.flushdb();
   const app = await createApp(config, { fillHook: options.fillHook });
   const connection = app.get<Connection>(getConnectionToken());
