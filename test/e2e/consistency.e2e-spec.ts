@@ -6,8 +6,7 @@ import type { Movie } from '../../src/generated/nest/movies/v1/movie_service';
 import { movieFactory } from '../factories/movie.factory';
 import { mongoQueryCount } from '../support/mongo-queries';
 import { startTestApp, type TestApp } from '../support/test-app';
-
-const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+import { sleep } from '../support/wait';
 
 describe('one MongoDB read per cold key', () => {
   const movies = [movieFactory({ title: 'Stampede' }), movieFactory({ title: 'Herd' })];

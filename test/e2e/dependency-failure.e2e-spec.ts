@@ -10,18 +10,9 @@ import { freePort } from '../../src/stack/free-port';
 import { movieFactory } from '../factories/movie.factory';
 import { checkHealth } from '../support/health-client';
 import { startTestApp, type TestApp } from '../support/test-app';
+import { until } from '../support/wait';
 
 const dataDir = () => mkdtempSync(join(tmpdir(), 'movie-cache-failure-'));
-
-const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
-
-async function until(check: () => Promise<boolean>, timeoutMs = 15_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check().catch(() => false))) {
-    if (Date.now() > deadline) throw new Error('condition not reached');
-    await sleep(100);
-  }
-}
 
 describe('MongoDB unreachable', () => {
   const cached = movieFactory({ title: 'Cached Before Outage' });

@@ -5,8 +5,7 @@ import { CacheStatus } from '../../src/generated/client/movies/v1/movie_service'
 import { movieFactory } from '../factories/movie.factory';
 import { startTestApp, type TestApp } from '../support/test-app';
 import { expectFreshTtl } from '../support/ttl';
-
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+import { sleep } from '../support/wait';
 
 describe('GetMovie (cache-aside)', () => {
   const heat = movieFactory({

@@ -7,16 +7,7 @@ import { startRedisServer } from '../../src/stack/embedded-stack';
 import { movieFactory } from '../factories/movie.factory';
 import { checkHealth } from '../support/health-client';
 import { startTestApp, type TestApp } from '../support/test-app';
-
-const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
-
-async function until(check: () => Promise<boolean>, timeoutMs = 10_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error('condition not reached');
-    await sleep(50);
-  }
-}
+import { until } from '../support/wait';
 
 describe('Redis goes away mid-run (frozen with SIGSTOP, then resumed with its data)', () => {
   const movies = Array.from({ length: 3 }, (_, i) =>

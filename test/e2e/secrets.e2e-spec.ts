@@ -11,10 +11,10 @@ import type { ChildService } from '../../src/stack/child-service';
 import { startRedisServer } from '../../src/stack/embedded-stack';
 import { freePort } from '../../src/stack/free-port';
 import { isolatedMongoUri, testServers } from '../support/test-env';
+import { sleep } from '../support/wait';
 
 const REDIS_PASSWORD = 's3cret-redis-password';
 const ADMIN_TOKEN = 'admin-token-never-logged-42';
-const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
 describe('Redis AUTH through REDIS_URL, and no secrets in logs', () => {
   let redis: ChildService;

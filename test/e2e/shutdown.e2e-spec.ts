@@ -10,8 +10,8 @@ import { freePort } from '../../src/stack/free-port';
 import { movieFactory } from '../factories/movie.factory';
 import { SnapshotReader } from '../support/snapshot-reader';
 import { startTestApp } from '../support/test-app';
+import { sleep } from '../support/wait';
 
-const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 const slowFill = (ms: number): FillHook => ({ beforeFill: () => sleep(ms) });
 
 describe('graceful shutdown', () => {

@@ -5,8 +5,8 @@ import { LeaderboardProvider } from '../../src/leaderboard/leaderboard.provider'
 import { movieFactory } from '../factories/movie.factory';
 import { SnapshotReader } from '../support/snapshot-reader';
 import { startTestApp, type TestApp } from '../support/test-app';
+import { sleep } from '../support/wait';
 
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 const TREND_ENV = { TRENDING_BUCKET_SECONDS: '1', VIEW_FLUSH_MS: '50' };
 
 describe('StreamTrending', () => {
