@@ -2,7 +2,18 @@ import type { INestMicroservice } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { HealthImplementation } from 'grpc-health-check';
 import { Logger } from 'nestjs-pino';
-import { AppModule, type AppOptions } from './app.module';
+import { pino } from 'pino';
+import { AppModule, type AppOptions, type AppShared } from './app.module';
+import { rpcObserver } from './grpc/rpc-observer';
+import { MetricsService } from './metrics/metrics.service';
+
+const PINO_LEVELS = {
+  error: 'error',
+  warn: 'warn',
+  log: 'info',
+  debug: 'debug',
+  verbose: 'trace',
+} as const;
 import type { ResolvedAppConfig } from './config/app-config';
 import {
   MOVIE_SERVICE_FULL_NAME,
@@ -16,13 +27,19 @@ export async function createApp(
   config: ResolvedAppConfig,
   options: AppOptions = {},
 ): Promise<INestMicroservice> {
-  const health = new HealthImplementation({
-    '': 'NOT_SERVING',
-    [MOVIE_SERVICE_FULL_NAME]: 'NOT_SERVING',
-  });
+  const shared: AppShared = {
+    health: new HealthImplementation({
+      '': 'NOT_SERVING',
+      [MOVIE_SERVICE_FULL_NAME]: 'NOT_SERVING',
+    }),
+    metrics: new MetricsService(),
+    logger: pino({ level: PINO_LEVELS[config.logLevel] }),
+  };
   const serverRef: GrpcServerRef = {};
-  const app = await NestFactory.createMicroservice(AppModule.register(config, health, options), {
-    ...grpcServerOptions(config, health, serverRef),
+  const app = await NestFactory.createMicroservice(AppModule.register(config, shared, options), {
+    ...grpcServerOptions(config, shared.health, serverRef, [
+      rpcObserver(shared.metrics, shared.logger.child({ context: 'rpc' })),
+    ]),
     bufferLogs: true,
   });
   app.useLogger(app.get(Logger));

@@ -1,4 +1,11 @@
-import { ChannelOptions, Metadata, Server, ServerCredentials, credentials } from '@grpc/grpc-js';
+import {
+  ChannelOptions,
+  Metadata,
+  Server,
+  ServerCredentials,
+  credentials,
+  type ServerInterceptor,
+} from '@grpc/grpc-js';
 import { readFileSync } from 'node:fs';
 import * as protoLoader from '@grpc/proto-loader';
 import { ReflectionService } from '@grpc/reflection';
@@ -41,6 +48,7 @@ export function grpcServerOptions(
   config: AppConfig,
   health: HealthImplementation,
   ref: GrpcServerRef = {},
+  interceptors: ServerInterceptor[] = [],
 ): GrpcOptions {
   const { host, port, tls } = config.grpc;
   return {
@@ -55,7 +63,8 @@ export function grpcServerOptions(
             { cert_chain: readFileSync(tls.certFile), private_key: readFileSync(tls.keyFile) },
           ])
         : ServerCredentials.createInsecure(),
-      channelOptions: CHANNEL_OPTIONS,
+      // Nest hands channelOptions to the grpc-js Server constructor, which also takes interceptors.
+      channelOptions: { ...CHANNEL_OPTIONS, interceptors } as ChannelOptions,
       gracefulShutdown: true,
       onLoadPackageDefinition: (definition, server) => {
         ref.server = server as Server;

@@ -1,7 +1,16 @@
-import { Global, Module } from '@nestjs/common';
+import { DynamicModule, Global, Module } from '@nestjs/common';
 import { MetricsServer } from './metrics.server';
 import { MetricsService } from './metrics.service';
 
+/** The app's metrics: created before Nest, since the gRPC server's interceptor records into them too. */
 @Global()
-@Module({ providers: [MetricsService, MetricsServer], exports: [MetricsService, MetricsServer] })
-export class MetricsModule {}
+@Module({})
+export class MetricsModule {
+  static register(metrics: MetricsService): DynamicModule {
+    return {
+      module: MetricsModule,
+      providers: [{ provide: MetricsService, useValue: metrics }, MetricsServer],
+      exports: [MetricsService, MetricsServer],
+    };
+  }
+}
