@@ -74,3 +74,41 @@ describe('Redis goes away mid-run (frozen with SIGSTOP, then resumed with its da
     expect(await t.redis.hget(`movie:${ids[0]}`, 'rating')).toBe('7');
   });
 });
+
+describe('redis-server stopped mid-run and restarted', () => {
+  it('keeps reading and writing, and every read after the restart matches MongoDB', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'movie-cache-restart-'));
+    const movies = Array.from({ length: 3 }, (_, i) =>
+      movieFactory({ title: `Restart ${i}`, rating: 4 }),
+    );
+    let redis = await startRedisServer(dir);
+    const t = await startTestApp({
+      env: { REDIS_TIMEOUT_MS: '200', HEALTH_INTERVAL_MS: '200' },
+      config: { redisUrl: `redis://127.0.0.1:${redis.port}` },
+      movies,
+    });
+    try {
+      for (const m of movies) await t.api.getMovie({ id: m._id.toHexString() });
+      await redis.stop();
+
+      for (const [i, m] of movies.entries()) {
+        const id = m._id.toHexString();
+        expect((await t.api.getMovie({ id })).cacheStatus).toBe(CacheStatus.CACHE_STATUS_BYPASS);
+        expect((await t.api.updateRating({ id, rating: 8 + i / 10 })).cacheRefreshed).toBe(false);
+      }
+
+      redis = await startRedisServer(dir, redis.port);
+      await until(async () => (await checkHealth(t.address)) === 'SERVING');
+      for (let round = 0; round < 2; round += 1) {
+        for (const m of movies) {
+          const { movie } = await t.api.getMovie({ id: m._id.toHexString() });
+          const stored = await t.movies.findOne({ _id: m._id });
+          expect(movie).toMatchObject({ rating: stored!.imdb.rating, revision: stored!.revision });
+        }
+      }
+    } finally {
+      await t.close();
+      await redis.stop();
+    }
+  });
+});
