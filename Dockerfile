@@ -21,5 +21,5 @@ COPY --from=build /app/third_party ./third_party
 COPY data ./data
 COPY scripts/serve.sh ./scripts/serve.sh
 USER node
-EXPOSE 50051
+EXPOSE 50051 9464
 CMD ["sh", "scripts/serve.sh"]

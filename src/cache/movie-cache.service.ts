@@ -281,9 +281,4 @@ export class MovieCache {
       throw new DependencyUnavailableError('Redis', error);
     }
   }
-
-  /** Whether calls currently fail fast without reaching Redis. */
-  get breakerOpen(): boolean {
-    return Date.now() < this.breakerOpenUntil;
-  }
 }

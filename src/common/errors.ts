@@ -56,10 +56,3 @@ export class CancelledError extends DomainError {
     super(code === status.CANCELLED ? 'cancelled by the client' : 'deadline exceeded');
   }
 }
-
-export class NotImplementedError extends DomainError {
-  readonly code = status.UNIMPLEMENTED;
-  constructor(rpc: string) {
-    super(`${rpc} is not implemented yet`);
-  }
-}

@@ -41,7 +41,6 @@ export class TrendingFeed implements OnModuleDestroy {
   private readonly rankings = new Map<string, Observable<Ranking>>();
   private readonly shutdown$ = new Subject<void>();
   private open = 0;
-  private computations = 0;
 
   constructor(
     private readonly leaderboard: LeaderboardProvider,
@@ -53,11 +52,6 @@ export class TrendingFeed implements OnModuleDestroy {
   /** StreamTrending calls currently open. */
   get openStreams(): number {
     return this.open;
-  }
-
-  /** Ranking computations run so far (shared by all streams of a window and interval). */
-  get computationCount(): number {
-    return this.computations;
   }
 
   snapshots(query: TrendingQuery): Observable<StreamTrendingResponse> {
@@ -100,7 +94,6 @@ export class TrendingFeed implements OnModuleDestroy {
 
   private compute(windowSeconds: number): Observable<Ranking> {
     return defer(async () => {
-      this.computations += 1;
       const entries = await this.leaderboard.topMovies(windowSeconds, MAX_LIMIT);
       return { entries, computedAt: Date.now() };
     }).pipe(
