@@ -51,7 +51,7 @@ async function main(): Promise<void> {
     console.log(`importing ${source}`);
     const bar = new SingleBar(
       {
-        format: ' {bar} {percentage}% | {value}/{total} | {eta_buffer}s left',
+        format: ' {bar} {percentage}% | {value}/{total} | {eta_formatted} left',
         etaBuffer: 20,
         noTTYOutput: true,
         notTTYSchedule: 5_000,
