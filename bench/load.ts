@@ -14,15 +14,16 @@ import { parseArgs, promisify } from 'node:util';
 import mongoose from 'mongoose';
 import pidusage from 'pidusage';
 import { MOVIE_PROTO_PATH, projectRoot } from '../src/common/paths';
+import { sleep } from '../src/common/sleep';
 import { MovieApi } from '../src/grpc/movie-api';
 import { MOVIES_COLLECTION } from '../src/movies/movie.schema';
 import { startEmbeddedStack } from '../src/stack/embedded-stack';
 import { freePort } from '../src/stack/free-port';
+import { startService, type RunningService } from './service';
 
 const ROOT = projectRoot();
 const RESULTS = join(ROOT, 'bench/results');
 const GHZ = join(ROOT, '.tools/bin/ghz');
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 interface Scenario {
   name: string;
@@ -61,6 +62,7 @@ async function sampleRss<T>(pid: number, work: Promise<T>): Promise<[T, number]>
   return [result, max / 1024 / 1024];
 }
 
+/** The ceiling server answers GetMovie once it is up. */
 async function waitReady(address: string): Promise<void> {
   const api = MovieApi.connect(address);
   try {
@@ -165,46 +167,36 @@ async function main() {
     redis: true,
     mongo: true,
   });
-  const children: ChildProcess[] = [];
-  const start = (command: string, args: string[], env: Record<string, string> = {}) => {
-    const child = spawn(command, args, {
-      env: { ...process.env, ...env },
-      stdio: ['ignore', 'ignore', 'inherit'],
-    });
-    children.push(child);
-    return child;
-  };
+  const services: RunningService[] = [];
+  let ceiling: ChildProcess | undefined;
   try {
-    const serverEnv = (cacheEnabled: boolean, port: number) => ({
+    const serviceEnv = (cacheEnabled: boolean) => ({
       MONGODB_URI: stack.mongoUri!,
       REDIS_URL: stack.redisUrl!,
-      GRPC_PORT: String(port),
-      METRICS_PORT: '0',
-      SEED_IF_EMPTY: 'true',
-      LOG_LEVEL: 'warn',
       CACHE_ENABLED: String(cacheEnabled),
       CACHE_TTL_SECONDS: '3600',
     });
-    const ports = {
-      cached: await freePort(),
-      uncached: await freePort(),
-      ceiling: await freePort(),
+    // One after the other: the first imports the bundled movies.
+    services.push(await startService(serviceEnv(true)));
+    services.push(await startService(serviceEnv(false)));
+    const ceilingPort = await freePort();
+    ceiling = spawn(
+      join(ROOT, 'node_modules/.bin/tsx'),
+      [join(ROOT, 'bench/ceiling-server.ts'), String(ceilingPort)],
+      {
+        stdio: ['ignore', 'ignore', 'inherit'],
+      },
+    );
+    const targets: Record<Scenario['target'], { address: string; pid: number }> = {
+      cached: services[0],
+      uncached: services[1],
+      ceiling: { address: `127.0.0.1:${ceilingPort}`, pid: ceiling.pid! },
     };
-    const servers = {
-      cached: start('sh', [join(ROOT, 'scripts/serve.sh')], serverEnv(true, ports.cached)),
-      uncached: start('sh', [join(ROOT, 'scripts/serve.sh')], serverEnv(false, ports.uncached)),
-      ceiling: start(join(ROOT, 'node_modules/.bin/tsx'), [
-        join(ROOT, 'bench/ceiling-server.ts'),
-        String(ports.ceiling),
-      ]),
-    };
-    const address = (target: keyof typeof ports) => `127.0.0.1:${ports[target]}`;
-    await waitReady(address('cached'));
-    await Promise.all([waitReady(address('uncached')), waitReady(address('ceiling'))]);
+    await waitReady(targets.ceiling.address);
 
     // The hot key set: the first N movies by _id, warmed so every cached read is a hit.
     const ids = await firstIds(stack.mongoUri!, Number(values.keys));
-    const api = MovieApi.connect(address('cached'));
+    const api = services[0].api;
     for (const id of ids) await api.getMovie({ id });
     const dataFile = join(mkdtempSync(join(tmpdir(), 'ghz-')), 'ids.json');
     writeFileSync(dataFile, JSON.stringify(ids.map((id) => ({ id }))));
@@ -217,10 +209,10 @@ async function main() {
     }
     const results: Result[] = [];
     for (const scenario of scenarios) {
-      const pid = servers[scenario.target].pid!;
+      const { address, pid } = targets[scenario.target];
       const [report, rss] = await sampleRss(
         pid,
-        ghz(address(scenario.target), scenario.concurrency, seconds, dataFile),
+        ghz(address, scenario.concurrency, seconds, dataFile),
       );
       const ok = report.statusCodeDistribution?.OK ?? 0;
       results.push({
@@ -239,12 +231,11 @@ async function main() {
 
     const stats = await api.getCacheStats();
     const [big, bigRss] = await sampleRss(
-      servers.cached.pid!,
+      services[0].pid,
       api.runBenchmark({ requests: 100_000, concurrency: 32, keySpace: 100, seed: 42 }, undefined, {
         deadline: Date.now() + 120_000,
       }),
     );
-    api.close();
 
     const ratios = [16, 64].map((c) => {
       const get = (target: string) =>
@@ -309,8 +300,8 @@ async function main() {
     await chart(results, join(RESULTS, 'latency.svg'));
     console.log(`wrote bench/results/load.json and bench/results/latency.svg`);
   } finally {
-    for (const child of children) child.kill('SIGTERM');
-    await sleep(500);
+    ceiling?.kill('SIGTERM');
+    await Promise.all(services.map((service) => service.stop()));
     await stack.stop();
   }
 }

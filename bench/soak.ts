@@ -5,7 +5,6 @@
  * revision) and, at the end, compares MongoDB with the cache for every touched movie.
  * Usage: npm run soak -- [--seconds 60]
  */
-import { spawn } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -13,14 +12,11 @@ import { parseArgs } from 'node:util';
 import Redis from 'ioredis';
 import mongoose from 'mongoose';
 import { movieKey } from '../src/cache/cache-keys';
-import { projectRoot } from '../src/common/paths';
 import { CacheStatus } from '../src/generated/client/movies/v1/movie_service';
-import { MovieApi } from '../src/grpc/movie-api';
 import { MOVIES_COLLECTION } from '../src/movies/movie.schema';
 import { startFerretDb, startRedisServer } from '../src/stack/embedded-stack';
-import { freePort } from '../src/stack/free-port';
-
-const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+import { sleep } from '../src/common/sleep';
+import { startService } from './service';
 
 async function main() {
   const { values } = parseArgs({ options: { seconds: { type: 'string', default: '60' } } });
@@ -29,33 +25,14 @@ async function main() {
   let redis = await startRedisServer(dataDir);
   const ferret = await startFerretDb(dataDir);
   const mongoUri = `mongodb://127.0.0.1:${ferret.port}/sample_mflix`;
-  const port = await freePort();
-  const server = spawn('sh', [join(projectRoot(), 'scripts/serve.sh')], {
-    env: {
-      ...process.env,
-      MONGODB_URI: mongoUri,
-      REDIS_URL: `redis://127.0.0.1:${redis.port}`,
-      GRPC_PORT: String(port),
-      METRICS_PORT: '0',
-      SEED_IF_EMPTY: 'true',
-      LOG_LEVEL: 'warn',
-      CACHE_TTL_SECONDS: '10',
-    },
-    stdio: ['ignore', 'ignore', 'inherit'],
+  const service = await startService({
+    MONGODB_URI: mongoUri,
+    REDIS_URL: `redis://127.0.0.1:${redis.port}`,
+    CACHE_TTL_SECONDS: '10',
   });
-  const api = MovieApi.connect(`127.0.0.1:${port}`);
+  const api = service.api;
   const connection = await mongoose.createConnection(mongoUri).asPromise();
   try {
-    for (let i = 0; i < 300; i += 1) {
-      if (
-        await api.getCacheStats().then(
-          (s) => s.status === 'ok',
-          () => false,
-        )
-      )
-        break;
-      await sleep(200);
-    }
     const movies = connection.collection(MOVIES_COLLECTION);
     const ids = (
       await movies
@@ -189,10 +166,8 @@ async function main() {
     process.exitCode =
       tally.failedReads === 0 && tally.staleReads === 0 && mismatches === 0 ? 0 : 1;
   } finally {
-    api.close();
     await connection.close();
-    server.kill('SIGTERM');
-    await new Promise((resolve) => server.once('exit', resolve));
+    await service.stop();
     await redis.stop();
     await ferret.stop();
   }

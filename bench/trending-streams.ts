@@ -4,30 +4,15 @@
  * phase: opens the streams, drives GetMovie traffic so rankings keep changing, samples the
  * server process. Usage: npm run bench:trending -- [--streams 1000] [--seconds 10]
  */
-import { spawn } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import pidusage from 'pidusage';
 import { MovieApi } from '../src/grpc/movie-api';
-import { projectRoot } from '../src/common/paths';
 import { startEmbeddedStack } from '../src/stack/embedded-stack';
-import { freePort } from '../src/stack/free-port';
-
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-
-async function waitForServer(api: MovieApi): Promise<void> {
-  for (let i = 0; i < 200; i += 1) {
-    try {
-      await api.getCacheStats();
-      return;
-    } catch {
-      await sleep(100);
-    }
-  }
-  throw new Error('server did not start');
-}
+import { sleep } from '../src/common/sleep';
+import { startService } from './service';
 
 async function phase(api: MovieApi, pid: number, streams: number, seconds: number, ids: string[]) {
   const calls = Array.from({ length: streams }, (_, i) =>
@@ -76,21 +61,9 @@ async function main() {
     redis: true,
     mongo: true,
   });
-  const port = await freePort();
-  const server = spawn('sh', [join(projectRoot(), 'scripts/serve.sh')], {
-    env: {
-      ...process.env,
-      MONGODB_URI: stack.mongoUri,
-      REDIS_URL: stack.redisUrl,
-      GRPC_PORT: String(port),
-      SEED_IF_EMPTY: 'true',
-      LOG_LEVEL: 'warn',
-    },
-    stdio: 'inherit',
-  });
-  const api = MovieApi.connect(`127.0.0.1:${port}`);
+  const service = await startService({ MONGODB_URI: stack.mongoUri!, REDIS_URL: stack.redisUrl! });
+  const api = service.api;
   try {
-    await waitForServer(api);
     const ids = [
       '573a1390f29313caabcd42e8',
       '573a1390f29313caabcd446f',
@@ -98,8 +71,8 @@ async function main() {
       '573a1390f29313caabcd5293',
     ];
     const rows = [
-      await phase(api, server.pid!, 0, seconds, ids),
-      await phase(api, server.pid!, streams, seconds, ids),
+      await phase(api, service.pid, 0, seconds, ids),
+      await phase(api, service.pid, streams, seconds, ids),
     ];
     console.log(
       '\nStreamTrending fan-out (server process; GetMovie every 20 ms; interval 1000 ms; half all-time, half 300 s window)',
@@ -116,9 +89,7 @@ async function main() {
     );
     console.log(`RSS ratio ${streams} streams / none: ${(rows[1].rss / rows[0].rss).toFixed(2)}`);
   } finally {
-    api.close();
-    server.kill('SIGTERM');
-    await new Promise((resolve) => server.once('exit', resolve));
+    await service.stop();
     await stack.stop();
   }
 }

@@ -1,6 +1,7 @@
 import { ChildProcess, spawn } from 'node:child_process';
 import { createWriteStream, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
+import { sleep } from '../common/sleep';
 
 export interface ChildService {
   name: string;
@@ -24,8 +25,6 @@ interface StartOptions {
 const running = new Set<ChildProcess>();
 // A crashing parent must not leave servers behind.
 process.once('exit', () => running.forEach((child) => child.kill('SIGKILL')));
-
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** Starts a server as a child process, logs to <logDir>/<name>.log, waits until it answers. */
 export async function startChildService(options: StartOptions): Promise<ChildService> {

@@ -1,5 +1,6 @@
-export const sleep = (ms: number): Promise<void> =>
-  new Promise((resolve) => setTimeout(resolve, ms));
+import { sleep } from '../../src/common/sleep';
+
+export { sleep };
 
 /** Polls until the check holds (a throwing check counts as not yet), or fails after timeoutMs. */
 export async function until(check: () => Promise<boolean>, timeoutMs = 15_000): Promise<void> {

@@ -1,0 +1,53 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { join } from 'node:path';
+import { projectRoot } from '../src/common/paths';
+import { sleep } from '../src/common/sleep';
+import { MovieApi } from '../src/grpc/movie-api';
+import { freePort } from '../src/stack/free-port';
+
+export interface RunningService {
+  process: ChildProcess;
+  pid: number;
+  address: string;
+  api: MovieApi;
+  stop(): Promise<void>;
+}
+
+/**
+ * The built service as `npm start` runs it (scripts/serve.sh), on a free port, returned once it
+ * reports both dependencies up (and so has imported the bundled movies, with SEED_IF_EMPTY).
+ */
+export async function startService(env: Record<string, string>): Promise<RunningService> {
+  const port = await freePort();
+  const child = spawn('sh', [join(projectRoot(), 'scripts/serve.sh')], {
+    env: {
+      ...process.env,
+      GRPC_PORT: String(port),
+      METRICS_PORT: '0',
+      SEED_IF_EMPTY: 'true',
+      LOG_LEVEL: 'warn',
+      ...env,
+    },
+    stdio: ['ignore', 'ignore', 'inherit'],
+  });
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  const address = `127.0.0.1:${port}`;
+  const api = MovieApi.connect(address);
+  const stop = async () => {
+    api.close();
+    child.kill('SIGTERM');
+    await exited;
+  };
+  for (let attempt = 0; attempt < 300; attempt += 1) {
+    if (child.exitCode !== null)
+      throw new Error(`the service at ${address} exited with ${child.exitCode}`);
+    const ready = await api.getCacheStats().then(
+      (stats) => stats.status === 'ok',
+      () => false,
+    );
+    if (ready) return { process: child, pid: child.pid!, address, api, stop };
+    await sleep(200);
+  }
+  await stop();
+  throw new Error(`the service at ${address} did not become ready`);
+}
