@@ -42,7 +42,7 @@ export class MoviesRepository {
   findById(id: string): Promise<Movie | null> {
     return this.run('findById', async () => {
       const row = await this.model
-        .findOne({ _id: { $eq: new Types.ObjectId(id) } }, MOVIE_PROJECTION)
+        .findOne({ _id: new Types.ObjectId(id) }, MOVIE_PROJECTION)
         .maxTimeMS(this.config.mongoTimeoutMs)
         .lean<MovieRow>()
         .exec();
@@ -53,8 +53,9 @@ export class MoviesRepository {
   /** Exact title (and year when given); several matches: the one with most votes, then lowest id. */
   findByTitle(title: string, year?: number): Promise<Movie | null> {
     return this.run('findByTitle', async () => {
-      const filter: Record<string, unknown> = { title: { $eq: title } };
-      if (year !== undefined) filter.year = { $eq: year };
+      // Bare equalities (inputs are validated strings/integers): every backend can serve them with an index.
+      const filter: Record<string, unknown> = { title };
+      if (year !== undefined) filter.year = year;
       const row = await this.model
         .findOne(filter, MOVIE_PROJECTION)
         .sort({ 'imdb.votes': -1, _id: 1 })
@@ -70,7 +71,7 @@ export class MoviesRepository {
     return this.run('updateRating', async () => {
       const row = await this.model
         .findOneAndUpdate(
-          { _id: { $eq: new Types.ObjectId(id) } },
+          { _id: new Types.ObjectId(id) },
           { $set: { 'imdb.rating': rating }, $inc: { revision: 1 } },
           // No projection: FerretDB does not support one on findAndModify.
           { returnDocument: 'after', maxTimeMS: this.config.mongoTimeoutMs },
