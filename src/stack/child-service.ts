@@ -11,7 +11,7 @@ export interface ChildService {
   signal(signal: NodeJS.Signals): void;
 }
 
-interface StartOptions {
+export interface StartOptions {
   name: string;
   command: string;
   args: string[];
@@ -20,21 +20,33 @@ interface StartOptions {
   /** Resolves true once the service answers. */
   probe: () => Promise<boolean>;
   timeoutMs?: number;
+  /** The signal for a clean stop (PostgreSQL: SIGINT, its fast shutdown). */
+  stopSignal?: NodeJS.Signals;
+  /** Run as this user (e.g. postgres, which refuses to run as root). */
+  uid?: number;
+  gid?: number;
+  cwd?: string;
 }
 
-const running = new Set<ChildProcess>();
+const running = new Map<ChildProcess, NodeJS.Signals>();
 // A crashing parent must not leave servers behind.
-process.once('exit', () => running.forEach((child) => child.kill('SIGKILL')));
+process.once('exit', () => running.forEach((signal, child) => child.kill(signal)));
 
 /** Starts a server as a child process, logs to <logDir>/<name>.log, waits until it answers. */
 export async function startChildService(options: StartOptions): Promise<ChildService> {
   mkdirSync(options.logDir, { recursive: true });
   const logPath = join(options.logDir, `${options.name}.log`);
   const log = createWriteStream(logPath, { flags: 'a' });
-  const child = spawn(options.command, options.args, { stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(options.command, options.args, {
+    stdio: ['ignore', 'pipe', 'pipe'],
+    uid: options.uid,
+    gid: options.gid,
+    cwd: options.cwd,
+  });
   child.stdout?.pipe(log);
   child.stderr?.pipe(log);
-  running.add(child);
+  // PostgreSQL's immediate shutdown (SIGQUIT) still stops its backends; SIGKILL would orphan them.
+  running.set(child, options.stopSignal === 'SIGINT' ? 'SIGQUIT' : 'SIGKILL');
 
   let exited: string | undefined;
   const exit = new Promise<void>((resolve) => {
@@ -52,8 +64,8 @@ export async function startChildService(options: StartOptions): Promise<ChildSer
 
   const stop = async () => {
     if (exited) return;
-    child.kill('SIGTERM');
-    const escalate = setTimeout(() => child.kill('SIGKILL'), 5_000);
+    child.kill(options.stopSignal ?? 'SIGTERM');
+    const escalate = setTimeout(() => child.kill('SIGKILL'), 10_000);
     await exit;
     clearTimeout(escalate);
     log.end();

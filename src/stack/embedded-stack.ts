@@ -1,15 +1,18 @@
-import { existsSync, mkdirSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import Redis from 'ioredis';
-import mongoose from 'mongoose';
-import { projectRoot } from '../common/paths';
 import { ChildService, startChildService } from './child-service';
+import { FerretDbBackend, startFerretDb } from './ferretdb-server';
 import { freePort } from './free-port';
+
+export { FERRETDB_BIN, startFerretDb, type FerretDbBackend } from './ferretdb-server';
 
 export interface EmbeddedStackOptions {
   dataDir: string;
   redis: boolean;
   mongo: boolean;
+  /** FERRETDB_BACKEND's (default postgresql) unless given. */
+  mongoBackend?: FerretDbBackend;
 }
 
 export interface EmbeddedStack {
@@ -17,8 +20,6 @@ export interface EmbeddedStack {
   mongoUri?: string;
   stop(): Promise<void>;
 }
-
-export const FERRETDB_BIN = process.env.FERRETDB_BIN ?? join(projectRoot(), '.tools/bin/ferretdb');
 
 const passwordOf = (args: string[]) => {
   const i = args.indexOf('--requirepass');
@@ -40,17 +41,6 @@ async function redisAnswers(port: number, password?: string): Promise<boolean> {
     return (await client.ping()) === 'PONG';
   } finally {
     client.disconnect();
-  }
-}
-
-async function mongoAnswers(uri: string): Promise<boolean> {
-  const connection = mongoose.createConnection(uri, { serverSelectionTimeoutMS: 500 });
-  try {
-    await connection.asPromise();
-    await connection.db?.admin().command({ ping: 1 });
-    return true;
-  } finally {
-    await connection.close().catch(() => undefined);
   }
 }
 
@@ -84,37 +74,12 @@ export async function startRedisServer(
   });
 }
 
-export async function startFerretDb(dataDir: string, port?: number): Promise<ChildService> {
-  if (!existsSync(FERRETDB_BIN)) {
-    throw new Error(`FerretDB not found at ${FERRETDB_BIN}: run "npm run setup"`);
-  }
-  port ??= await freePort();
-  const dir = join(dataDir, 'ferretdb');
-  mkdirSync(dir, { recursive: true });
-  return startChildService({
-    name: 'ferretdb',
-    command: FERRETDB_BIN,
-    args: [
-      '--handler=sqlite',
-      `--sqlite-url=file:${dir}/`,
-      `--listen-addr=127.0.0.1:${port}`,
-      '--telemetry=disable',
-      '--debug-addr=-',
-      `--state-dir=${dir}`,
-      '--log-level=warn',
-    ],
-    port,
-    logDir: join(dataDir, 'logs'),
-    probe: () => mongoAnswers(`mongodb://127.0.0.1:${port!}/`),
-  });
-}
-
-/** Starts redis-server and/or FerretDB (SQLite) as child processes with data under dataDir. */
+/** Starts redis-server and/or FerretDB (on PostgreSQL) as child processes with data under dataDir. */
 export async function startEmbeddedStack(options: EmbeddedStackOptions): Promise<EmbeddedStack> {
   const dataDir = resolve(options.dataDir);
   const [redis, mongo] = await Promise.all([
     options.redis ? startRedisServer(dataDir) : undefined,
-    options.mongo ? startFerretDb(dataDir) : undefined,
+    options.mongo ? startFerretDb(dataDir, undefined, options.mongoBackend) : undefined,
   ]);
   return {
     redisUrl: redis && `redis://127.0.0.1:${redis.port}`,

@@ -1,0 +1,106 @@
+import { existsSync, mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import mongoose from 'mongoose';
+import { projectRoot } from '../common/paths';
+import { ChildService, startChildService } from './child-service';
+import { freePort } from './free-port';
+import { POSTGRES_ROLE, startPostgres } from './postgres-server';
+import { pushdownIndexesSql } from './pushdown-indexes';
+
+export const FERRETDB_BIN = process.env.FERRETDB_BIN ?? join(projectRoot(), '.tools/bin/ferretdb');
+
+/** postgresql: a private PostgreSQL cluster (the default); sqlite: FerretDB's SQLite files (slow). */
+export type FerretDbBackend = 'postgresql' | 'sqlite';
+
+const FERRETDB_DATABASE = 'ferretdb';
+
+export function ferretDbBackend(): FerretDbBackend {
+  const backend = process.env.FERRETDB_BACKEND || 'postgresql';
+  if (backend !== 'postgresql' && backend !== 'sqlite') {
+    throw new Error(`FERRETDB_BACKEND must be postgresql or sqlite, not ${backend}`);
+  }
+  return backend;
+}
+
+async function mongoAnswers(uri: string): Promise<boolean> {
+  const connection = mongoose.createConnection(uri, { serverSelectionTimeoutMS: 500 });
+  try {
+    await connection.asPromise();
+    await connection.db?.admin().command({ ping: 1 });
+    return true;
+  } finally {
+    await connection.close().catch(() => undefined);
+  }
+}
+
+function startFerretDbProcess(
+  dataDir: string,
+  port: number,
+  backendArgs: string[],
+): Promise<ChildService> {
+  const stateDir = join(dataDir, 'ferretdb');
+  mkdirSync(stateDir, { recursive: true });
+  return startChildService({
+    name: 'ferretdb',
+    command: FERRETDB_BIN,
+    args: [
+      ...backendArgs,
+      `--listen-addr=127.0.0.1:${port}`,
+      '--telemetry=disable',
+      '--debug-addr=-',
+      `--state-dir=${stateDir}`,
+      '--log-level=warn',
+    ],
+    port,
+    logDir: join(dataDir, 'logs'),
+    probe: () => mongoAnswers(`mongodb://127.0.0.1:${port}/`),
+  });
+}
+
+/** FerretDB on a private PostgreSQL cluster in <dataDir>/postgres; stop() stops both. */
+async function startOnPostgres(dataDir: string, port: number): Promise<ChildService> {
+  const postgres = await startPostgres(join(dataDir, 'postgres'), join(dataDir, 'logs'));
+  try {
+    await postgres.sql(
+      'postgres',
+      `SELECT 'CREATE DATABASE ${FERRETDB_DATABASE}'
+        WHERE NOT EXISTS (SELECT 1 FROM pg_database WHERE datname = '${FERRETDB_DATABASE}')\\gexec`,
+    );
+    await postgres.sql(FERRETDB_DATABASE, pushdownIndexesSql());
+    const host = encodeURIComponent(postgres.socketDir);
+    const url = `postgres://${POSTGRES_ROLE}@/${FERRETDB_DATABASE}?host=${host}&port=${postgres.port}`;
+    const ferret = await startFerretDbProcess(dataDir, port, [
+      '--handler=postgresql',
+      `--postgresql-url=${url}`,
+    ]);
+    return {
+      ...ferret,
+      stop: async () => {
+        await ferret.stop();
+        await postgres.stop();
+      },
+    };
+  } catch (error) {
+    await postgres.stop();
+    throw error;
+  }
+}
+
+/**
+ * FerretDB (MongoDB wire protocol) on 127.0.0.1:port with its data under dataDir; the backend is
+ * FERRETDB_BACKEND's unless given. Restarting on the same dataDir keeps the data.
+ */
+export async function startFerretDb(
+  dataDir: string,
+  port?: number,
+  backend: FerretDbBackend = ferretDbBackend(),
+): Promise<ChildService> {
+  if (!existsSync(FERRETDB_BIN)) {
+    throw new Error(`FerretDB not found at ${FERRETDB_BIN}: run "npm run setup"`);
+  }
+  port ??= await freePort();
+  if (backend === 'postgresql') return startOnPostgres(dataDir, port);
+  const dir = join(dataDir, 'ferretdb');
+  mkdirSync(dir, { recursive: true });
+  return startFerretDbProcess(dataDir, port, ['--handler=sqlite', `--sqlite-url=file:${dir}/`]);
+}
