@@ -173,7 +173,7 @@ function planSummary(explain: Record<string, unknown>): string {
     /"(?:Index Name|indexName)":"([^"]+)"/.exec(text) ??
     /USING (?:COVERING )?INDEX (\w+)/.exec(text);
   if (index) return `index ${index[1]}${pushdown}`;
-  if (/Seq Scan|COLLSCAN|"SCAN /.test(text)) return `full scan${pushdown}`;
+  if (/Seq Scan|COLLSCAN|detail=SCAN /.test(text)) return `full scan${pushdown}`;
   return `unknown plan${pushdown}`;
 }
 
@@ -223,7 +223,7 @@ function printTable(results: SizeResult[], concurrency: number[]): void {
     for (const c of concurrency)
       head.push(c === 1 ? `${operation} p50 c=1` : `${operation} c=${c}`);
   }
-  const table = new Table({ head });
+  const table = new Table({ head, style: { head: [], border: [] } });
   for (const result of results) {
     const row = [result.backend, result.documents.toLocaleString('en-US')];
     for (const operation of OPERATIONS) {

@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
-# Idempotent setup: npm packages, redis-server, FerretDB, grpcurl and ghz.
+# Idempotent setup: npm packages, redis-server, FerretDB and the PostgreSQL it stores in, grpcurl, ghz.
 # Built tools live in a cache outside the clone and are linked into .tools/bin.
-# Usage: scripts/setup.sh [--only-npm] [--need-stack] [--need-tools]
-#   no flags: everything. With flags: only the parts named.
+# Usage: scripts/setup.sh [--npm] [--redis] [--ferretdb] [--grpc-tools]
+#   no flags: everything. With flags: only the parts named. --ferretdb includes PostgreSQL
+#   (apt's postgresql) unless FERRETDB_BACKEND=sqlite.
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -28,7 +29,18 @@ did_work=0
 log() { did_work=1; printf '\033[1msetup:\033[0m %s\n' "$*" >&2; }
 mkdir -p "$BIN" "$CACHE/bin"
 
-link_tool() { ln -sf "$CACHE/bin/$1" "$BIN/$1"; }
+SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO="sudo"
+apt_updated=0
+apt_install() {
+  [ $apt_updated -eq 1 ] || { $SUDO apt-get update -qq; apt_updated=1; }
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "$@" >/dev/null
+}
+
+have_postgres() {
+  [ -n "${POSTGRES_BIN_DIR:-}" ] && [ -x "$POSTGRES_BIN_DIR/postgres" ] && return 0
+  compgen -G "/usr/lib/postgresql/*/bin/postgres" >/dev/null && return 0
+  command -v postgres >/dev/null 2>&1
+}
 
 if [ $want_npm -eq 1 ]; then
   stamp="$ROOT/node_modules/.package-lock.json"
@@ -40,11 +52,19 @@ fi
 
 if [ $want_redis -eq 1 ] && ! command -v redis-server >/dev/null 2>&1; then
   log "installing redis-server with apt"
-  SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO="sudo"
-  $SUDO apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends redis-server >/dev/null
+  apt_install redis-server
   # The Debian service is not used: the stack starts its own redis-server.
   $SUDO systemctl disable --now redis-server >/dev/null 2>&1 || true
+fi
+
+if [ $want_ferret -eq 1 ] && [ "${FERRETDB_BACKEND:-postgresql}" = postgresql ] && ! have_postgres; then
+  log "installing PostgreSQL with apt (the embedded FerretDB stores its data in it)"
+  apt_install postgresql
+  # The Debian cluster is not used: the stack runs a private cluster in its data dir.
+  $SUDO systemctl disable --now postgresql >/dev/null 2>&1 || true
+  for version in /usr/lib/postgresql/*; do
+    $SUDO pg_ctlcluster "$(basename "$version")" main stop >/dev/null 2>&1 || true
+  done
 fi
 
 if [ $want_ferret -eq 1 ]; then

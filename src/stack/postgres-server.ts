@@ -104,11 +104,12 @@ async function initCluster(bin: string, pgData: string, owner: OsUser, cwd: stri
 export async function startPostgres(rootDir: string, logDir: string): Promise<PostgresServer> {
   const bin = postgresBinDir();
   const owner = clusterOwner();
+  const parent = dirname(rootDir);
+  mkdirSync(parent, { recursive: true });
   mkdirSync(rootDir, { recursive: true, mode: 0o700 });
   ownedBy(owner, rootDir);
   if (owner.uid !== undefined) {
     // The postgres user must be able to enter the data dir; search permission only.
-    const parent = dirname(rootDir);
     chmodSync(parent, statSync(parent).mode | 0o001);
     if (spawnSync('test', ['-w', rootDir], owner).status !== 0) {
       throw new Error(

@@ -1,3 +1,9 @@
+import { rmSync } from 'node:fs';
+
 export default async function globalTeardown(): Promise<void> {
-  await globalThis.__MOVIE_CACHE_STACK__?.stop();
+  const started = globalThis.__MOVIE_CACHE_STACK__;
+  if (!started) return;
+  await started.stack.stop();
+  // A PostgreSQL cluster is tens of megabytes: do not leave one in the temp dir per run.
+  rmSync(started.dataDir, { recursive: true, force: true });
 }
