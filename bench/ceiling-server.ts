@@ -11,7 +11,7 @@ import {
 } from '@grpc/grpc-js';
 import * as protoLoader from '@grpc/proto-loader';
 import { MOVIE_PROTO_PATH } from '../src/common/paths';
-import { LOADER_OPTIONS } from '../src/grpc/grpc.options';
+import { LOADER_OPTIONS } from '../src/grpc/grpc-channel';
 
 const MOVIE = {
   id: '573a1390f29313caabcd42e8',

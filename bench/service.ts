@@ -19,7 +19,7 @@ export interface RunningService {
  */
 export async function startService(env: Record<string, string>): Promise<RunningService> {
   const port = await freePort();
-  const child = spawn('sh', [join(projectRoot(), 'scripts/serve.sh')], {
+  const child = spawn('sh', [join(projectRoot(), 'scripts/serve.sh'), 'dev'], {
     env: {
       ...process.env,
       GRPC_PORT: String(port),

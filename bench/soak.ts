@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import Redis from 'ioredis';
 import mongoose from 'mongoose';
-import { movieKey } from '../src/cache/cache-keys';
+import { movieKey } from '../src/redis/cache-keys';
 import { CacheStatus } from '../src/generated/client/movies/v1/movie_service';
 import { MOVIES_COLLECTION } from '../src/movies/movie.schema';
 import { startFerretDb, startRedisServer } from '../src/stack/embedded-stack';

@@ -5,4 +5,4 @@ cd "$(dirname "${BASH_SOURCE[0]}")/.."
 source scripts/needs.sh
 ensure_setup
 npx tsc -p tsconfig.build.json
-exec sh scripts/serve.sh
+exec sh scripts/serve.sh dev

@@ -4,8 +4,12 @@ import { HealthImplementation } from 'grpc-health-check';
 import { Logger } from 'nestjs-pino';
 import { pino } from 'pino';
 import { AppModule, type AppOptions, type AppShared } from './app.module';
+import type { ResolvedAppConfig } from './config/app-config';
+import { MOVIE_SERVICE_FULL_NAME } from './grpc/grpc-channel';
+import { grpcServerOptions, type GrpcServerRef } from './grpc/grpc-server.options';
 import { rpcObserver } from './grpc/rpc-observer';
 import { MetricsService } from './metrics/metrics.service';
+import { TrendingFeed } from './trending/trending-feed.service';
 
 const PINO_LEVELS = {
   error: 'error',
@@ -14,18 +18,21 @@ const PINO_LEVELS = {
   debug: 'debug',
   verbose: 'trace',
 } as const;
-import type { ResolvedAppConfig } from './config/app-config';
-import {
-  MOVIE_SERVICE_FULL_NAME,
-  grpcServerOptions,
-  type GrpcServerRef,
-} from './grpc/grpc.options';
-import { TrendingFeed } from './leaderboard/trending-feed.service';
 
-/** The gRPC app, initialised (connected) but not yet listening. */
+export interface CreateAppOptions extends AppOptions {
+  /** Human-readable log lines (development on a terminal) instead of JSON. */
+  prettyLogs?: boolean;
+}
+
+const running = new WeakMap<INestMicroservice, { serverRef: GrpcServerRef; graceMs: number }>();
+
+/**
+ * The gRPC app, created but not yet listening. Lifecycle hooks run in listen(): NestMicroservice
+ * would run them twice after an explicit init().
+ */
 export async function createApp(
   config: ResolvedAppConfig,
-  options: AppOptions = {},
+  options: CreateAppOptions = {},
 ): Promise<INestMicroservice> {
   const shared: AppShared = {
     health: new HealthImplementation({
@@ -33,7 +40,10 @@ export async function createApp(
       [MOVIE_SERVICE_FULL_NAME]: 'NOT_SERVING',
     }),
     metrics: new MetricsService(),
-    logger: pino({ level: PINO_LEVELS[config.logLevel] }),
+    logger: pino({
+      level: PINO_LEVELS[config.logLevel],
+      transport: options.prettyLogs ? { target: 'pino-pretty' } : undefined,
+    }),
   };
   const serverRef: GrpcServerRef = {};
   const app = await NestFactory.createMicroservice(AppModule.register(config, shared, options), {
@@ -43,12 +53,9 @@ export async function createApp(
     bufferLogs: true,
   });
   app.useLogger(app.get(Logger));
-  await app.init();
   running.set(app, { serverRef, graceMs: config.shutdownGraceMs });
   return app;
 }
-
-const running = new WeakMap<INestMicroservice, { serverRef: GrpcServerRef; graceMs: number }>();
 
 /**
  * Graceful stop: new calls are refused, open streams end with UNAVAILABLE (the server's graceful
@@ -64,4 +71,19 @@ export async function closeApp(app: INestMicroservice): Promise<void> {
   } finally {
     clearTimeout(grace);
   }
+}
+
+/** Closes the app (then runs `after`) and exits 0 on the first SIGINT or SIGTERM. */
+export function closeOnSignal(app: INestMicroservice, after?: () => Promise<void>): void {
+  let stopping = false;
+  const shutdown = async (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    app.get(Logger).log(`${signal}: shutting down`, 'Bootstrap');
+    await closeApp(app);
+    await after?.();
+    process.exit(0);
+  };
+  process.on('SIGINT', () => void shutdown('SIGINT'));
+  process.on('SIGTERM', () => void shutdown('SIGTERM'));
 }

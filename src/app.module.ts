@@ -1,14 +1,23 @@
 import { DynamicModule, Module } from '@nestjs/common';
 import { APP_FILTER, APP_GUARD } from '@nestjs/core';
 import { MongooseModule } from '@nestjs/mongoose';
-import type { Connection } from 'mongoose';
 import type { HealthImplementation } from 'grpc-health-check';
+import type { Connection } from 'mongoose';
 import { LoggerModule } from 'nestjs-pino';
-import { MovieCacheModule } from './cache/movie-cache.module';
-import { CacheManagerModule, RedisModule } from './cache/redis.module';
+import type { Logger } from 'pino';
+import { BenchmarkModule } from './benchmark/benchmark.module';
 import { GrpcExceptionFilter } from './common/grpc-exception.filter';
 import type { ResolvedAppConfig } from './config/app-config';
-import type { FillHook } from './cache/fill-hook';
+import { ConfigModule } from './config/config.module';
+import { WellFormedRequestGuard } from './grpc/malformed-request';
+import { MetricsModule } from './metrics/metrics.module';
+import type { MetricsService } from './metrics/metrics.service';
+import { FillHookModule, type FillHook } from './movies/cache/fill-hook';
+import { mongooseOptions, watchConnection } from './movies/mongo-connection';
+import { MoviesModule } from './movies/movies.module';
+import { OpsModule } from './ops/ops.module';
+import { CacheManagerModule, RedisModule } from './redis/redis.module';
+import { TrendingModule } from './trending/trending.module';
 
 export interface AppOptions {
   /** Test seam between a miss's MongoDB read and its cache fill. */
@@ -21,13 +30,6 @@ export interface AppShared {
   metrics: MetricsService;
   logger: Logger;
 }
-import { ConfigModule } from './config/config.module';
-import { WellFormedRequestGuard } from './grpc/malformed-request';
-import { MetricsModule } from './metrics/metrics.module';
-import type { MetricsService } from './metrics/metrics.service';
-import type { Logger } from 'pino';
-import { MoviesModule } from './movies/movies.module';
-import { mongooseOptions, watchConnection } from './movies/mongo-connection';
 
 @Module({})
 export class AppModule {
@@ -39,7 +41,7 @@ export class AppModule {
     return {
       module: AppModule,
       imports: [
-        ConfigModule.register(config, shared.health),
+        ConfigModule.register(config),
         LoggerModule.forRoot({
           pinoHttp: { logger: shared.logger, autoLogging: false, quietReqLogger: true },
         }),
@@ -52,8 +54,11 @@ export class AppModule {
         }),
         RedisModule,
         CacheManagerModule,
-        MovieCacheModule.register(options.fillHook),
+        FillHookModule.register(options.fillHook),
         MoviesModule,
+        TrendingModule,
+        BenchmarkModule,
+        OpsModule.register(shared.health),
       ],
       providers: [
         { provide: APP_FILTER, useClass: GrpcExceptionFilter },

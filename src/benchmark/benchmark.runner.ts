@@ -1,7 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { readFileSync } from 'node:fs';
 import { status, type ServiceError } from '@grpc/grpc-js';
-import { MovieCache } from '../cache/movie-cache.service';
 import { FailedPreconditionError, ResourceExhaustedError } from '../common/errors';
 import { APP_CONFIG, type AppConfig } from '../config/app-config';
 import {
@@ -10,8 +9,9 @@ import {
   type TrendingEntry,
 } from '../generated/nest/movies/v1/movie_service';
 import { MovieApi } from '../grpc/movie-api';
+import { MovieCacheStore } from '../movies/cache/movie-cache.store';
 import { MoviesRepository } from '../movies/movies.repository';
-import { BenchmarkTraffic } from './benchmark-traffic';
+import { UncountedTraffic } from '../trending/uncounted-traffic';
 import { LatencyRecorder } from './latency-recorder';
 import { requestSequence, type Workload } from './workload';
 
@@ -51,8 +51,8 @@ export class BenchmarkRunner {
 
   constructor(
     private readonly repository: MoviesRepository,
-    private readonly cache: MovieCache,
-    private readonly traffic: BenchmarkTraffic,
+    private readonly cache: MovieCacheStore,
+    private readonly uncounted: UncountedTraffic,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
 
@@ -76,7 +76,7 @@ export class BenchmarkRunner {
     const ids = await this.repository.firstIds(workload.keySpace);
     if (ids.length === 0)
       throw new FailedPreconditionError('the movies collection is empty: seed it first');
-    if (!workload.warmStart) await this.cache.evictMovies(ids);
+    if (!workload.warmStart) await this.cache.evict(ids);
     const sequence = requestSequence(workload, ids.length);
     const requested = new Uint32Array(ids.length);
     sequence.forEach((key) => (requested[key] += 1));
@@ -87,7 +87,7 @@ export class BenchmarkRunner {
       undefined,
       tls && { ca: readFileSync(tls.certFile), anyHostName: true },
     );
-    const metadata = this.traffic.metadata();
+    const metadata = this.uncounted.metadata();
     const titles = new Map<string, string>();
     const tally: Tally = {
       hits: 0,

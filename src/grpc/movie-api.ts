@@ -17,7 +17,7 @@ import {
   type RunBenchmarkResponse,
   type UpdateRatingResponse,
 } from '../generated/client/movies/v1/movie_service';
-import { authMetadata, createMovieClient, type ClientTls } from './grpc.options';
+import { authMetadata, createMovieClient, type ClientTls } from './grpc-client';
 
 type UnaryMethod<Req, Res> = (
   request: Req,

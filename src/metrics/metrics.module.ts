@@ -1,5 +1,4 @@
 import { DynamicModule, Global, Module } from '@nestjs/common';
-import { MetricsServer } from './metrics.server';
 import { MetricsService } from './metrics.service';
 
 /** The app's metrics: created before Nest, since the gRPC server's interceptor records into them too. */
@@ -9,8 +8,8 @@ export class MetricsModule {
   static register(metrics: MetricsService): DynamicModule {
     return {
       module: MetricsModule,
-      providers: [{ provide: MetricsService, useValue: metrics }, MetricsServer],
-      exports: [MetricsService, MetricsServer],
+      providers: [{ provide: MetricsService, useValue: metrics }],
+      exports: [MetricsService],
     };
   }
 }

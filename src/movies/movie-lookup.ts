@@ -59,6 +59,18 @@ export function parseMovieLookup(request: LookupFields): MovieLookup {
   return year === 0 ? { kind: 'title', title } : { kind: 'title', title, year };
 }
 
+const parsed = new WeakMap<object, MovieLookup>();
+
+/** parseMovieLookup, once per request object: the cache-aside interceptor and the handler share it. */
+export function lookupOf(request: LookupFields & object): MovieLookup {
+  let lookup = parsed.get(request);
+  if (!lookup) {
+    lookup = parseMovieLookup(request);
+    parsed.set(request, lookup);
+  }
+  return lookup;
+}
+
 export function parseRating(value: unknown): number {
   if (typeof value !== 'number' || !Number.isFinite(value)) {
     throw new InvalidArgumentError('rating', 'must be a finite number');

@@ -1,65 +1,33 @@
-import { Controller, UseInterceptors } from '@nestjs/common';
-import { Observable, defer } from 'rxjs';
-import { AdminOnly } from '../common/admin-token.guard';
-import type { ServerUnaryCall } from '@grpc/grpc-js';
-import { BenchmarkService } from '../benchmark/benchmark.service';
-import { CacheAsideInterceptor } from '../cache/cache-aside.interceptor';
-import { CacheStatsService } from '../cache/cache-stats.service';
+import { Controller } from '@nestjs/common';
+import { GrpcMethod } from '@nestjs/microservices';
+import { AdminOnly } from '../grpc/admin-token.guard';
 import {
-  CacheStatus,
-  MovieServiceControllerMethods,
-  type GetCacheStatsResponse,
+  MOVIE_SERVICE_NAME,
   type GetMovieRequest,
-  type GetMovieResponse,
+  type Movie,
   type MovieServiceController,
-  type RunBenchmarkRequest,
-  type RunBenchmarkResponse,
-  type StreamTrendingRequest,
-  type StreamTrendingResponse,
   type UpdateRatingRequest,
   type UpdateRatingResponse,
 } from '../generated/nest/movies/v1/movie_service';
-import { RecordViewInterceptor } from '../leaderboard/record-view.interceptor';
-import { TrendingFeed } from '../leaderboard/trending-feed.service';
-import { parseTrendingRequest } from '../leaderboard/trending-request';
+import { CacheAside } from './cache/cache-aside.interceptor';
+import { lookupOf } from './movie-lookup';
 import { MoviesService } from './movies.service';
 
+/** GetMovie and UpdateRating (each feature's controller serves its own MovieService RPCs). */
 @Controller()
-@MovieServiceControllerMethods()
-export class MoviesController implements MovieServiceController {
-  constructor(
-    private readonly movies: MoviesService,
-    private readonly stats: CacheStatsService,
-    private readonly trending: TrendingFeed,
-    private readonly benchmark: BenchmarkService,
-  ) {}
+export class MoviesController implements Pick<MovieServiceController, 'updateRating'> {
+  constructor(private readonly movies: MoviesService) {}
 
-  // Outermost first: views are recorded for cache hits and misses alike.
-  @UseInterceptors(RecordViewInterceptor, CacheAsideInterceptor)
-  async getMovie(request: GetMovieRequest): Promise<GetMovieResponse> {
-    const movie = await this.movies.getMovie(request);
-    return { movie, cacheStatus: CacheStatus.CACHE_STATUS_UNSPECIFIED };
+  /** Runs on a cache miss only: CacheAside answers GetMovie, with the movie and its cache status. */
+  @GrpcMethod(MOVIE_SERVICE_NAME)
+  @CacheAside()
+  getMovie(request: GetMovieRequest): Promise<Movie> {
+    return this.movies.find(lookupOf(request));
   }
 
+  @GrpcMethod(MOVIE_SERVICE_NAME)
   @AdminOnly()
   updateRating(request: UpdateRatingRequest): Promise<UpdateRatingResponse> {
     return this.movies.updateRating(request);
-  }
-
-  streamTrending(request: StreamTrendingRequest): Observable<StreamTrendingResponse> {
-    return defer(() => this.trending.snapshots(parseTrendingRequest(request)));
-  }
-
-  @AdminOnly()
-  runBenchmark(
-    request: RunBenchmarkRequest,
-    _metadata?: unknown,
-    call?: ServerUnaryCall<RunBenchmarkRequest, RunBenchmarkResponse>,
-  ): Promise<RunBenchmarkResponse> {
-    return this.benchmark.runBenchmark(request, call);
-  }
-
-  getCacheStats(): Promise<GetCacheStatsResponse> {
-    return this.stats.getCacheStats();
   }
 }

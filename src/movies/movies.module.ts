@@ -1,26 +1,40 @@
 import { Module } from '@nestjs/common';
-import { AdminTokenGuard } from '../common/admin-token.guard';
-import { CacheAsideInterceptor } from '../cache/cache-aside.interceptor';
-import { CacheStatsService } from '../cache/cache-stats.service';
-import { WriteThroughHandler } from '../cache/write-through.handler';
-import { HealthMonitor } from '../health/health.monitor';
-import { BenchmarkModule } from '../benchmark/benchmark.module';
-import { LeaderboardModule } from '../leaderboard/leaderboard.module';
-import { MovieDataModule } from './movie-data.module';
+import { MongooseModule } from '@nestjs/mongoose';
+import { CacheAsideInterceptor } from './cache/cache-aside.interceptor';
+import { CacheAsideReader } from './cache/cache-aside.reader';
+import { CacheCounters } from './cache/cache-counters';
+import { CacheTtl } from './cache/cache-ttl';
+import { FillLeases } from './cache/fill-leases';
+import { MovieCacheStore } from './cache/movie-cache.store';
+import { NegativeCache } from './cache/negative-cache';
+import { OutageLedger } from './cache/outage-ledger';
+import { TitleMap } from './cache/title-map';
+import { WriteThroughHandler } from './cache/write-through.handler';
+import { MovieReadEvents } from './movie-read-events';
+import { MovieEntity, MovieSchema } from './movie.schema';
 import { MoviesController } from './movies.controller';
+import { MoviesRepository } from './movies.repository';
 import { MoviesService } from './movies.service';
 
+/** GetMovie and UpdateRating: MongoDB through the repository, Redis through the movie cache. */
 @Module({
-  imports: [MovieDataModule, LeaderboardModule, BenchmarkModule],
+  imports: [MongooseModule.forFeature([{ name: MovieEntity.name, schema: MovieSchema }])],
   controllers: [MoviesController],
   providers: [
+    MoviesRepository,
     MoviesService,
+    MovieReadEvents,
+    CacheTtl,
+    MovieCacheStore,
+    NegativeCache,
+    TitleMap,
+    FillLeases,
+    OutageLedger,
+    CacheCounters,
+    CacheAsideReader,
     CacheAsideInterceptor,
     WriteThroughHandler,
-    CacheStatsService,
-    HealthMonitor,
-    AdminTokenGuard,
   ],
-  exports: [HealthMonitor],
+  exports: [MoviesRepository, MovieReadEvents, MovieCacheStore, OutageLedger, CacheCounters],
 })
 export class MoviesModule {}

@@ -1,5 +1,5 @@
 import { Metadata, status } from '@grpc/grpc-js';
-import { authMetadata } from '../../src/grpc/grpc.options';
+import { authMetadata } from '../../src/grpc/grpc-client';
 import { movieFactory } from '../factories/movie.factory';
 import { startTestApp, type TestApp } from '../support/test-app';
 

@@ -1,5 +1,5 @@
 import { Metadata, status } from '@grpc/grpc-js';
-import { TRENDING_ALL_KEY } from '../../src/cache/cache-keys';
+import { TRENDING_ALL_KEY } from '../../src/redis/cache-keys';
 import {
   Distribution,
   type RunBenchmarkResponse,

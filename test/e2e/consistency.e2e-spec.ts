@@ -1,6 +1,6 @@
 import { status } from '@grpc/grpc-js';
 import { ObjectId } from 'bson';
-import type { FillHook } from '../../src/cache/fill-hook';
+import type { FillHook } from '../../src/movies/cache/fill-hook';
 import { CacheStatus } from '../../src/generated/client/movies/v1/movie_service';
 import type { Movie } from '../../src/generated/nest/movies/v1/movie_service';
 import { movieFactory } from '../factories/movie.factory';

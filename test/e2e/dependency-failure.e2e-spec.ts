@@ -2,7 +2,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { status } from '@grpc/grpc-js';
-import { movieKey } from '../../src/cache/cache-keys';
+import { movieKey } from '../../src/redis/cache-keys';
 import { CacheStatus } from '../../src/generated/client/movies/v1/movie_service';
 import type { ChildService } from '../../src/stack/child-service';
 import { startFerretDb, startRedisServer } from '../../src/stack/embedded-stack';

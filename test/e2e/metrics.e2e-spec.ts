@@ -1,4 +1,4 @@
-import { MetricsServer } from '../../src/metrics/metrics.server';
+import { MetricsServer } from '../../src/ops/metrics.server';
 import { movieFactory } from '../factories/movie.factory';
 import { SnapshotReader } from '../support/snapshot-reader';
 import { startTestApp, type TestApp } from '../support/test-app';

@@ -2,6 +2,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CacheStatus } from '../../src/generated/client/movies/v1/movie_service';
+import { movieKey } from '../../src/redis/cache-keys';
 import type { ChildService } from '../../src/stack/child-service';
 import { startRedisServer } from '../../src/stack/embedded-stack';
 import { movieFactory } from '../factories/movie.factory';
@@ -71,7 +72,7 @@ describe('Redis goes away mid-run (frozen with SIGSTOP, then resumed with its da
           expect([round, i, cacheStatus]).toEqual([round, i, CacheStatus.CACHE_STATUS_HIT]);
       }
     }
-    expect(await t.redis.hget(`movie:${ids[0]}`, 'rating')).toBe('7');
+    expect(await t.redis.hget(movieKey(ids[0]), 'rating')).toBe('7');
   });
 });
 

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { Metadata, status } from '@grpc/grpc-js';
 import { ObjectId } from 'bson';
 import { projectRoot } from '../../src/common/paths';
-import { authMetadata } from '../../src/grpc/grpc.options';
+import { authMetadata } from '../../src/grpc/grpc-client';
 import { MovieApi } from '../../src/grpc/movie-api';
 import type { ChildService } from '../../src/stack/child-service';
 import { startRedisServer } from '../../src/stack/embedded-stack';

@@ -3,7 +3,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { closeApp } from '../../src/app.factory';
-import type { FillHook } from '../../src/cache/fill-hook';
+import type { FillHook } from '../../src/movies/cache/fill-hook';
 import { projectRoot } from '../../src/common/paths';
 import { MovieApi } from '../../src/grpc/movie-api';
 import { freePort } from '../../src/stack/free-port';
@@ -60,7 +60,7 @@ describe('npm start on the embedded default', () => {
 
   it('starts Redis and FerretDB, imports the bundled movies, serves, and exits 0 on SIGTERM', async () => {
     const port = await freePort();
-    const server = spawn('node', [join(projectRoot(), 'dist/src/main.js')], {
+    const server = spawn('node', [join(projectRoot(), 'dist/src/dev.js')], {
       cwd: projectRoot(),
       env: {
         ...process.env,

@@ -1,7 +1,7 @@
 import { status } from '@grpc/grpc-js';
-import { TRENDING_ALL_KEY } from '../../src/cache/cache-keys';
+import { TRENDING_ALL_KEY } from '../../src/redis/cache-keys';
 import type { StreamTrendingResponse } from '../../src/generated/client/movies/v1/movie_service';
-import { LeaderboardProvider } from '../../src/leaderboard/leaderboard.provider';
+import { LeaderboardProvider } from '../../src/trending/leaderboard.provider';
 import { movieFactory } from '../factories/movie.factory';
 import { SnapshotReader } from '../support/snapshot-reader';
 import { startTestApp, type TestApp } from '../support/test-app';

@@ -1,6 +1,6 @@
 import { status } from '@grpc/grpc-js';
 import { ObjectId } from 'bson';
-import { movieKey } from '../../src/cache/cache-keys';
+import { movieKey } from '../../src/redis/cache-keys';
 import { CacheStatus } from '../../src/generated/client/movies/v1/movie_service';
 import { movieFactory } from '../factories/movie.factory';
 import { startTestApp, type TestApp } from '../support/test-app';

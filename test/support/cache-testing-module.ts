@@ -1,23 +1,31 @@
 import { Test, type TestingModule } from '@nestjs/testing';
-import { HealthImplementation } from 'grpc-health-check';
 import type Redis from 'ioredis';
-import { FILL_HOOK, noFillHook } from '../../src/cache/fill-hook';
-import { MovieCache } from '../../src/cache/movie-cache.service';
-import { CacheManagerModule, REDIS_CLIENT, RedisModule } from '../../src/cache/redis.module';
 import type { ResolvedAppConfig } from '../../src/config/app-config';
 import { ConfigModule } from '../../src/config/config.module';
+import { MetricsModule } from '../../src/metrics/metrics.module';
 import { MetricsService } from '../../src/metrics/metrics.service';
+import { CacheCounters } from '../../src/movies/cache/cache-counters';
+import { CacheTtl } from '../../src/movies/cache/cache-ttl';
+import { FillHookModule } from '../../src/movies/cache/fill-hook';
+import { FillLeases } from '../../src/movies/cache/fill-leases';
+import { MovieCacheStore } from '../../src/movies/cache/movie-cache.store';
+import { NegativeCache } from '../../src/movies/cache/negative-cache';
+import { OutageLedger } from '../../src/movies/cache/outage-ledger';
+import { TitleMap } from '../../src/movies/cache/title-map';
+import { REDIS_CLIENT } from '../../src/redis/redis-connection';
+import { CacheManagerModule, RedisModule } from '../../src/redis/redis.module';
 import { freePort } from '../../src/stack/free-port';
 import { testConfig } from './test-env';
 
 export interface CacheTestingModule {
   module: TestingModule;
-  cache: MovieCache;
+  store: MovieCacheStore;
+  counters: CacheCounters;
   redis: Redis;
   config: ResolvedAppConfig;
 }
 
-/** The real cache providers on the test Redis, plus whatever providers the unit under test needs. */
+/** The real movie-cache providers on the test Redis, plus whatever the unit under test needs. */
 export async function cacheTestingModule(
   providers: Parameters<typeof Test.createTestingModule>[0]['providers'] = [],
   options: { redisUnreachable?: boolean; env?: Record<string, string> } = {},
@@ -27,17 +35,29 @@ export async function cacheTestingModule(
     config = { ...config, redisUrl: `redis://127.0.0.1:${await freePort()}` };
   const module = await Test.createTestingModule({
     imports: [
-      ConfigModule.register(config, new HealthImplementation()),
+      ConfigModule.register(config),
+      MetricsModule.register(new MetricsService()),
       RedisModule,
       CacheManagerModule,
+      FillHookModule.register(),
     ],
     providers: [
-      MovieCache,
-      MetricsService,
-      { provide: FILL_HOOK, useValue: noFillHook },
+      CacheTtl,
+      MovieCacheStore,
+      NegativeCache,
+      TitleMap,
+      FillLeases,
+      OutageLedger,
+      CacheCounters,
       ...(providers ?? []),
     ],
   }).compile();
   await module.init();
-  return { module, cache: module.get(MovieCache), redis: module.get(REDIS_CLIENT), config };
+  return {
+    module,
+    store: module.get(MovieCacheStore),
+    counters: module.get(CacheCounters),
+    redis: module.get(REDIS_CLIENT),
+    config,
+  };
 }

@@ -4,7 +4,7 @@ import type { Document } from 'bson';
 import type Redis from 'ioredis';
 import type { Connection, mongo } from 'mongoose';
 import { closeApp, createApp } from '../../src/app.factory';
-import type { FillHook } from '../../src/cache/fill-hook';
+import type { FillHook } from '../../src/movies/cache/fill-hook';
 import type { ResolvedAppConfig } from '../../src/config/app-config';
 import { MovieApi } from '../../src/grpc/movie-api';
 import { MOVIES_COLLECTION } from '../../src/movies/movie.schema';

@@ -1,3 +1,5 @@
+import { Logger, type INestApplicationContext } from '@nestjs/common';
+import { getConnectionToken } from '@nestjs/mongoose';
 import type { Connection } from 'mongoose';
 import { BUNDLED_MOVIES_PATH } from '../../common/paths';
 import { MOVIES_COLLECTION } from '../movie.schema';
@@ -8,4 +10,17 @@ export async function seedIfEmpty(connection: Connection): Promise<ImportResult 
   const collection = connection.collection(MOVIES_COLLECTION);
   if ((await collection.estimatedDocumentCount()) > 0) return null;
   return importMovies(collection, readMovieFile(BUNDLED_MOVIES_PATH));
+}
+
+/** SEED_IF_EMPTY at boot: waits for MongoDB, imports if empty; a failure is logged, not fatal. */
+export async function seedAppIfEmpty(app: INestApplicationContext): Promise<void> {
+  const logger = new Logger('Seed');
+  const connection = app.get<Connection>(getConnectionToken());
+  await connection
+    .asPromise()
+    .then(() => seedIfEmpty(connection))
+    .then(
+      (seeded) => seeded && logger.log(`imported ${seeded.inserted} bundled sample_mflix movies`),
+    )
+    .catch((error: Error) => logger.warn(`bundled movies not imported: ${error.message}`));
 }

@@ -1,0 +1,51 @@
+import 'reflect-metadata';
+import { Logger } from '@nestjs/common';
+import { closeOnSignal, createApp } from './app.factory';
+import { ConfigError, loadConfig, type ResolvedAppConfig } from './config/app-config';
+import { seedAppIfEmpty } from './movies/import/seed-bundled';
+import { startEmbeddedStack, type EmbeddedStack } from './stack/embedded-stack';
+
+/**
+ * Development entry (npm start): starts the embedded redis-server and MongoDB-compatible server
+ * for whichever of REDIS_URL / MONGODB_URI is unset, imports the bundled movies into an empty
+ * catalogue, then serves.
+ */
+async function bootstrap(): Promise<void> {
+  const logger = new Logger('Bootstrap');
+  const config = loadConfig();
+  let stack: EmbeddedStack | undefined;
+  if (!config.mongoUri || !config.redisUrl) {
+    logger.log(`starting the embedded stack (data in ${config.dataDir}/)`);
+    stack = await startEmbeddedStack({
+      dataDir: config.dataDir,
+      redis: !config.redisUrl,
+      mongo: !config.mongoUri,
+    });
+  }
+  const resolved: ResolvedAppConfig = {
+    ...config,
+    mongoUri: config.mongoUri ?? stack!.mongoUri!,
+    redisUrl: config.redisUrl ?? stack!.redisUrl!,
+  };
+  const app = await createApp(resolved, { prettyLogs: process.stdout.isTTY }).catch(
+    async (error: unknown) => {
+      await stack?.stop();
+      throw error;
+    },
+  );
+  if (config.seedIfEmpty ?? !config.mongoUri) await seedAppIfEmpty(app);
+  await app.listen();
+  logger.log(`MovieService listening on ${config.grpc.host}:${config.grpc.port}`);
+  if (stack) logger.log(`embedded MongoDB ${resolved.mongoUri}, Redis ${resolved.redisUrl}`);
+  logger.log(
+    `try: .tools/bin/grpcurl -plaintext -d '{"title": "The Great Train Robbery"}' localhost:${config.grpc.port} movies.v1.MovieService/GetMovie`,
+  );
+  closeOnSignal(app, async () => stack?.stop());
+}
+
+bootstrap().catch((error: unknown) => {
+  const message =
+    error instanceof ConfigError ? error.message : ((error as Error)?.stack ?? String(error));
+  new Logger('Bootstrap').error(message);
+  process.exit(1);
+});

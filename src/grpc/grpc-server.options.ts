@@ -1,0 +1,54 @@
+import { ChannelOptions, Server, ServerCredentials, type ServerInterceptor } from '@grpc/grpc-js';
+import { readFileSync } from 'node:fs';
+import * as protoLoader from '@grpc/proto-loader';
+import { ReflectionService } from '@grpc/reflection';
+import { Transport, type GrpcOptions } from '@nestjs/microservices';
+import { HealthImplementation } from 'grpc-health-check';
+import { HEALTH_PROTO_PATH, MOVIE_PROTO_PATH } from '../common/paths';
+import type { AppConfig } from '../config/app-config';
+import { MOVIES_V1_PACKAGE_NAME } from '../generated/nest/movies/v1/movie_service';
+import { CHANNEL_OPTIONS, LOADER_OPTIONS } from './grpc-channel';
+import { tolerateMalformedRequests } from './malformed-request';
+
+/** Filled with the grpc-js server once Nest creates it, for a forced stop after the grace period. */
+export interface GrpcServerRef {
+  server?: Server;
+}
+
+/** The one gRPC server options factory: MovieService, plus health and reflection on the same server. */
+export function grpcServerOptions(
+  config: AppConfig,
+  health: HealthImplementation,
+  ref: GrpcServerRef = {},
+  interceptors: ServerInterceptor[] = [],
+): GrpcOptions {
+  const { host, port, tls } = config.grpc;
+  return {
+    transport: Transport.GRPC,
+    options: {
+      url: `${host}:${port}`,
+      package: MOVIES_V1_PACKAGE_NAME,
+      protoPath: MOVIE_PROTO_PATH,
+      loader: LOADER_OPTIONS,
+      credentials: tls
+        ? ServerCredentials.createSsl(null, [
+            { cert_chain: readFileSync(tls.certFile), private_key: readFileSync(tls.keyFile) },
+          ])
+        : ServerCredentials.createInsecure(),
+      // Nest hands channelOptions to the grpc-js Server constructor, which also takes interceptors.
+      channelOptions: { ...CHANNEL_OPTIONS, interceptors } as ChannelOptions,
+      gracefulShutdown: true,
+      onLoadPackageDefinition: (definition, server) => {
+        ref.server = server as Server;
+        tolerateMalformedRequests(definition);
+        // keepCase: reflection must publish the proto's own field names (snake_case).
+        const described = protoLoader.loadSync([MOVIE_PROTO_PATH, HEALTH_PROTO_PATH], {
+          ...LOADER_OPTIONS,
+          keepCase: true,
+        });
+        new ReflectionService(described).addToServer(server);
+        health.addToServer(server);
+      },
+    },
+  };
+}

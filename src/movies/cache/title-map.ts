@@ -1,0 +1,33 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { CACHE_MANAGER } from '@nestjs/cache-manager';
+import type { Cache } from 'cache-manager';
+import { titleKey } from '../../redis/cache-keys';
+import { RedisCircuit } from '../../redis/redis-circuit';
+import { CacheTtl } from './cache-ttl';
+
+/**
+ * Title (and year) -> movie id, kept through CACHE_MANAGER: a plain key/value entry with a TTL,
+ * which is what cache-manager is for. Hashes, scripts and sorted sets use raw commands.
+ */
+@Injectable()
+export class TitleMap {
+  constructor(
+    @Inject(CACHE_MANAGER) private readonly cacheManager: Cache,
+    private readonly redis: RedisCircuit,
+    private readonly ttl: CacheTtl,
+  ) {}
+
+  /** The movie id a title (and year) lookup resolved to before, if still cached. */
+  async resolve(title: string, year?: number): Promise<string | undefined> {
+    const id = await this.redis.run('cache', () =>
+      this.cacheManager.get<string>(titleKey(title, year)),
+    );
+    return typeof id === 'string' ? id : undefined;
+  }
+
+  async remember(title: string, year: number | undefined, id: string): Promise<void> {
+    await this.redis.run('cache', () =>
+      this.cacheManager.set(titleKey(title, year), id, this.ttl.jitteredSeconds() * 1000),
+    );
+  }
+}

@@ -1,0 +1,56 @@
+import { createHash } from 'node:crypto';
+
+/**
+ * Every Redis key the service uses is built here. Keys that one script touches together share a
+ * hash tag (the part in braces), so they live in one slot of a Redis Cluster.
+ *
+ *   movie:{<id>}               hash   a cached movie (fields of the Movie message, JSON arrays)
+ *   fence:{<tag>}              string "<generation>:<revision>" write fence of a lookup tag
+ *   lease:{<tag>}[:<year>]     string the one fill in progress for a lookup, across instances
+ *   absent:{<tag>}[:<year>]    string the lookup is known to find no movie (negative cache)
+ *   cm:title:{<t>}:<year>      string title -> movie id, through CACHE_MANAGER (keyv adds "cm:")
+ *   stats:*, settings:*, system:status, trending:*   counters, settings, rankings
+ *
+ * A lookup's tag is the movie id, or for a title "t:" and the title's SHA-256: any input yields a
+ * bounded key of hex digits (no key injection, no separators from input).
+ */
+
+/** keyv's namespace for CACHE_MANAGER entries: every key it writes starts with "cm:". */
+export const CACHE_MANAGER_NAMESPACE = 'cm';
+
+export const titleTag = (title: string): string =>
+  `t:${createHash('sha256').update(title, 'utf8').digest('hex')}`;
+
+export const movieKey = (id: string): string => `movie:{${id}}`;
+
+/** Newest revision written for an id (or a write count for a title), with the generation that set it. */
+export const fenceKey = (tag: string): string => `fence:{${tag}}`;
+
+const withYear = (key: string, year?: number) => (year ? `${key}:${year}` : key);
+
+/** Held by the one instance filling a cold lookup; others wait for its fill. */
+export const leaseKey = (tag: string, year?: number): string => withYear(`lease:{${tag}}`, year);
+
+/** Marks a lookup as known absent, for NEGATIVE_TTL_SECONDS. */
+export const absentKey = (tag: string, year?: number): string => withYear(`absent:{${tag}}`, year);
+
+/** Title (and year) -> movie id, as passed to CACHE_MANAGER (stored under "cm:" + this). */
+export const titleKey = (title: string, year?: number): string =>
+  `title:{${titleTag(title)}}:${year ?? 0}`;
+
+export const STATS_HITS_KEY = 'stats:hits';
+export const STATS_MISSES_KEY = 'stats:misses';
+export const STATS_BYPASSES_KEY = 'stats:bypasses';
+export const TTL_SETTING_KEY = 'settings:ttl_seconds';
+export const SYSTEM_STATUS_KEY = 'system:status';
+
+/** All-time views per movie id (sorted set). */
+export const TRENDING_ALL_KEY = 'trending:all';
+/** Views per movie id in the bucket starting at this Unix second (sorted set, expires after the longest window). */
+export const trendingBucketKey = (bucketStartSeconds: number): string =>
+  `trending:bucket:${bucketStartSeconds}`;
+/** Scratch key for one windowed ranking; created and deleted inside one script. */
+export const trendingWindowKey = (windowSeconds: number): string =>
+  `trending:window:${windowSeconds}`;
+/** Movie id -> title, for display in rankings without reading MongoDB. */
+export const TRENDING_TITLES_KEY = 'trending:titles';

@@ -1,0 +1,63 @@
+import { Global, Inject, Injectable, Module, OnApplicationShutdown } from '@nestjs/common';
+import { CacheModule } from '@nestjs/cache-manager';
+import { KeyvAdapter, type CacheManagerStore } from 'cache-manager';
+import { redisInsStore, type RedisStore } from 'cache-manager-ioredis-yet';
+import type Redis from 'ioredis';
+import { Keyv } from 'keyv';
+import { APP_CONFIG, type ResolvedAppConfig } from '../config/app-config';
+import { CACHE_MANAGER_NAMESPACE } from './cache-keys';
+import { REDIS_CLIENT, createRedisClient, waitForRedis } from './redis-connection';
+import { RedisCircuit } from './redis-circuit';
+
+const REDIS_STORE = Symbol('REDIS_STORE');
+
+@Injectable()
+class RedisLifecycle implements OnApplicationShutdown {
+  constructor(@Inject(REDIS_CLIENT) private readonly client: Redis) {}
+
+  async onApplicationShutdown(): Promise<void> {
+    if (this.client.status === 'end') return;
+    await this.client.quit().catch(() => this.client.disconnect());
+  }
+}
+
+/** The Redis connection (one per app, through cache-manager's store) and the breaker in front of it. */
+@Global()
+@Module({
+  providers: [
+    {
+      provide: REDIS_STORE,
+      inject: [APP_CONFIG],
+      useFactory: async (config: ResolvedAppConfig): Promise<RedisStore> => {
+        const client = createRedisClient(config);
+        await waitForRedis(client, Math.max(config.redisTimeoutMs * 10, 5_000));
+        return redisInsStore(client, { ttl: config.cacheTtlSeconds * 1000 });
+      },
+    },
+    {
+      provide: REDIS_CLIENT,
+      inject: [REDIS_STORE],
+      useFactory: (store: RedisStore) => store.client,
+    },
+    RedisCircuit,
+    RedisLifecycle,
+  ],
+  exports: [REDIS_STORE, REDIS_CLIENT, RedisCircuit],
+})
+export class RedisModule {}
+
+/** CACHE_MANAGER, app-wide, on the same store (and so the same connection) as RedisModule. */
+export const CacheManagerModule = CacheModule.registerAsync({
+  isGlobal: true,
+  imports: [RedisModule],
+  inject: [REDIS_STORE, APP_CONFIG],
+  useFactory: (store: RedisStore, config: ResolvedAppConfig) => ({
+    stores: [
+      new Keyv({
+        store: new KeyvAdapter(store as unknown as CacheManagerStore),
+        namespace: CACHE_MANAGER_NAMESPACE,
+      }),
+    ],
+    ttl: config.cacheTtlSeconds * 1000,
+  }),
+});

@@ -1,0 +1,181 @@
+import { Inject, Injectable, Logger, OnModuleDestroy, OnModuleInit } from '@nestjs/common';
+import type Redis from 'ioredis';
+import {
+  TRENDING_ALL_KEY,
+  TRENDING_TITLES_KEY,
+  trendingBucketKey,
+  trendingWindowKey,
+} from '../redis/cache-keys';
+import { RedisCircuit } from '../redis/redis-circuit';
+import { APP_CONFIG, type AppConfig } from '../config/app-config';
+import type { TrendingEntry } from '../generated/nest/movies/v1/movie_service';
+import { MoviesRepository } from '../movies/movies.repository';
+import { MAX_WINDOW_SECONDS, bucketStart, rankReply, toEntries, windowBuckets } from './ranking';
+
+// KEYS[1]: the ranked set (for a window: a scratch key); KEYS[2..]: buckets to sum into it.
+// ARGV[1]: limit. Returns everything above the limit-th score plus the ties at that score in
+// member order, so the caller can break ties by id; a window's scratch key is deleted.
+const TOP_MOVIES = `
+local key, limit = KEYS[1], tonumber(ARGV[1])
+local union = #KEYS > 1
+if union then
+  redis.call('DEL', key)
+  local i = 2
+  while i <= #KEYS do
+    local j = math.min(i + 999, #KEYS)
+    if redis.call('EXISTS', key) == 1 then
+      redis.call('ZUNIONSTORE', key, j - i + 2, key, unpack(KEYS, i, j))
+    else
+      redis.call('ZUNIONSTORE', key, j - i + 1, unpack(KEYS, i, j))
+    end
+    i = j + 1
+  end
+end
+local top = redis.call('ZREVRANGE', key, 0, limit - 1, 'WITHSCORES')
+local result = top
+if #top == limit * 2 then
+  local boundary = top[#top]
+  result = redis.call('ZRANGEBYSCORE', key, '(' .. boundary, '+inf', 'WITHSCORES')
+  local tied = redis.call('ZRANGEBYSCORE', key, boundary, boundary, 'WITHSCORES', 'LIMIT', 0, limit - #result / 2)
+  for _, value in ipairs(tied) do table.insert(result, value) end
+end
+if union then redis.call('DEL', key) end
+return result`;
+
+/** Buffered views are capped so an unreachable Redis cannot grow memory without bound. */
+const MAX_PENDING_VIEWS = 100_000;
+
+interface PendingView {
+  movieId: string;
+  bucket: number;
+  count: number;
+}
+
+/** View counts in Redis sorted sets: all-time and in time buckets for sliding windows. */
+@Injectable()
+export class LeaderboardProvider implements OnModuleInit, OnModuleDestroy {
+  private readonly logger = new Logger(LeaderboardProvider.name);
+  private readonly scripts: Redis & {
+    topMovies(numKeys: number, ...keysAndArgs: (string | number)[]): Promise<string[]>;
+  };
+  private pending = new Map<string, PendingView>();
+  private titles = new Map<string, string>();
+  private flushing?: Promise<void>;
+  private timer?: NodeJS.Timeout;
+
+  constructor(
+    private readonly redis: RedisCircuit,
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+    private readonly repository: MoviesRepository,
+  ) {
+    redis.client.defineCommand('topMovies', { lua: TOP_MOVIES });
+    this.scripts = redis.client as typeof this.scripts;
+  }
+
+  onModuleInit(): void {
+    this.timer = setInterval(() => void this.flush(), this.config.viewFlushMs);
+    this.timer.unref();
+  }
+
+  /** Flushes what is still buffered, so a clean shutdown loses no views. */
+  async onModuleDestroy(): Promise<void> {
+    clearInterval(this.timer);
+    await this.flush();
+  }
+
+  /** Counts one view; buffered and written in batches, off the GetMovie response path. */
+  recordView(movieId: string, title: string, at = Date.now()): void {
+    const bucket = bucketStart(at, this.config.trendingBucketSeconds);
+    const key = `${bucket}:${movieId}`;
+    const view = this.pending.get(key);
+    if (view) view.count += 1;
+    else if (this.pending.size < MAX_PENDING_VIEWS)
+      this.pending.set(key, { movieId, bucket, count: 1 });
+    else return;
+    this.titles.set(movieId, title);
+  }
+
+  /** Writes buffered views in one pipeline; on failure they stay buffered for the next try. */
+  flush(): Promise<void> {
+    if (this.flushing) return this.flushing.then(() => this.flush());
+    if (this.pending.size === 0) return Promise.resolve();
+    this.flushing = this.writePending().finally(() => (this.flushing = undefined));
+    return this.flushing;
+  }
+
+  /** The top movies of all time (windowSeconds 0) or of the last windowSeconds, ties by id. */
+  async topMovies(windowSeconds: number, limit: number): Promise<TrendingEntry[]> {
+    const keys =
+      windowSeconds === 0
+        ? [TRENDING_ALL_KEY]
+        : [
+            trendingWindowKey(windowSeconds),
+            ...windowBuckets(Date.now(), windowSeconds, this.config.trendingBucketSeconds).map(
+              trendingBucketKey,
+            ),
+          ];
+    const reply = await this.redis.run('trending', () =>
+      this.scripts.topMovies(keys.length, ...keys, limit),
+    );
+    const ranked = rankReply(reply, limit);
+    return toEntries(ranked, await this.titlesOf(ranked.map((r) => r.movieId)));
+  }
+
+  private async writePending(): Promise<void> {
+    const views = [...this.pending.values()];
+    const titles = new Map(this.titles);
+    this.pending = new Map();
+    this.titles = new Map();
+    const bucketTtl = MAX_WINDOW_SECONDS + 2 * this.config.trendingBucketSeconds;
+    const pipeline = this.redis.client.pipeline();
+    const buckets = new Set<number>();
+    for (const view of views) {
+      pipeline.zincrby(TRENDING_ALL_KEY, view.count, view.movieId);
+      pipeline.zincrby(trendingBucketKey(view.bucket), view.count, view.movieId);
+      buckets.add(view.bucket);
+    }
+    for (const bucket of buckets) pipeline.expire(trendingBucketKey(bucket), bucketTtl);
+    if (titles.size > 0) pipeline.hset(TRENDING_TITLES_KEY, Object.fromEntries(titles));
+    try {
+      await this.redis.run('record_views', async () => {
+        const failed = (await pipeline.exec())?.find(([error]) => error);
+        if (failed) throw failed[0];
+      });
+    } catch (error) {
+      this.requeue(views, titles);
+      this.logger.warn(
+        `views not written yet (${views.length} buffered): ${(error as Error).message}`,
+      );
+    }
+  }
+
+  private requeue(views: PendingView[], titles: Map<string, string>): void {
+    for (const view of views) {
+      const key = `${view.bucket}:${view.movieId}`;
+      const current = this.pending.get(key);
+      if (current) current.count += view.count;
+      else if (this.pending.size < MAX_PENDING_VIEWS) this.pending.set(key, { ...view });
+    }
+    for (const [id, title] of titles) if (!this.titles.has(id)) this.titles.set(id, title);
+  }
+
+  /** Titles from the Redis hash; any missing are read from MongoDB in one query and remembered. */
+  private async titlesOf(ids: string[]): Promise<Map<string, string>> {
+    const titles = new Map<string, string>();
+    if (ids.length === 0) return titles;
+    const cached = await this.redis.run('trending', (redis) =>
+      redis.hmget(TRENDING_TITLES_KEY, ...ids),
+    );
+    const missing: string[] = [];
+    ids.forEach((id, i) => (cached[i] === null ? missing.push(id) : titles.set(id, cached[i]!)));
+    if (missing.length > 0) {
+      const found = await this.repository.findTitles(missing);
+      for (const [id, title] of found) titles.set(id, title);
+      if (found.size > 0)
+        await this.redis
+          .run('trending', (redis) => redis.hset(TRENDING_TITLES_KEY, Object.fromEntries(found)))
+          .catch(() => 0);
+    }
+    return titles;
+  }
+}

@@ -1,0 +1,26 @@
+import { Injectable } from '@nestjs/common';
+import { Metadata } from '@grpc/grpc-js';
+import { randomBytes, timingSafeEqual } from 'node:crypto';
+
+const HEADER = 'x-movie-cache-benchmark';
+
+/**
+ * Marks GetMovie calls that must not count as views (RunBenchmark's calls to its own server).
+ * The token is random per process: outside calls cannot forge it.
+ */
+@Injectable()
+export class UncountedTraffic {
+  private readonly token = randomBytes(16);
+
+  metadata(): Metadata {
+    const metadata = new Metadata();
+    metadata.set(HEADER, this.token.toString('hex'));
+    return metadata;
+  }
+
+  isUncounted(metadata: Metadata | undefined): boolean {
+    const value = metadata?.get(HEADER)?.[0];
+    if (typeof value !== 'string' || value.length !== this.token.length * 2) return false;
+    return timingSafeEqual(Buffer.from(value, 'hex'), this.token);
+  }
+}

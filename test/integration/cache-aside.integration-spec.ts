@@ -1,0 +1,159 @@
+import type { CallHandler, ExecutionContext } from '@nestjs/common';
+import { lastValueFrom, of, throwError } from 'rxjs';
+import { MovieNotFoundError, InvalidArgumentError } from '../../src/common/errors';
+import {
+  CacheStatus,
+  type GetMovieRequest,
+  type GetMovieResponse,
+  type Movie,
+} from '../../src/generated/nest/movies/v1/movie_service';
+import { CacheAsideInterceptor } from '../../src/movies/cache/cache-aside.interceptor';
+import { CacheAsideReader } from '../../src/movies/cache/cache-aside.reader';
+import { MovieReadEvents } from '../../src/movies/movie-read-events';
+import { absentKey, movieKey } from '../../src/redis/cache-keys';
+import { apiMovieFactory } from '../factories/api-movie.factory';
+import { cacheTestingModule, type CacheTestingModule } from '../support/cache-testing-module';
+import { expectFreshTtl } from '../support/ttl';
+
+const rpcContext = (request: Partial<GetMovieRequest>) =>
+  ({
+    switchToRpc: () => ({
+      getData: () => ({ id: '', title: '', year: 0, ...request }),
+      getContext: () => undefined,
+    }),
+  }) as unknown as ExecutionContext;
+
+/** A stand-in for the MongoDB-backed handler: the interceptor is what is under test. */
+function handler(result: Movie | Error): CallHandler<Movie> & { calls: number } {
+  const h = {
+    calls: 0,
+    handle: () => {
+      h.calls += 1;
+      return result instanceof Error ? throwError(() => result) : of(result);
+    },
+  };
+  return h;
+}
+
+const PROVIDERS = [CacheAsideInterceptor, CacheAsideReader, MovieReadEvents];
+
+describe(CacheAsideInterceptor.name, () => {
+  let env: CacheTestingModule;
+  let sut: CacheAsideInterceptor;
+
+  beforeAll(async () => {
+    env = await cacheTestingModule(PROVIDERS);
+    sut = env.module.get(CacheAsideInterceptor);
+  });
+  afterAll(() => env.module.close());
+  beforeEach(() => env.redis.flushdb());
+
+  const run = (
+    request: Partial<GetMovieRequest>,
+    next: CallHandler<Movie>,
+  ): Promise<GetMovieResponse> => lastValueFrom(sut.intercept(rpcContext(request), next));
+
+  it('on a miss calls the handler once, stores the movie and answers MISS', async () => {
+    const movie = apiMovieFactory();
+    const next = handler(movie);
+
+    const response = await run({ id: movie.id }, next);
+
+    expect(next.calls).toBe(1);
+    expect(response).toEqual({ movie, cacheStatus: CacheStatus.CACHE_STATUS_MISS });
+    expect(await env.redis.hget(movieKey(movie.id), 'title')).toBe(movie.title);
+    expectFreshTtl(await env.redis.ttl(movieKey(movie.id)), env.config);
+  });
+
+  it('on a hit answers from Redis without calling the handler', async () => {
+    const movie = apiMovieFactory({ rating: undefined });
+    await run({ id: movie.id }, handler(movie));
+    const next = handler(new Error('must not be called'));
+
+    const response = await run({ id: movie.id }, next);
+
+    expect(next.calls).toBe(0);
+    expect(response).toEqual({ movie, cacheStatus: CacheStatus.CACHE_STATUS_HIT });
+  });
+
+  it('caches the title mapping so a repeated title lookup is a hit', async () => {
+    const movie = apiMovieFactory({ title: 'Mapped' });
+    await run({ title: 'Mapped' }, handler(movie));
+
+    const response = await run({ title: 'Mapped' }, handler(new Error('must not be called')));
+
+    expect(response.cacheStatus).toBe(CacheStatus.CACHE_STATUS_HIT);
+    expect(response.movie?.id).toBe(movie.id);
+  });
+
+  it('remembers an unknown movie as absent, so the next lookup does not reach the handler', async () => {
+    const id = apiMovieFactory().id;
+
+    await expect(run({ id }, handler(new MovieNotFoundError(`id ${id}`)))).rejects.toBeInstanceOf(
+      MovieNotFoundError,
+    );
+    const next = handler(new Error('must not be called'));
+    await expect(run({ id }, next)).rejects.toBeInstanceOf(MovieNotFoundError);
+
+    expect(next.calls).toBe(0);
+    expect(await env.redis.exists(movieKey(id))).toBe(0);
+    expect(await env.redis.ttl(absentKey(id))).toBe(env.config.negativeTtlSeconds);
+  });
+
+  it('caches nothing when the handler fails otherwise', async () => {
+    const id = apiMovieFactory().id;
+
+    await expect(run({ id }, handler(new Error('boom')))).rejects.toThrow('boom');
+    expect(await env.redis.keys('*movie*')).toEqual([]);
+  });
+
+  it('coalesces concurrent misses of one key into one handler call', async () => {
+    const movie = apiMovieFactory();
+    const next = handler(movie);
+
+    const responses = await Promise.all(
+      Array.from({ length: 50 }, () => run({ id: movie.id }, next)),
+    );
+
+    expect(next.calls).toBe(1);
+    expect(responses.every((r) => r.movie?.id === movie.id)).toBe(true);
+  });
+
+  it('spreads fill TTLs by the configured jitter', async () => {
+    const movies = Array.from({ length: 60 }, () => apiMovieFactory());
+    for (const movie of movies) await run({ id: movie.id }, handler(movie));
+
+    const ttls = await Promise.all(movies.map((m) => env.redis.ttl(movieKey(m.id))));
+
+    ttls.forEach((ttl) => expectFreshTtl(ttl, env.config));
+    expect(new Set(ttls).size).toBeGreaterThan(3);
+  });
+
+  it('rejects an invalid request before reaching Redis or the handler', () => {
+    const next = handler(apiMovieFactory());
+    expect(() => sut.intercept(rpcContext({ id: 'xyz' }), next)).toThrow(InvalidArgumentError);
+    expect(next.calls).toBe(0);
+  });
+});
+
+describe(`${CacheAsideInterceptor.name} without Redis`, () => {
+  let env: CacheTestingModule;
+  let sut: CacheAsideInterceptor;
+
+  beforeAll(async () => {
+    env = await cacheTestingModule(PROVIDERS, { redisUnreachable: true });
+    sut = env.module.get(CacheAsideInterceptor);
+  });
+  afterAll(() => env.module.close());
+
+  it('serves the handler result as BYPASS', async () => {
+    const movie = apiMovieFactory();
+    const next = handler(movie);
+
+    const response = await lastValueFrom(sut.intercept(rpcContext({ id: movie.id }), next));
+
+    expect(next.calls).toBe(1);
+    expect(response).toEqual({ movie, cacheStatus: CacheStatus.CACHE_STATUS_BYPASS });
+    expect(env.counters.local().bypasses).toBe(1);
+  });
+});
