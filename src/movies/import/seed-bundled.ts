@@ -8,7 +8,8 @@ import { importMovies, readMovieFile, type ImportResult } from './movie-import';
 /** Imports the bundled sample_mflix movies when the collection is empty; null when it was not. */
 export async function seedIfEmpty(connection: Connection): Promise<ImportResult | null> {
   const collection = connection.collection(MOVIES_COLLECTION);
-  if ((await collection.estimatedDocumentCount()) > 0) return null;
+  // Not estimatedDocumentCount: FerretDB reads every document to count (80 s at 1M movies).
+  if (await collection.findOne({}, { projection: { _id: 1 } })) return null;
   return importMovies(collection, readMovieFile(BUNDLED_MOVIES_PATH));
 }
 
