@@ -27,7 +27,10 @@ interface Tally {
   miss: LatencyRecorder;
 }
 
-/** Runs `requests` callers' worth of work from `concurrency` workers over one shared sequence. */
+/**
+ * Runs `requests` callers' worth of work from `concurrency` workers over one shared sequence.
+ * Once `signal` aborts it returns at once, without waiting for calls still in flight.
+ */
 async function drive(
   sequence: Uint32Array,
   concurrency: number,
@@ -38,7 +41,14 @@ async function drive(
   const worker = async () => {
     while (next < sequence.length && !signal.aborted) await call(sequence[next++]);
   };
-  await Promise.all(Array.from({ length: Math.min(concurrency, sequence.length) }, worker));
+  const aborted = new Promise<void>((resolve) => {
+    if (signal.aborted) resolve();
+    signal.addEventListener('abort', () => resolve(), { once: true });
+  });
+  await Promise.race([
+    Promise.all(Array.from({ length: Math.min(concurrency, sequence.length) }, worker)),
+    aborted,
+  ]);
 }
 
 /**
@@ -103,7 +113,7 @@ export class BenchmarkRunner {
       await drive(sequence, workload.concurrency, signal, async (key) => {
         const t0 = performance.now();
         try {
-          const { movie, cacheStatus } = await api.getMovie({ id: ids[key] }, metadata);
+          const { movie, cacheStatus } = await api.getMovie({ id: ids[key] }, metadata, {}, signal);
           const ms = performance.now() - t0;
           tally.overall.recordMs(ms);
           if (movie) titles.set(movie.id, movie.title);

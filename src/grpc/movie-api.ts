@@ -31,12 +31,18 @@ function unary<Req, Res>(
   request: Req,
   metadata: Metadata,
   options: Partial<CallOptions> = {},
+  signal?: AbortSignal,
 ): Promise<Res> {
-  return new Promise((resolve, reject) =>
-    method(request, metadata, options, (error, response) =>
-      error ? reject(error) : resolve(response),
-    ),
-  );
+  return new Promise((resolve, reject) => {
+    const call = method(request, metadata, options, (error, response) => {
+      signal?.removeEventListener('abort', cancel);
+      if (error) reject(error);
+      else resolve(response);
+    });
+    const cancel = () => call.cancel();
+    if (signal?.aborted) cancel();
+    else signal?.addEventListener('abort', cancel, { once: true });
+  });
 }
 
 /** Promise-returning calls over the generated MovieService stubs; admin calls carry the token. */
@@ -50,16 +56,19 @@ export class MovieApi {
     return new MovieApi(createMovieClient(address, tls), adminToken);
   }
 
+  /** `signal` cancels the call (CANCELLED) when it aborts. */
   getMovie(
     request: Partial<GetMovieRequest>,
     metadata: Metadata = authMetadata(),
     options?: Partial<CallOptions>,
+    signal?: AbortSignal,
   ): Promise<GetMovieResponse> {
     return unary(
       this.client.getMovie.bind(this.client),
       GetMovieRequest.fromPartial(request),
       metadata,
       options,
+      signal,
     );
   }
 

@@ -15,6 +15,13 @@ export class MetricsService {
     registers: [this.registry],
   });
 
+  readonly cacheFills = new Counter({
+    name: 'movie_cache_fills_total',
+    help: 'Cache-aside fills by outcome: stored, cached (a copy as new was there), fenced or unfenced (refused: the miss read again)',
+    labelNames: ['outcome'] as const,
+    registers: [this.registry],
+  });
+
   readonly getMovieDuration = new Histogram({
     name: 'movie_getmovie_duration_seconds',
     help: 'GetMovie handling time by cache status',

@@ -3,11 +3,13 @@ import { MongooseModule } from '@nestjs/mongoose';
 import { CacheAsideInterceptor } from './cache/cache-aside.interceptor';
 import { CacheAsideReader } from './cache/cache-aside.reader';
 import { CacheCounters } from './cache/cache-counters';
+import { CacheMisses } from './cache/cache-misses';
 import { CacheTtl } from './cache/cache-ttl';
 import { FillLeases } from './cache/fill-leases';
 import { MovieCacheStore } from './cache/movie-cache.store';
 import { NegativeCache } from './cache/negative-cache';
 import { OutageLedger } from './cache/outage-ledger';
+import { LogicalClock } from './cache/read-outcome';
 import { TitleMap } from './cache/title-map';
 import { WriteThroughHandler } from './cache/write-through.handler';
 import { MovieReadEvents } from './movie-read-events';
@@ -31,6 +33,8 @@ import { MoviesService } from './movies.service';
     FillLeases,
     OutageLedger,
     CacheCounters,
+    LogicalClock,
+    CacheMisses,
     CacheAsideReader,
     CacheAsideInterceptor,
     WriteThroughHandler,

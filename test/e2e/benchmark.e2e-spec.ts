@@ -7,6 +7,7 @@ import {
 import { importMovies } from '../../src/movies/import/movie-import';
 import { bundledMovies } from '../support/bundled-movies';
 import { startTestApp, type TestApp } from '../support/test-app';
+import { sleep } from '../support/wait';
 
 const STUDY = {
   requests: 500,
@@ -147,6 +148,36 @@ describe('RunBenchmark', () => {
           throw error;
         await new Promise((resolve) => setTimeout(resolve, 100));
       }
+    }
+  });
+});
+
+describe('RunBenchmark past its deadline', () => {
+  it('frees the one-run slot at once, though calls of the run are still stuck', async () => {
+    let stall = true;
+    const t = await startTestApp({
+      env: { ADMIN_TOKEN: TOKEN, SHUTDOWN_GRACE_MS: '100' },
+      // Misses hang for 4 s between MongoDB and Redis: the run's calls are in flight at its deadline.
+      fillHook: { beforeFill: () => (stall ? sleep(4_000) : Promise.resolve()) },
+    });
+    try {
+      await importMovies(t.movies, await bundledMovies());
+      const long = t.api.runBenchmark(
+        { requests: 100_000, keySpace: 100, concurrency: 8 },
+        undefined,
+        {
+          deadline: Date.now() + 1_000,
+        },
+      );
+      await expect(long).rejects.toMatchObject({ code: status.DEADLINE_EXCEEDED });
+      stall = false;
+      await sleep(500);
+
+      const next = await t.api.runBenchmark({ requests: 10, keySpace: 100, warmStart: true });
+
+      expect(next.totalRequests).toBe(10);
+    } finally {
+      await t.close();
     }
   });
 });

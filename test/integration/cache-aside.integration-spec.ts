@@ -10,6 +10,7 @@ import {
 import { CacheAsideInterceptor } from '../../src/movies/cache/cache-aside.interceptor';
 import { CacheAsideReader } from '../../src/movies/cache/cache-aside.reader';
 import { MovieReadEvents } from '../../src/movies/movie-read-events';
+import { MoviesRepository } from '../../src/movies/movies.repository';
 import { absentKey, movieKey } from '../../src/redis/cache-keys';
 import { apiMovieFactory } from '../factories/api-movie.factory';
 import { cacheTestingModule, type CacheTestingModule } from '../support/cache-testing-module';
@@ -29,13 +30,24 @@ function handler(result: Movie | Error): CallHandler<Movie> & { calls: number } 
     calls: 0,
     handle: () => {
       h.calls += 1;
-      return result instanceof Error ? throwError(() => result) : of(result);
+      if (result instanceof Error) return throwError(() => result);
+      stored.set(result.id, result);
+      return of(result);
     },
   };
   return h;
 }
 
-const PROVIDERS = [CacheAsideInterceptor, CacheAsideReader, MovieReadEvents];
+/** MongoDB by id, for title lookups (resolved to an id, then read by id): movies the handlers returned. */
+const stored = new Map<string, Movie>();
+const repositoryDouble = { findById: (id: string) => Promise.resolve(stored.get(id) ?? null) };
+
+const PROVIDERS = [
+  CacheAsideInterceptor,
+  CacheAsideReader,
+  MovieReadEvents,
+  { provide: MoviesRepository, useValue: repositoryDouble },
+];
 
 describe(CacheAsideInterceptor.name, () => {
   let env: CacheTestingModule;

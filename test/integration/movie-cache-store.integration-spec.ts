@@ -1,6 +1,7 @@
 import { DependencyUnavailableError } from '../../src/common/errors';
+import { FillLeases } from '../../src/movies/cache/fill-leases';
 import { MovieCacheStore } from '../../src/movies/cache/movie-cache.store';
-import { movieKey } from '../../src/redis/cache-keys';
+import { fenceKey, movieKey } from '../../src/redis/cache-keys';
 import { apiMovieFactory } from '../factories/api-movie.factory';
 import { cacheTestingModule, type CacheTestingModule } from '../support/cache-testing-module';
 import { expectFreshTtl } from '../support/ttl';
@@ -8,10 +9,14 @@ import { expectFreshTtl } from '../support/ttl';
 describe(MovieCacheStore.name, () => {
   let env: CacheTestingModule;
   let sut: MovieCacheStore;
+  /** The fence a miss of this id sees before it reads MongoDB. */
+  let fenceOf: (id: string) => Promise<string>;
 
   beforeAll(async () => {
     env = await cacheTestingModule();
     sut = env.store;
+    const leases = env.module.get(FillLeases);
+    fenceOf = (id) => leases.fence(id);
   });
   afterAll(() => env.module.close());
   beforeEach(() => env.redis.flushdb());
@@ -21,27 +26,54 @@ describe(MovieCacheStore.name, () => {
   it('round-trips a movie through its hash, with and without a rating', async () => {
     const rated = apiMovieFactory({ genres: ['Sci-Fi', 'Ação'], cast: ['"Quoted" Name'] });
     const unrated = apiMovieFactory({ rating: undefined, genres: [] });
-    await sut.fill(rated);
-    await sut.fill(unrated);
+    await sut.fill(rated, await fenceOf(rated.id));
+    await sut.fill(unrated, await fenceOf(unrated.id));
 
     expect(await sut.read(rated.id)).toEqual({ kind: 'hit', movie: rated });
     expect(await sut.read(unrated.id)).toEqual({ kind: 'hit', movie: unrated });
   });
 
-  it('a fill never replaces the same or a newer cached revision', async () => {
+  it('a fill never replaces the same or a newer cached revision, and answers with it', async () => {
     const current = apiMovieFactory({ revision: 5, rating: 9 });
+    const fence = await fenceOf(current.id);
     await sut.install(current);
 
-    const olderStored = await sut.fill({ ...current, revision: 4, rating: 1 });
-    const sameStored = await sut.fill({ ...current, rating: 2 });
+    const older = await sut.fill({ ...current, revision: 4, rating: 1 }, fence);
+    const same = await sut.fill({ ...current, rating: 2 }, fence);
 
-    expect([olderStored, sameStored]).toEqual([false, false]);
+    expect(older).toEqual({ kind: 'cached', movie: current });
+    expect(same).toEqual({ kind: 'cached', movie: current });
     expect(await cachedRating(current.id)).toBe('9');
+  });
+
+  it('refuses a fill older than a write made after the miss began, even once the copy is gone', async () => {
+    const movie = apiMovieFactory({ revision: 1, rating: 5 });
+    const fence = await fenceOf(movie.id);
+    await sut.install({ ...movie, revision: 2, rating: 6 });
+    await env.redis.del(movieKey(movie.id));
+
+    expect(await sut.fill(movie, fence)).toEqual({ kind: 'fenced' });
+    expect(await env.redis.exists(movieKey(movie.id))).toBe(0);
+    expect(await sut.fill({ ...movie, revision: 2, rating: 6 }, fence)).toEqual({
+      kind: 'stored',
+    });
+  });
+
+  it('refuses a fill whose fence was lost, or replaced by a new generation, since the miss began', async () => {
+    const movie = apiMovieFactory({ revision: 1 });
+    const fence = await fenceOf(movie.id);
+    await env.redis.del(fenceKey(movie.id));
+
+    expect(await sut.fill(movie, fence)).toEqual({ kind: 'unfenced' });
+    const renewed = await fenceOf(movie.id);
+    expect(renewed).not.toBe(fence);
+    expect(await sut.fill(movie, fence)).toEqual({ kind: 'unfenced' });
+    expect(await sut.fill(movie, renewed)).toEqual({ kind: 'stored' });
   });
 
   it('a write-through replaces older and equal revisions and resets the TTL, but not a newer one', async () => {
     const movie = apiMovieFactory({ revision: 1, rating: 5 });
-    await sut.fill(movie);
+    await sut.fill(movie, await fenceOf(movie.id));
     await env.redis.expire(movieKey(movie.id), 3);
 
     await sut.install({ ...movie, revision: 2, rating: 6 });
@@ -50,11 +82,12 @@ describe(MovieCacheStore.name, () => {
 
     expectFreshTtl(ttl, env.config);
     expect(await cachedRating(movie.id)).toBe('6');
+    expect(await env.redis.get(fenceKey(movie.id))).toMatch(/:2$/);
   });
 
-  it('a fill drops fields the new copy no longer has', async () => {
+  it('a write-through drops fields the new copy no longer has', async () => {
     const movie = apiMovieFactory({ revision: 1, rating: 5 });
-    await sut.fill(movie);
+    await sut.fill(movie, await fenceOf(movie.id));
 
     await sut.install({ ...movie, revision: 2, rating: undefined });
 

@@ -2,7 +2,9 @@ import { DependencyUnavailableError, MovieNotFoundError } from '../../src/common
 import type { Movie } from '../../src/generated/nest/movies/v1/movie_service';
 import { WriteThroughHandler } from '../../src/movies/cache/write-through.handler';
 import { MoviesRepository } from '../../src/movies/movies.repository';
-import { movieKey } from '../../src/redis/cache-keys';
+import { FillLeases } from '../../src/movies/cache/fill-leases';
+import { NegativeCache } from '../../src/movies/cache/negative-cache';
+import { absentKey, fenceKey, movieKey, titleTag } from '../../src/redis/cache-keys';
 import { apiMovieFactory } from '../factories/api-movie.factory';
 import { cacheTestingModule, type CacheTestingModule } from '../support/cache-testing-module';
 import { expectFreshTtl } from '../support/ttl';
@@ -11,8 +13,11 @@ import { expectFreshTtl } from '../support/ttl';
 class RepositoryDouble {
   next: Movie | null | Error = null;
   updates: Array<[string, number]> = [];
+  /** Called as MongoDB is written, to see what the cache held at that moment. */
+  onUpdate: () => Promise<void> = () => Promise.resolve();
   async updateRating(id: string, rating: number): Promise<Movie | null> {
     this.updates.push([id, rating]);
+    await this.onUpdate();
     if (this.next instanceof Error) throw this.next;
     return this.next;
   }
@@ -32,17 +37,27 @@ describe(WriteThroughHandler.name, () => {
     sut = env.module.get(WriteThroughHandler);
   });
   afterAll(() => env.module.close());
-  beforeEach(() => env.redis.flushdb());
+  beforeEach(async () => {
+    await env.redis.flushdb();
+    repository.onUpdate = () => Promise.resolve();
+  });
+  const fill = async (movie: Movie) =>
+    env.store.fill(movie, await env.module.get(FillLeases).fence(movie.id));
 
   it('writes MongoDB first, then installs the stored movie in the cache with a fresh TTL', async () => {
     const before = apiMovieFactory({ revision: 3, rating: 4 });
-    await env.store.fill(before);
+    await fill(before);
     await env.redis.expire(movieKey(before.id), 2);
     repository.next = { ...before, revision: 4, rating: 8 };
+    let cachedDuringMongoWrite: unknown;
+    repository.onUpdate = async () => {
+      cachedDuringMongoWrite = await env.store.read(before.id);
+    };
 
     const result = await sut.updateRating(before.id, 8);
 
     expect(repository.updates).toContainEqual([before.id, 8]);
+    expect(cachedDuringMongoWrite).toEqual({ kind: 'hit', movie: before });
     expect(result).toEqual({ movie: repository.next, cacheRefreshed: true });
     expect(await env.store.read(before.id)).toEqual({ kind: 'hit', movie: repository.next });
     expectFreshTtl(await env.redis.ttl(movieKey(before.id)), env.config);
@@ -50,11 +65,32 @@ describe(WriteThroughHandler.name, () => {
 
   it('leaves the cache untouched when the MongoDB write fails', async () => {
     const cached = apiMovieFactory({ revision: 1, rating: 5 });
-    await env.store.fill(cached);
+    await fill(cached);
     repository.next = new DependencyUnavailableError('MongoDB');
 
     await expect(sut.updateRating(cached.id, 9)).rejects.toBeInstanceOf(DependencyUnavailableError);
     expect(await env.store.read(cached.id)).toEqual({ kind: 'hit', movie: cached });
+  });
+
+  it('raises the fences and forgets the absences of the id and of the title, with and without year', async () => {
+    const movie = apiMovieFactory({ title: 'Once Absent', year: 1999, revision: 7 });
+    const negative = env.module.get(NegativeCache);
+    const tag = titleTag(movie.title);
+    for (const [key, year] of [[movie.id], [tag], [tag, 1999]] as Array<[string, number?]>) {
+      expect(await negative.remember(key, year, await env.module.get(FillLeases).fence(key))).toBe(
+        true,
+      );
+    }
+    const titleFence = await env.redis.get(fenceKey(tag));
+    repository.next = movie;
+
+    await sut.updateRating(movie.id, 5);
+
+    expect(await env.redis.exists(absentKey(movie.id), absentKey(tag), absentKey(tag, 1999))).toBe(
+      0,
+    );
+    expect(await env.redis.get(fenceKey(movie.id))).toMatch(/:7$/);
+    expect(await env.redis.get(fenceKey(tag))).not.toBe(titleFence);
   });
 
   it('answers NOT_FOUND and caches nothing when MongoDB has no such movie', async () => {

@@ -5,12 +5,14 @@ import { ConfigModule } from '../../src/config/config.module';
 import { MetricsModule } from '../../src/metrics/metrics.module';
 import { MetricsService } from '../../src/metrics/metrics.service';
 import { CacheCounters } from '../../src/movies/cache/cache-counters';
+import { CacheMisses } from '../../src/movies/cache/cache-misses';
 import { CacheTtl } from '../../src/movies/cache/cache-ttl';
 import { FillHookModule } from '../../src/movies/cache/fill-hook';
 import { FillLeases } from '../../src/movies/cache/fill-leases';
 import { MovieCacheStore } from '../../src/movies/cache/movie-cache.store';
 import { NegativeCache } from '../../src/movies/cache/negative-cache';
 import { OutageLedger } from '../../src/movies/cache/outage-ledger';
+import { LogicalClock } from '../../src/movies/cache/read-outcome';
 import { TitleMap } from '../../src/movies/cache/title-map';
 import { REDIS_CLIENT } from '../../src/redis/redis-connection';
 import { CacheManagerModule, RedisModule } from '../../src/redis/redis.module';
@@ -49,6 +51,8 @@ export async function cacheTestingModule(
       FillLeases,
       OutageLedger,
       CacheCounters,
+      LogicalClock,
+      CacheMisses,
       ...(providers ?? []),
     ],
   }).compile();

@@ -1,151 +1,168 @@
-import { Inject, Injectable, Logger } from '@nestjs/common';
+import { Inject, Injectable } from '@nestjs/common';
 import { DependencyUnavailableError, MovieNotFoundError } from '../../common/errors';
+import { sleep } from '../../common/sleep';
 import { APP_CONFIG, type AppConfig } from '../../config/app-config';
 import { CacheStatus, type Movie } from '../../generated/nest/movies/v1/movie_service';
-import { sleep } from '../../common/sleep';
+import { leaseKey } from '../../redis/cache-keys';
 import { describeLookup, type MovieLookup } from '../movie-lookup';
+import { MoviesRepository } from '../movies.repository';
 import { CacheCounters } from './cache-counters';
-import { FILL_HOOK, type FillHook } from './fill-hook';
-import { FillLeases } from './fill-leases';
-import { lookupKeys, type LookupKeys } from './lookup-keys';
+import { CacheMisses, type TitleResolution } from './cache-misses';
+import { lookupKeys } from './lookup-keys';
 import { MovieCacheStore } from './movie-cache.store';
 import { NegativeCache } from './negative-cache';
 import { OutageLedger } from './outage-ledger';
+import { LogicalClock, MissFlights, type CacheAsideResult, type ReadOutcome } from './read-outcome';
 import { TitleMap } from './title-map';
 
 const isRedisDown = (error: unknown) =>
   error instanceof DependencyUnavailableError && error.dependency === 'Redis';
 
-const LEASE_POLL_MS = 10;
+const POLL_MS = 10;
 
 export type Load = () => Promise<Movie>;
 
-export interface CacheAsideResult {
-  movie: Movie;
-  cacheStatus: CacheStatus;
-}
-
 /**
- * Reads a movie through the cache: Redis first; on a miss `load` (MongoDB) runs and its result is
- * stored with a jittered TTL. Concurrent misses for one key make one MongoDB read: in this process
- * by single-flight, across instances by a short Redis lease. Unknown movies are remembered as
- * absent for a while. With Redis away the loaded movie is served as BYPASS.
+ * Reads a movie through the cache. Redis first; on a miss one MongoDB read per key (single
+ * flight in the process, a Redis lease across instances) and a fill fenced against writes
+ * (FencedFill). A title resolves to an id (title map, or the title query on a miss) and is then
+ * read as that id. Every answer is handed only to requests that arrived before it was read
+ * (ReadOutcome). With Redis away, the handler's MongoDB read is served as BYPASS.
  */
 @Injectable()
 export class CacheAsideReader {
-  private readonly logger = new Logger(CacheAsideReader.name);
-  private readonly inflight = new Map<string, Promise<CacheAsideResult>>();
+  private readonly flights = new MissFlights();
 
   constructor(
     private readonly store: MovieCacheStore,
     private readonly titles: TitleMap,
     private readonly negative: NegativeCache,
-    private readonly leases: FillLeases,
     private readonly ledger: OutageLedger,
     private readonly counters: CacheCounters,
+    private readonly misses: CacheMisses,
+    private readonly clock: LogicalClock,
+    private readonly repository: MoviesRepository,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
-    @Inject(FILL_HOOK) private readonly fillHook: FillHook,
   ) {}
 
+  /** `load` is the GetMovie handler: the lookup as asked, read from MongoDB. */
   async read(lookup: MovieLookup, load: Load): Promise<CacheAsideResult> {
+    const arrival = this.clock.tick();
+    let outcome: ReadOutcome;
     try {
-      const cached = await this.readCached(lookup);
-      if (cached) return { movie: cached, cacheStatus: CacheStatus.CACHE_STATUS_HIT };
+      outcome =
+        lookup.kind === 'id'
+          ? await this.readId(lookup.id, arrival, load)
+          : await this.readTitle(lookup, arrival, load);
     } catch (error) {
       if (!isRedisDown(error)) throw error;
       return this.bypass(load);
     }
-    const keys = lookupKeys(lookup);
-    const running = this.inflight.get(keys.lease);
-    if (running) return running;
-    const miss = this.missOnce(lookup, keys, load).finally(() => this.inflight.delete(keys.lease));
-    this.inflight.set(keys.lease, miss);
-    return miss;
+    if (outcome.kind === 'absent') throw new MovieNotFoundError(describeLookup(lookup));
+    return outcome.result;
   }
 
-  /** Every read from MongoDB, no cache: the uncached baseline, and the fallback without Redis. */
+  /** Straight from MongoDB: the uncached baseline, and the fallback without Redis. */
   async bypass(load: Load): Promise<CacheAsideResult> {
-    this.logger.debug('reading from MongoDB only');
     const movie = await load();
     this.counters.recordBypass();
     return { movie, cacheStatus: CacheStatus.CACHE_STATUS_BYPASS };
   }
 
-  /** Null on a miss; throws NOT_FOUND for a lookup remembered as absent. */
-  private async readCached(lookup: MovieLookup): Promise<Movie | null> {
-    let id = lookup.kind === 'id' ? lookup.id : undefined;
-    if (lookup.kind === 'title') {
-      id = await this.titles.resolve(lookup.title, lookup.year);
-      const { tag, year } = lookupKeys(lookup);
-      if (!id && (await this.negative.isAbsent(tag, year))) {
-        throw new MovieNotFoundError(describeLookup(lookup));
-      }
-    }
-    // A copy cached before an outage in which this id was written may be stale: read MongoDB.
-    if (!id || this.ledger.isDirty(id)) return null;
-    const cached = await this.store.read(id);
-    if (cached.kind === 'absent') throw new MovieNotFoundError(describeLookup(lookup));
-    return cached.kind === 'hit' ? cached.movie : null;
+  private async readId(id: string, arrival: number, load: Load): Promise<ReadOutcome> {
+    const cached = await this.readCopy(id);
+    if (cached) return cached;
+    return this.flights.run(
+      leaseKey(id),
+      arrival,
+      () => this.misses.byId(id, load, () => this.awaitCopy(id)),
+      () => this.readId(id, arrival, load),
+    );
   }
 
-  /** The one miss for this key in this process: lease, read MongoDB, fill, release. */
-  private async missOnce(
-    lookup: MovieLookup,
-    keys: LookupKeys,
+  private async readTitle(
+    lookup: Extract<MovieLookup, { kind: 'title' }>,
+    arrival: number,
     load: Load,
-  ): Promise<CacheAsideResult> {
-    let lease: string | null | undefined;
-    try {
-      lease = await this.leases.acquire(keys.lease);
-      if (lease === null) {
-        const filled = await this.awaitOtherFill(lookup);
-        if (filled) return { movie: filled, cacheStatus: CacheStatus.CACHE_STATUS_HIT };
+  ): Promise<ReadOutcome> {
+    const at = this.clock.tick();
+    const known = await this.resolveTitle(lookup, at);
+    if (known?.kind === 'absent') return known;
+    if (known) return this.readId(known.id, arrival, this.loadById(known.id));
+    const keys = lookupKeys(lookup);
+    return this.flights.run(
+      keys.lease,
+      arrival,
+      () => this.missTitle(lookup, load),
+      () => this.readTitle(lookup, arrival, load),
+    );
+  }
+
+  /** The title's cached id, or its remembered absence, or null. */
+  private async resolveTitle(
+    lookup: Extract<MovieLookup, { kind: 'title' }>,
+    at: number,
+  ): Promise<TitleResolution | null> {
+    const id = await this.titles.resolve(lookup.title, lookup.year);
+    if (id) return { kind: 'id', id };
+    const { tag, year } = lookupKeys(lookup);
+    return (await this.negative.isAbsent(tag, year)) ? { kind: 'absent', freshAsOf: at } : null;
+  }
+
+  /** A title miss: the title query (the handler) names the id, which is then read as an id. */
+  private async missTitle(
+    lookup: Extract<MovieLookup, { kind: 'title' }>,
+    load: Load,
+  ): Promise<ReadOutcome> {
+    const { readAt, resolved } = await this.misses.byTitle(lookup, load, async () => {
+      const deadline = Date.now() + this.config.fillLeaseMs;
+      while (Date.now() < deadline) {
+        await sleep(POLL_MS);
+        const known = await this.resolveTitle(lookup, this.clock.tick());
+        if (known) return known;
       }
-    } catch (error) {
-      if (!isRedisDown(error)) throw error;
-      return this.bypass(load);
-    }
-    try {
-      return await this.loadAndFill(lookup, keys, load);
-    } finally {
-      if (lease) await this.leases.release(keys.lease, lease).catch(() => undefined);
-    }
+      return null;
+    });
+    if (resolved.kind === 'absent') return resolved;
+    const outcome = await this.readId(resolved.id, readAt, this.loadById(resolved.id));
+    // MongoDB was read for this lookup: a miss, even if the movie's copy was cached.
+    if (outcome.kind !== 'movie') return outcome;
+    return {
+      ...outcome,
+      result: { ...outcome.result, cacheStatus: CacheStatus.CACHE_STATUS_MISS },
+    };
+  }
+
+  /** The cached copy as a fresh outcome; null on a miss or for an id written during an outage. */
+  private async readCopy(id: string): Promise<ReadOutcome | null> {
+    if (this.ledger.isDirty(id)) return null;
+    const at = this.clock.tick();
+    const cached = await this.store.read(id);
+    if (cached.kind === 'absent') return { kind: 'absent', freshAsOf: at };
+    if (cached.kind === 'miss') return null;
+    return {
+      kind: 'movie',
+      result: { movie: cached.movie, cacheStatus: CacheStatus.CACHE_STATUS_HIT },
+      freshAsOf: at,
+    };
   }
 
   /** Another instance holds the lease: wait for its fill, up to the lease time. */
-  private async awaitOtherFill(lookup: MovieLookup): Promise<Movie | null> {
+  private async awaitCopy(id: string): Promise<ReadOutcome | null> {
     const deadline = Date.now() + this.config.fillLeaseMs;
     while (Date.now() < deadline) {
-      await sleep(LEASE_POLL_MS);
-      const movie = await this.readCached(lookup);
-      if (movie) return movie;
+      await sleep(POLL_MS);
+      const cached = await this.readCopy(id);
+      if (cached) return cached;
     }
     return null;
   }
 
-  private async loadAndFill(
-    lookup: MovieLookup,
-    keys: LookupKeys,
-    load: Load,
-  ): Promise<CacheAsideResult> {
-    let movie: Movie;
-    try {
-      movie = await load();
-    } catch (error) {
-      if (error instanceof MovieNotFoundError)
-        await this.negative.remember(keys.tag, keys.year).catch(() => undefined);
-      throw error;
-    }
-    try {
-      await this.fillHook.beforeFill(movie);
-      const stored = await this.store.fill(movie);
-      await this.ledger.settle(movie.id, stored);
-      if (lookup.kind === 'title') await this.titles.remember(lookup.title, lookup.year, movie.id);
-      return { movie, cacheStatus: CacheStatus.CACHE_STATUS_MISS };
-    } catch (error) {
-      if (!isRedisDown(error)) throw error;
-      this.counters.recordBypass();
-      return { movie, cacheStatus: CacheStatus.CACHE_STATUS_BYPASS };
-    }
+  private loadById(id: string): Load {
+    return async () => {
+      const movie = await this.repository.findById(id);
+      if (!movie) throw new MovieNotFoundError(`id ${id}`);
+      return movie;
+    };
   }
 }

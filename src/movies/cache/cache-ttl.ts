@@ -10,6 +10,17 @@ export class CacheTtl {
     return this.config.cacheTtlSeconds;
   }
 
+  /**
+   * How long a write fence outlives its last use: ten times the longest miss (lease wait plus a
+   * MongoDB read), so a fence is not lost under a running miss except by eviction.
+   */
+  get fenceSeconds(): number {
+    return Math.max(
+      10,
+      Math.ceil((10 * (this.config.fillLeaseMs + this.config.mongoTimeoutMs)) / 1000),
+    );
+  }
+
   /** CACHE_TTL_SECONDS, varied by up to ±CACHE_TTL_JITTER, never below one second. */
   jitteredSeconds(): number {
     const jitter = this.config.cacheTtlJitter * (2 * Math.random() - 1);

@@ -1,7 +1,14 @@
 import { Injectable } from '@nestjs/common';
 import type Redis from 'ioredis';
+import { randomBytes } from 'node:crypto';
 import type { Movie } from '../../generated/nest/movies/v1/movie_service';
-import { STATS_HITS_KEY, STATS_MISSES_KEY, absentKey, movieKey } from '../../redis/cache-keys';
+import {
+  STATS_HITS_KEY,
+  STATS_MISSES_KEY,
+  absentKey,
+  fenceKey,
+  movieKey,
+} from '../../redis/cache-keys';
 import { RedisCircuit } from '../../redis/redis-circuit';
 import { CacheTtl } from './cache-ttl';
 import { decodeMovieHash, encodeMovieHash } from './movie-hash.codec';
@@ -16,29 +23,76 @@ end
 if redis.call('EXISTS', KEYS[3]) == 1 then return {'absent'} end
 return hash`;
 
-// Compare-and-set on revision: never replace a newer cached copy with an older one.
-// ARGV: revision, ttl seconds, "1" to also replace an equal revision, then field/value pairs.
-// An optional KEYS[2] counter is incremented either way.
-const STORE_MOVIE = `
-if KEYS[2] then redis.call('INCR', KEYS[2]) end
+// A cache-aside fill, fenced. KEYS: movie, fence, miss counter. ARGV: the fence the miss saw
+// before its MongoDB read ("<generation>:<revision>"), revision, ttl, then field/value pairs.
+// A cached copy of this revision or newer wins and is returned. Otherwise the fill is stored
+// only if the fence still has the generation the miss saw (it was not evicted or expired in
+// between) and no write newer than this revision was recorded.
+const FILL_MOVIE = `
+redis.call('INCR', KEYS[3])
+local incoming = tonumber(ARGV[2])
 local current = redis.call('HGET', KEYS[1], 'revision')
-if current then
-  local cached, incoming = tonumber(current), tonumber(ARGV[1])
-  if cached > incoming or (cached == incoming and ARGV[3] ~= '1') then return 0 end
+if current and tonumber(current) >= incoming then
+  local hash = redis.call('HGETALL', KEYS[1])
+  table.insert(hash, 1, 'cached')
+  return hash
 end
+local fence = redis.call('GET', KEYS[2])
+if not fence or string.match(fence, '^[^:]*') ~= string.match(ARGV[1], '^[^:]*') then
+  return {'unfenced'}
+end
+if tonumber(string.match(fence, ':(.*)$')) > incoming then return {'fenced'} end
 redis.call('DEL', KEYS[1])
 redis.call('HSET', KEYS[1], unpack(ARGV, 4))
+redis.call('EXPIRE', KEYS[1], ARGV[3])
+return {'stored'}`;
+
+// Write-through. KEYS: movie, fence, absent marker. ARGV: revision, ttl, fence ttl, a new
+// generation (used if the fence is gone), then field/value pairs. Raises the fence to this
+// revision, forgets an absence, installs the copy unless a newer one is cached.
+const INSTALL_MOVIE = `
+local incoming = tonumber(ARGV[1])
+local fence = redis.call('GET', KEYS[2])
+local generation, revision = ARGV[4], incoming
+if fence then
+  generation = string.match(fence, '^[^:]*')
+  revision = math.max(incoming, tonumber(string.match(fence, ':(.*)$')))
+end
+redis.call('SET', KEYS[2], generation .. ':' .. revision, 'EX', ARGV[3])
+redis.call('DEL', KEYS[3])
+local current = redis.call('HGET', KEYS[1], 'revision')
+if current and tonumber(current) > incoming then return 0 end
+redis.call('DEL', KEYS[1])
+redis.call('HSET', KEYS[1], unpack(ARGV, 5))
 redis.call('EXPIRE', KEYS[1], ARGV[2])
 return 1`;
 
 type MovieScripts = Redis & {
   readMovie(key: string, hitsKey: string, absentKey: string): Promise<string[]>;
-  storeMovie(numKeys: number, ...keysAndArgs: string[]): Promise<number>;
+  fillMovie(...keysAndArgs: string[]): Promise<string[]>;
+  installMovie(...keysAndArgs: string[]): Promise<number>;
 };
 
 export type CachedMovie = { kind: 'hit'; movie: Movie } | { kind: 'absent' } | { kind: 'miss' };
 
-/** Movie copies as Redis hashes, with a compare-and-set on revision. */
+/**
+ * What a fill did: stored; found this revision or a newer one cached (returned); or refused
+ * because a newer write was recorded (fenced) or the fence was lost (unfenced): either way the
+ * miss read a copy that may be stale.
+ */
+export type FillResult =
+  { kind: 'stored' } | { kind: 'cached'; movie: Movie } | { kind: 'fenced' | 'unfenced' };
+
+/** A fresh fence generation: a fence evicted and created again never looks like the old one. */
+export const newGeneration = (): string => randomBytes(6).toString('base64url');
+
+const toHash = (flat: string[], from = 0): Record<string, string> => {
+  const hash: Record<string, string> = {};
+  for (let i = from; i < flat.length; i += 2) hash[flat[i]] = flat[i + 1];
+  return hash;
+};
+
+/** Movie copies as Redis hashes: hits, fenced fills, write-through installs. */
 @Injectable()
 export class MovieCacheStore {
   private readonly scripts: MovieScripts;
@@ -48,33 +102,52 @@ export class MovieCacheStore {
     private readonly ttl: CacheTtl,
   ) {
     redis.client.defineCommand('readMovie', { numberOfKeys: 3, lua: READ_MOVIE });
-    redis.client.defineCommand('storeMovie', { lua: STORE_MOVIE });
+    redis.client.defineCommand('fillMovie', { numberOfKeys: 3, lua: FILL_MOVIE });
+    redis.client.defineCommand('installMovie', { numberOfKeys: 3, lua: INSTALL_MOVIE });
     this.scripts = redis.client as MovieScripts;
   }
 
   /** The cached copy (counting a hit), a remembered absence, or a miss. */
   async read(id: string): Promise<CachedMovie> {
-    const key = movieKey(id);
     const flat = await this.redis.run('cache', () =>
-      this.scripts.readMovie(key, STATS_HITS_KEY, absentKey(id)),
+      this.scripts.readMovie(movieKey(id), STATS_HITS_KEY, absentKey(id)),
     );
     if (flat.length === 1) return { kind: 'absent' };
-    if (flat.length === 0) return { kind: 'miss' };
-    const hash: Record<string, string> = {};
-    for (let i = 0; i < flat.length; i += 2) hash[flat[i]] = flat[i + 1];
-    const movie = decodeMovieHash(hash);
+    const movie = flat.length === 0 ? null : decodeMovieHash(toHash(flat));
     return movie ? { kind: 'hit', movie } : { kind: 'miss' };
   }
 
-  /** Cache-aside fill after a miss: stored unless the cache already holds this revision or newer. */
-  fill(movie: Movie): Promise<boolean> {
-    return this.store(movie, false, STATS_MISSES_KEY);
+  /** Cache-aside fill of a movie read after the miss saw `fence` (see FILL_MOVIE). */
+  async fill(movie: Movie, fence: string): Promise<FillResult> {
+    const reply = await this.redis.run('cache', () =>
+      this.scripts.fillMovie(
+        movieKey(movie.id),
+        fenceKey(movie.id),
+        STATS_MISSES_KEY,
+        fence,
+        String(movie.revision),
+        String(this.ttl.jitteredSeconds()),
+        ...encodeMovieHash(movie),
+      ),
+    );
+    if (reply[0] !== 'cached') return { kind: reply[0] as 'stored' | 'fenced' | 'unfenced' };
+    return { kind: 'cached', movie: decodeMovieHash(toHash(reply, 1)) ?? movie };
   }
 
-  /** Write-through: installs this revision (resetting the TTL) unless a newer one is cached. */
+  /** Write-through: raises the fence, forgets an absence, installs the copy (resetting its TTL). */
   async install(movie: Movie): Promise<void> {
-    await this.store(movie, true);
-    await this.redis.run('cache', (redis) => redis.del(absentKey(movie.id)));
+    await this.redis.run('cache', () =>
+      this.scripts.installMovie(
+        movieKey(movie.id),
+        fenceKey(movie.id),
+        absentKey(movie.id),
+        String(movie.revision),
+        String(this.ttl.jitteredSeconds()),
+        String(this.ttl.fenceSeconds),
+        newGeneration(),
+        ...encodeMovieHash(movie),
+      ),
+    );
   }
 
   async evict(ids: string[]): Promise<void> {
@@ -82,20 +155,5 @@ export class MovieCacheStore {
       const keys = ids.slice(i, i + 1_000).map(movieKey);
       await this.redis.run('cache', (redis) => redis.del(...keys));
     }
-  }
-
-  private async store(movie: Movie, replaceEqual: boolean, counterKey?: string): Promise<boolean> {
-    const keys = counterKey ? [movieKey(movie.id), counterKey] : [movieKey(movie.id)];
-    const stored = await this.redis.run('cache', () =>
-      this.scripts.storeMovie(
-        keys.length,
-        ...keys,
-        String(movie.revision),
-        String(this.ttl.jitteredSeconds()),
-        replaceEqual ? '1' : '0',
-        ...encodeMovieHash(movie),
-      ),
-    );
-    return stored === 1;
   }
 }

@@ -3,6 +3,7 @@ import { MovieNotFoundError } from '../../common/errors';
 import type { Movie } from '../../generated/nest/movies/v1/movie_service';
 import { MoviesRepository } from '../movies.repository';
 import { MovieCacheStore } from './movie-cache.store';
+import { NegativeCache } from './negative-cache';
 import { OutageLedger } from './outage-ledger';
 
 export interface WriteThroughResult {
@@ -10,7 +11,10 @@ export interface WriteThroughResult {
   cacheRefreshed: boolean;
 }
 
-/** Write-through: MongoDB first; only once it succeeded, the cached copy gets the new state. */
+/**
+ * Write-through: MongoDB first; only once it succeeded, the cached copy gets the new state and the
+ * write fences of the id and of the title are raised, all before the call is acknowledged.
+ */
 @Injectable()
 export class WriteThroughHandler {
   private readonly logger = new Logger(WriteThroughHandler.name);
@@ -18,6 +22,7 @@ export class WriteThroughHandler {
   constructor(
     private readonly repository: MoviesRepository,
     private readonly store: MovieCacheStore,
+    private readonly negative: NegativeCache,
     private readonly ledger: OutageLedger,
   ) {}
 
@@ -25,7 +30,11 @@ export class WriteThroughHandler {
     const movie = await this.repository.updateRating(id, rating);
     if (!movie) throw new MovieNotFoundError(`id ${id}`);
     try {
-      await this.store.install(movie);
+      // Both before the acknowledgement: the fences refuse any fill or absence read before now.
+      await Promise.all([
+        this.store.install(movie),
+        this.negative.titleWritten(movie.title, movie.year),
+      ]);
       this.ledger.clear(movie.id);
       return { movie, cacheRefreshed: true };
     } catch {

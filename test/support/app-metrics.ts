@@ -8,3 +8,9 @@ export async function mongoQueryCount(app: INestMicroservice, operation: string)
     .filter((v) => v.metricName?.endsWith('_count') && v.labels.operation === operation)
     .reduce((sum, v) => sum + v.value, 0);
 }
+
+/** Cache-aside fills an app instance made, by outcome (stored, cached, fenced, unfenced). */
+export async function fillCounts(app: INestMicroservice): Promise<Record<string, number>> {
+  const { values } = await app.get(MetricsService).cacheFills.get();
+  return Object.fromEntries(values.map((v) => [String(v.labels.outcome), v.value]));
+}

@@ -1,0 +1,144 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { DependencyUnavailableError, MovieNotFoundError } from '../../common/errors';
+import { CacheStatus, type Movie } from '../../generated/nest/movies/v1/movie_service';
+import { MetricsService } from '../../metrics/metrics.service';
+import { leaseKey } from '../../redis/cache-keys';
+import type { MovieLookup } from '../movie-lookup';
+import { CacheCounters } from './cache-counters';
+import { FILL_HOOK, type FillHook } from './fill-hook';
+import { FillLeases } from './fill-leases';
+import { lookupKeys } from './lookup-keys';
+import { MovieCacheStore } from './movie-cache.store';
+import { NegativeCache } from './negative-cache';
+import { OutageLedger } from './outage-ledger';
+import { LogicalClock, type ReadOutcome } from './read-outcome';
+import { TitleMap } from './title-map';
+
+/** A refused fill means the miss read a copy older than a write: read again, this many times in all. */
+const MAX_READS = 3;
+
+const isRedisDown = (error: unknown) =>
+  error instanceof DependencyUnavailableError && error.dependency === 'Redis';
+
+type Absent = ReadOutcome & { kind: 'absent' };
+export type TitleResolution = { kind: 'id'; id: string } | Absent;
+
+/**
+ * Cache misses: one MongoDB read per lookup across instances (a Redis lease; the others wait for
+ * its fill), and fills fenced against writes. The fence (see FillLeases and MovieCacheStore) is
+ * read before MongoDB is; a fill is stored only if no newer write was recorded since and the
+ * fence was not lost, else the miss reads MongoDB again. Absences are remembered the same way.
+ */
+@Injectable()
+export class CacheMisses {
+  constructor(
+    private readonly store: MovieCacheStore,
+    private readonly leases: FillLeases,
+    private readonly negative: NegativeCache,
+    private readonly titles: TitleMap,
+    private readonly ledger: OutageLedger,
+    private readonly counters: CacheCounters,
+    private readonly clock: LogicalClock,
+    private readonly metrics: MetricsService,
+    @Inject(FILL_HOOK) private readonly fillHook: FillHook,
+  ) {}
+
+  /** A miss of an id: `awaitOther` waits for another instance's fill while it holds the lease. */
+  async byId(
+    id: string,
+    load: () => Promise<Movie>,
+    awaitOther: () => Promise<ReadOutcome | null>,
+  ): Promise<ReadOutcome> {
+    const key = leaseKey(id);
+    const ticket = await this.leases.begin(key, id);
+    try {
+      const other = ticket.lease === null ? await awaitOther() : null;
+      return other ?? (await this.loadAndFill(id, ticket.fence, load));
+    } finally {
+      if (ticket.lease) await this.leases.release(key, ticket.lease).catch(() => undefined);
+    }
+  }
+
+  /**
+   * A miss of a title: the title query (`load`) names the id, remembered in the title map; the
+   * caller then reads that id. `readAt` is when the query was sent.
+   */
+  async byTitle(
+    lookup: Extract<MovieLookup, { kind: 'title' }>,
+    load: () => Promise<Movie>,
+    awaitOther: () => Promise<TitleResolution | null>,
+  ): Promise<{ readAt: number; resolved: TitleResolution }> {
+    const keys = lookupKeys(lookup);
+    const ticket = await this.leases.begin(keys.lease, keys.tag);
+    try {
+      const other = ticket.lease === null ? await awaitOther() : null;
+      const readAt = this.clock.tick();
+      if (other) return { readAt, resolved: other };
+      try {
+        const { id } = await load();
+        await this.titles.remember(lookup.title, lookup.year, id);
+        return { readAt, resolved: { kind: 'id', id } };
+      } catch (error) {
+        if (!(error instanceof MovieNotFoundError)) throw error;
+        return { readAt, resolved: await this.absent(keys.tag, keys.year, ticket.fence, readAt) };
+      }
+    } finally {
+      if (ticket.lease) await this.leases.release(keys.lease, ticket.lease).catch(() => undefined);
+    }
+  }
+
+  private async loadAndFill(
+    id: string,
+    firstFence: string,
+    load: () => Promise<Movie>,
+  ): Promise<ReadOutcome> {
+    let fence = firstFence;
+    for (let reads = 1; ; reads += 1) {
+      const readAt = this.clock.tick();
+      let movie: Movie;
+      try {
+        movie = await load();
+      } catch (error) {
+        if (!(error instanceof MovieNotFoundError)) throw error;
+        return this.absent(id, undefined, fence, readAt);
+      }
+      const miss = (copy: Movie, freshAsOf: number): ReadOutcome => ({
+        kind: 'movie',
+        result: { movie: copy, cacheStatus: CacheStatus.CACHE_STATUS_MISS },
+        freshAsOf,
+      });
+      let sentAt: number;
+      let filled;
+      try {
+        await this.fillHook.beforeFill(movie);
+        sentAt = this.clock.tick();
+        filled = await this.store.fill(movie, fence);
+      } catch (error) {
+        if (!isRedisDown(error)) throw error;
+        this.counters.recordBypass();
+        const result = { movie, cacheStatus: CacheStatus.CACHE_STATUS_BYPASS };
+        return { kind: 'movie', result, freshAsOf: readAt };
+      }
+      this.metrics.cacheFills.inc({ outcome: filled.kind });
+      const kept = filled.kind === 'stored' || filled.kind === 'cached';
+      await this.ledger.settle(id, kept).catch(() => undefined);
+      if (filled.kind === 'stored') return miss(movie, sentAt);
+      if (filled.kind === 'cached') return miss(filled.movie, sentAt);
+      // Refused: the copy read may predate a write. It is still fresh as of its own read.
+      if (reads === MAX_READS) return miss(movie, readAt);
+      if (filled.kind === 'unfenced') fence = await this.leases.fence(id);
+    }
+  }
+
+  /** Not found: remembered as absent unless a write moved the fence since `fence` was read. */
+  private async absent(
+    tag: string,
+    year: number | undefined,
+    fence: string,
+    readAt: number,
+  ): Promise<Absent> {
+    const sentAt = this.clock.tick();
+    const stored = await this.negative.remember(tag, year, fence).catch(() => false);
+    return { kind: 'absent', freshAsOf: stored ? sentAt : readAt };
+  }
+}
