@@ -12,6 +12,7 @@ import { MovieApi } from '../grpc/movie-api';
 import { MovieCacheStore } from '../movies/cache/movie-cache.store';
 import { MoviesRepository } from '../movies/movies.repository';
 import { UncountedTraffic } from '../trending/uncounted-traffic';
+import { drive } from './drive';
 import { LatencyRecorder } from './latency-recorder';
 import { requestSequence, type Workload } from './workload';
 
@@ -25,30 +26,6 @@ interface Tally {
   overall: LatencyRecorder;
   hit: LatencyRecorder;
   miss: LatencyRecorder;
-}
-
-/**
- * Runs `requests` callers' worth of work from `concurrency` workers over one shared sequence.
- * Once `signal` aborts it returns at once, without waiting for calls still in flight.
- */
-async function drive(
-  sequence: Uint32Array,
-  concurrency: number,
-  signal: AbortSignal,
-  call: (key: number) => Promise<void>,
-) {
-  let next = 0;
-  const worker = async () => {
-    while (next < sequence.length && !signal.aborted) await call(sequence[next++]);
-  };
-  const aborted = new Promise<void>((resolve) => {
-    if (signal.aborted) resolve();
-    signal.addEventListener('abort', () => resolve(), { once: true });
-  });
-  await Promise.race([
-    Promise.all(Array.from({ length: Math.min(concurrency, sequence.length) }, worker)),
-    aborted,
-  ]);
 }
 
 /**
