@@ -5,11 +5,13 @@ import { FailedPreconditionError, ResourceExhaustedError } from '../common/error
 import { APP_CONFIG, type AppConfig } from '../config/app-config';
 import {
   CacheStatus,
+  CacheTier,
   type RunBenchmarkResponse,
   type TrendingEntry,
 } from '../generated/nest/movies/v1/movie_service';
 import { MovieApi } from '../grpc/movie-api';
 import { MovieCacheStore } from '../movies/cache/movie-cache.store';
+import { NearCache } from '../movies/cache/near-cache';
 import { MoviesRepository } from '../movies/movies.repository';
 import { UncountedTraffic } from '../trending/uncounted-traffic';
 import { drive } from './drive';
@@ -20,6 +22,7 @@ const TOP = 5;
 
 interface Tally {
   hits: number;
+  localHits: number;
   misses: number;
   notFound: number;
   errors: number;
@@ -39,6 +42,7 @@ export class BenchmarkRunner {
   constructor(
     private readonly repository: MoviesRepository,
     private readonly cache: MovieCacheStore,
+    private readonly near: NearCache,
     private readonly uncounted: UncountedTraffic,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
@@ -63,7 +67,10 @@ export class BenchmarkRunner {
     const ids = await this.repository.firstIds(workload.keySpace);
     if (ids.length === 0)
       throw new FailedPreconditionError('the movies collection is empty: seed it first');
-    if (!workload.warmStart) await this.cache.evict(ids);
+    if (!workload.warmStart) {
+      await this.cache.evict(ids);
+      ids.forEach((id) => this.near.invalidate(id));
+    }
     const sequence = requestSequence(workload, ids.length);
     const requested = new Uint32Array(ids.length);
     sequence.forEach((key) => (requested[key] += 1));
@@ -78,6 +85,7 @@ export class BenchmarkRunner {
     const titles = new Map<string, string>();
     const tally: Tally = {
       hits: 0,
+      localHits: 0,
       misses: 0,
       notFound: 0,
       errors: 0,
@@ -90,12 +98,18 @@ export class BenchmarkRunner {
       await drive(sequence, workload.concurrency, signal, async (key) => {
         const t0 = performance.now();
         try {
-          const { movie, cacheStatus } = await api.getMovie({ id: ids[key] }, metadata, {}, signal);
+          const { movie, cacheStatus, cacheTier } = await api.getMovie(
+            { id: ids[key] },
+            metadata,
+            {},
+            signal,
+          );
           const ms = performance.now() - t0;
           tally.overall.recordMs(ms);
           if (movie) titles.set(movie.id, movie.title);
           if (cacheStatus === CacheStatus.CACHE_STATUS_HIT) {
             tally.hits += 1;
+            if (cacheTier === CacheTier.CACHE_TIER_LOCAL) tally.localHits += 1;
             tally.hit.recordMs(ms);
           } else {
             tally.misses += 1;
@@ -122,6 +136,7 @@ export class BenchmarkRunner {
     return {
       totalRequests: total,
       hits: tally.hits,
+      localHits: tally.localHits,
       misses: tally.misses,
       notFound: tally.notFound,
       errors: tally.errors,

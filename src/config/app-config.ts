@@ -56,6 +56,11 @@ const envSchema = z
       .optional()
       .transform((v) => (v ? v : undefined)),
     CACHE_ENABLED: flag,
+    NEAR_CACHE: z.enum(['on', 'off']).default('on'),
+    NEAR_CACHE_MAX_ENTRIES: positiveInt.max(10_000_000).default(10_000),
+    NEAR_CACHE_MAX_MB: positiveInt.max(16_384).default(64),
+    NEAR_CACHE_TTL_MS: positiveInt.max(86_400_000).default(10_000),
+    NEAR_CACHE_LEASE_MS: positiveInt.min(50).max(60_000).default(500),
     METRICS_PORT: port.default(9464),
     LOG_LEVEL: z.enum(['error', 'warn', 'log', 'debug', 'verbose']).default('log'),
   })
@@ -110,6 +115,15 @@ export interface AppConfig {
   viewFlushMs: number;
   /** false: every read goes to MongoDB (baseline for benchmarks). */
   cacheEnabled: boolean;
+  nearCache: {
+    enabled: boolean;
+    maxEntries: number;
+    maxBytes: number;
+    /** An entry lives at most this long, and never past its Redis copy's TTL. */
+    ttlMs: number;
+    /** How long an instance keeps serving from it without hearing from the invalidation channel. */
+    leaseMs: number;
+  };
   /** Prometheus /metrics over HTTP; 0 picks a free port. */
   metricsPort: number;
   logLevel: 'error' | 'warn' | 'log' | 'debug' | 'verbose';
@@ -158,6 +172,13 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     trendingBucketSeconds: e.TRENDING_BUCKET_SECONDS,
     viewFlushMs: e.VIEW_FLUSH_MS,
     cacheEnabled: e.CACHE_ENABLED ?? true,
+    nearCache: {
+      enabled: e.NEAR_CACHE === 'on',
+      maxEntries: e.NEAR_CACHE_MAX_ENTRIES,
+      maxBytes: e.NEAR_CACHE_MAX_MB * 1024 * 1024,
+      ttlMs: e.NEAR_CACHE_TTL_MS,
+      leaseMs: e.NEAR_CACHE_LEASE_MS,
+    },
     metricsPort: e.METRICS_PORT,
     logLevel: e.LOG_LEVEL,
   };

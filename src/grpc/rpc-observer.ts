@@ -15,12 +15,21 @@ const CACHE_LABEL: Partial<Record<number, string>> = {
   [CacheStatus.CACHE_STATUS_BYPASS]: 'bypass',
 };
 
+const SUMMARY_EVERY_MS = 10_000;
+
 /**
- * One structured log line and the RPC metrics per call (method, status, duration, cache status),
+ * The RPC metrics per call (method, status, duration, cache status) and its log line at debug,
  * as a grpc-js server interceptor: it sees the final status of every call, guards and malformed
- * requests included, and costs less than another NestJS interceptor layer.
+ * requests included, and costs less than another NestJS interceptor layer. At info, one summary
+ * line every 10 s of the calls by method and status, so a loaded server does not log per call.
  */
 export function rpcObserver(metrics: MetricsService, logger: Logger): ServerInterceptor {
+  let summary: Record<string, Record<string, number>> = {};
+  setInterval(() => {
+    if (Object.keys(summary).length === 0) return;
+    logger.info({ calls: summary, seconds: SUMMARY_EVERY_MS / 1000 }, 'rpc summary');
+    summary = {};
+  }, SUMMARY_EVERY_MS).unref();
   return (method, call) => {
     const rpc = method.path.slice(method.path.lastIndexOf('/') + 1);
     const started = performance.now();
@@ -43,8 +52,10 @@ export function rpcObserver(metrics: MetricsService, logger: Logger): ServerInte
         cacheStatus,
         messages,
       };
+      const byCode = (summary[rpc] ??= {});
+      byCode[line.code] = (byCode[line.code] ?? 0) + 1;
       if (code === status.INTERNAL) logger.error(line, 'rpc failed');
-      else logger.info(line, 'rpc');
+      else if (logger.isLevelEnabled('debug')) logger.debug(line, 'rpc');
     };
     return new ServerInterceptingCall(
       call,

@@ -6,7 +6,9 @@ import { CacheCounters } from './cache/cache-counters';
 import { CacheMisses } from './cache/cache-misses';
 import { CacheTtl } from './cache/cache-ttl';
 import { FillLeases } from './cache/fill-leases';
+import { InvalidationBus } from './cache/invalidation-bus';
 import { MovieCacheStore } from './cache/movie-cache.store';
+import { NearCache } from './cache/near-cache';
 import { NegativeCache } from './cache/negative-cache';
 import { OutageLedger } from './cache/outage-ledger';
 import { LogicalClock } from './cache/read-outcome';
@@ -34,11 +36,20 @@ import { MoviesService } from './movies.service';
     OutageLedger,
     CacheCounters,
     LogicalClock,
+    NearCache,
+    InvalidationBus,
     CacheMisses,
     CacheAsideReader,
     CacheAsideInterceptor,
     WriteThroughHandler,
   ],
-  exports: [MoviesRepository, MovieReadEvents, MovieCacheStore, OutageLedger, CacheCounters],
+  exports: [
+    MoviesRepository,
+    MovieReadEvents,
+    MovieCacheStore,
+    OutageLedger,
+    CacheCounters,
+    NearCache,
+  ],
 })
 export class MoviesModule {}

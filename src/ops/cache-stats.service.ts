@@ -2,6 +2,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import { APP_CONFIG, type AppConfig } from '../config/app-config';
 import type { GetCacheStatsResponse } from '../generated/nest/movies/v1/movie_service';
 import { CacheCounters } from '../movies/cache/cache-counters';
+import { NearCache } from '../movies/cache/near-cache';
 import { TrendingFeed } from '../trending/trending-feed.service';
 import { HealthMonitor } from './health.monitor';
 
@@ -11,6 +12,7 @@ export class CacheStatsService {
 
   constructor(
     private readonly counters: CacheCounters,
+    private readonly near: NearCache,
     private readonly health: HealthMonitor,
     private readonly trending: TrendingFeed,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
@@ -34,6 +36,7 @@ export class CacheStatsService {
       status: redisOk && mongoOk ? 'ok' : 'degraded',
       startedAtUnixMs: this.startedAt,
       trendingStreams: this.trending.openStreams,
+      nearCache: this.near.stats(),
     };
   }
 }

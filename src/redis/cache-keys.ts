@@ -9,6 +9,8 @@ import { createHash } from 'node:crypto';
  *   lease:{<tag>}[:<year>]     string the one fill in progress for a lookup, across instances
  *   absent:{<tag>}[:<year>]    string the lookup is known to find no movie (negative cache)
  *   cm:title:{<t>}:<year>      string title -> movie id, through CACHE_MANAGER (keyv adds "cm:")
+ *   near:instances             zset   near-cache instances and when their lease ends (Redis time)
+ *   near:invalidations, near:acks:<instance>   pub/sub channels of near-cache coherence
  *   stats:*, settings:*, system:status, trending:*   counters, settings, rankings
  *
  * A lookup's tag is the movie id, or for a title "t:" and the title's SHA-256: any input yields a
@@ -37,6 +39,11 @@ export const absentKey = (tag: string, year?: number): string => withYear(`absen
 /** Title (and year) -> movie id, as passed to CACHE_MANAGER (stored under "cm:" + this). */
 export const titleKey = (title: string, year?: number): string =>
   `title:{${titleTag(title)}}:${year ?? 0}`;
+
+/** Near-cache coherence: invalidations and pings (pub/sub), acks to one writer, live instances. */
+export const NEAR_CACHE_CHANNEL = 'near:invalidations';
+export const nearCacheAckChannel = (instanceId: string): string => `near:acks:${instanceId}`;
+export const NEAR_CACHE_INSTANCES_KEY = 'near:instances';
 
 export const STATS_HITS_KEY = 'stats:hits';
 export const STATS_MISSES_KEY = 'stats:misses';

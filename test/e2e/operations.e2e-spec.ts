@@ -1,3 +1,5 @@
+import { CacheCounters } from '../../src/movies/cache/cache-counters';
+import { NearCache } from '../../src/movies/cache/near-cache';
 import { execFile } from 'node:child_process';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -63,7 +65,9 @@ describe('operations: health, reflection, stats', () => {
 
   it('reports counters, settings and dependency status in GetCacheStats', async () => {
     const id = movie._id.toHexString();
+    await t.app.get(CacheCounters).flush();
     await t.redis.flushdb();
+    t.app.get(NearCache).clear();
     await t.api.getMovie({ id });
     await t.api.getMovie({ id });
     await t.api.getMovie({ id });

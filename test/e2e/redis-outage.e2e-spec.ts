@@ -27,6 +27,8 @@ describe('Redis goes away mid-run (frozen with SIGSTOP, then resumed with its da
         REDIS_BREAKER_COOLDOWN_MS: '500',
         HEALTH_INTERVAL_MS: '200',
         CACHE_TTL_SECONDS: '600',
+        // The Redis tier's behaviour; the near-cache's own outage behaviour is in near-cache.e2e-spec.
+        NEAR_CACHE: 'off',
       },
       config: { redisUrl: `redis://127.0.0.1:${redis.port}` },
       movies,

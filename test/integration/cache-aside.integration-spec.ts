@@ -3,18 +3,21 @@ import { lastValueFrom, of, throwError } from 'rxjs';
 import { MovieNotFoundError, InvalidArgumentError } from '../../src/common/errors';
 import {
   CacheStatus,
+  CacheTier,
   type GetMovieRequest,
   type GetMovieResponse,
   type Movie,
 } from '../../src/generated/nest/movies/v1/movie_service';
 import { CacheAsideInterceptor } from '../../src/movies/cache/cache-aside.interceptor';
 import { CacheAsideReader } from '../../src/movies/cache/cache-aside.reader';
+import { NearCache } from '../../src/movies/cache/near-cache';
 import { MovieReadEvents } from '../../src/movies/movie-read-events';
 import { MoviesRepository } from '../../src/movies/movies.repository';
 import { absentKey, movieKey } from '../../src/redis/cache-keys';
 import { apiMovieFactory } from '../factories/api-movie.factory';
 import { cacheTestingModule, type CacheTestingModule } from '../support/cache-testing-module';
 import { expectFreshTtl } from '../support/ttl';
+import { sleep, until } from '../support/wait';
 
 const rpcContext = (request: Partial<GetMovieRequest>) =>
   ({
@@ -54,7 +57,7 @@ describe(CacheAsideInterceptor.name, () => {
   let sut: CacheAsideInterceptor;
 
   beforeAll(async () => {
-    env = await cacheTestingModule(PROVIDERS);
+    env = await cacheTestingModule(PROVIDERS, { env: { NEAR_CACHE: 'off' } });
     sut = env.module.get(CacheAsideInterceptor);
   });
   afterAll(() => env.module.close());
@@ -72,7 +75,11 @@ describe(CacheAsideInterceptor.name, () => {
     const response = await run({ id: movie.id }, next);
 
     expect(next.calls).toBe(1);
-    expect(response).toEqual({ movie, cacheStatus: CacheStatus.CACHE_STATUS_MISS });
+    expect(response).toEqual({
+      movie,
+      cacheStatus: CacheStatus.CACHE_STATUS_MISS,
+      cacheTier: CacheTier.CACHE_TIER_UNSPECIFIED,
+    });
     expect(await env.redis.hget(movieKey(movie.id), 'title')).toBe(movie.title);
     expectFreshTtl(await env.redis.ttl(movieKey(movie.id)), env.config);
   });
@@ -85,7 +92,11 @@ describe(CacheAsideInterceptor.name, () => {
     const response = await run({ id: movie.id }, next);
 
     expect(next.calls).toBe(0);
-    expect(response).toEqual({ movie, cacheStatus: CacheStatus.CACHE_STATUS_HIT });
+    expect(response).toEqual({
+      movie,
+      cacheStatus: CacheStatus.CACHE_STATUS_HIT,
+      cacheTier: CacheTier.CACHE_TIER_REDIS,
+    });
   });
 
   it('caches the title mapping so a repeated title lookup is a hit', async () => {
@@ -165,7 +176,64 @@ describe(`${CacheAsideInterceptor.name} without Redis`, () => {
     const response = await lastValueFrom(sut.intercept(rpcContext({ id: movie.id }), next));
 
     expect(next.calls).toBe(1);
-    expect(response).toEqual({ movie, cacheStatus: CacheStatus.CACHE_STATUS_BYPASS });
+    expect(response).toMatchObject({ movie, cacheStatus: CacheStatus.CACHE_STATUS_BYPASS });
     expect(env.counters.local().bypasses).toBe(1);
+  });
+});
+
+describe(`${CacheAsideInterceptor.name} with the near-cache`, () => {
+  let env: CacheTestingModule;
+  let sut: CacheAsideInterceptor;
+  let near: NearCache;
+
+  beforeAll(async () => {
+    env = await cacheTestingModule(PROVIDERS, {
+      env: { NEAR_CACHE_MAX_ENTRIES: '50', NEAR_CACHE_MAX_MB: '1' },
+    });
+    sut = env.module.get(CacheAsideInterceptor);
+    near = env.module.get(NearCache);
+    await until(async () => near.serving);
+  });
+  afterAll(() => env.module.close());
+  beforeEach(() => env.redis.flushdb());
+
+  const run = (request: Partial<GetMovieRequest>, next: CallHandler<Movie>) =>
+    lastValueFrom(sut.intercept(rpcContext(request), next));
+
+  it('answers a repeated read from process memory, without Redis, until the movie is invalidated', async () => {
+    const movie = apiMovieFactory();
+    await run({ id: movie.id }, handler(movie));
+    await env.redis.del(movieKey(movie.id));
+
+    const local = await run({ id: movie.id }, handler(new Error('must not be called')));
+    near.invalidate(movie.id);
+    const reread = await run({ id: movie.id }, handler(movie));
+
+    expect(local).toMatchObject({ movie, cacheTier: CacheTier.CACHE_TIER_LOCAL });
+    expect(reread).toMatchObject({ movie, cacheStatus: CacheStatus.CACHE_STATUS_MISS });
+  });
+
+  it('keeps a copy no longer than its Redis copy lives', async () => {
+    const movie = apiMovieFactory();
+    await run({ id: movie.id }, handler(movie));
+    near.invalidate(movie.id);
+    await env.redis.pexpire(movieKey(movie.id), 300);
+    await run({ id: movie.id }, handler(new Error('must not be called'))); // Redis hit, kept
+    await sleep(400);
+
+    const after = await run({ id: movie.id }, handler(movie));
+
+    expect(after.cacheStatus).toBe(CacheStatus.CACHE_STATUS_MISS);
+  });
+
+  it('stays within its entry bound while 2,000 movies stream through', async () => {
+    for (let i = 0; i < 2_000; i += 1) {
+      const movie = apiMovieFactory();
+      await run({ id: movie.id }, handler(movie));
+    }
+
+    const stats = near.stats();
+    expect(stats.entries).toBeLessThanOrEqual(50);
+    expect(stats.evictions).toBeGreaterThanOrEqual(2_000 - 50);
   });
 });

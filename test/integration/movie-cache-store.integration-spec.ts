@@ -29,8 +29,16 @@ describe(MovieCacheStore.name, () => {
     await sut.fill(rated, await fenceOf(rated.id));
     await sut.fill(unrated, await fenceOf(unrated.id));
 
-    expect(await sut.read(rated.id)).toEqual({ kind: 'hit', movie: rated });
-    expect(await sut.read(unrated.id)).toEqual({ kind: 'hit', movie: unrated });
+    expect(await sut.read(rated.id)).toEqual({
+      kind: 'hit',
+      movie: rated,
+      ttlMs: expect.any(Number),
+    });
+    expect(await sut.read(unrated.id)).toEqual({
+      kind: 'hit',
+      movie: unrated,
+      ttlMs: expect.any(Number),
+    });
   });
 
   it('a fill never replaces the same or a newer cached revision, and answers with it', async () => {
@@ -54,7 +62,7 @@ describe(MovieCacheStore.name, () => {
 
     expect(await sut.fill(movie, fence)).toEqual({ kind: 'fenced' });
     expect(await env.redis.exists(movieKey(movie.id))).toBe(0);
-    expect(await sut.fill({ ...movie, revision: 2, rating: 6 }, fence)).toEqual({
+    expect(await sut.fill({ ...movie, revision: 2, rating: 6 }, fence)).toMatchObject({
       kind: 'stored',
     });
   });
@@ -68,7 +76,7 @@ describe(MovieCacheStore.name, () => {
     const renewed = await fenceOf(movie.id);
     expect(renewed).not.toBe(fence);
     expect(await sut.fill(movie, fence)).toEqual({ kind: 'unfenced' });
-    expect(await sut.fill(movie, renewed)).toEqual({ kind: 'stored' });
+    expect(await sut.fill(movie, renewed)).toMatchObject({ kind: 'stored' });
   });
 
   it('a write-through replaces older and equal revisions and resets the TTL, but not a newer one', async () => {

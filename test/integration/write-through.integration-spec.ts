@@ -57,9 +57,17 @@ describe(WriteThroughHandler.name, () => {
     const result = await sut.updateRating(before.id, 8);
 
     expect(repository.updates).toContainEqual([before.id, 8]);
-    expect(cachedDuringMongoWrite).toEqual({ kind: 'hit', movie: before });
+    expect(cachedDuringMongoWrite).toEqual({
+      kind: 'hit',
+      movie: before,
+      ttlMs: expect.any(Number),
+    });
     expect(result).toEqual({ movie: repository.next, cacheRefreshed: true });
-    expect(await env.store.read(before.id)).toEqual({ kind: 'hit', movie: repository.next });
+    expect(await env.store.read(before.id)).toEqual({
+      kind: 'hit',
+      movie: repository.next,
+      ttlMs: expect.any(Number),
+    });
     expectFreshTtl(await env.redis.ttl(movieKey(before.id)), env.config);
   });
 
@@ -69,7 +77,11 @@ describe(WriteThroughHandler.name, () => {
     repository.next = new DependencyUnavailableError('MongoDB');
 
     await expect(sut.updateRating(cached.id, 9)).rejects.toBeInstanceOf(DependencyUnavailableError);
-    expect(await env.store.read(cached.id)).toEqual({ kind: 'hit', movie: cached });
+    expect(await env.store.read(cached.id)).toEqual({
+      kind: 'hit',
+      movie: cached,
+      ttlMs: expect.any(Number),
+    });
   });
 
   it('raises the fences and forgets the absences of the id and of the title, with and without year', async () => {

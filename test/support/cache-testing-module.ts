@@ -10,6 +10,8 @@ import { CacheTtl } from '../../src/movies/cache/cache-ttl';
 import { FillHookModule } from '../../src/movies/cache/fill-hook';
 import { FillLeases } from '../../src/movies/cache/fill-leases';
 import { MovieCacheStore } from '../../src/movies/cache/movie-cache.store';
+import { InvalidationBus } from '../../src/movies/cache/invalidation-bus';
+import { NearCache } from '../../src/movies/cache/near-cache';
 import { NegativeCache } from '../../src/movies/cache/negative-cache';
 import { OutageLedger } from '../../src/movies/cache/outage-ledger';
 import { LogicalClock } from '../../src/movies/cache/read-outcome';
@@ -52,6 +54,8 @@ export async function cacheTestingModule(
       OutageLedger,
       CacheCounters,
       LogicalClock,
+      NearCache,
+      InvalidationBus,
       CacheMisses,
       ...(providers ?? []),
     ],

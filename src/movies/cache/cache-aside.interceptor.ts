@@ -17,17 +17,20 @@ import type {
 import { lookupOf } from '../movie-lookup';
 import { MovieReadEvents } from '../movie-read-events';
 import { CacheAsideReader } from './cache-aside.reader';
+import { CacheCounters } from './cache-counters';
 
 /**
  * Cache-aside around a handler that loads a movie from MongoDB: the handler runs only on a miss
  * (see CacheAsideReader), and the interceptor answers GetMovie with the movie and its cache status.
- * Each served movie is announced on MovieReadEvents (views for trending).
+ * Its bookkeeping: each answer is counted (CacheCounters) and announced on MovieReadEvents (views
+ * for trending), both in process.
  */
 @Injectable()
 export class CacheAsideInterceptor implements NestInterceptor<Movie, GetMovieResponse> {
   constructor(
     private readonly reader: CacheAsideReader,
     private readonly reads: MovieReadEvents,
+    private readonly counters: CacheCounters,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
 
@@ -40,6 +43,7 @@ export class CacheAsideInterceptor implements NestInterceptor<Movie, GetMovieRes
       const response = this.config.cacheEnabled
         ? await this.reader.read(lookup, load)
         : await this.reader.bypass(load);
+      this.counters.record(response.cacheStatus);
       this.reads.served$.next({ movie: response.movie, metadata: rpc.getContext<Metadata>() });
       return response;
     });

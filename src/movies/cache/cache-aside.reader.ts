@@ -2,17 +2,24 @@ import { Inject, Injectable } from '@nestjs/common';
 import { DependencyUnavailableError, MovieNotFoundError } from '../../common/errors';
 import { sleep } from '../../common/sleep';
 import { APP_CONFIG, type AppConfig } from '../../config/app-config';
-import { CacheStatus, type Movie } from '../../generated/nest/movies/v1/movie_service';
-import { leaseKey } from '../../redis/cache-keys';
+import { CacheStatus, CacheTier, type Movie } from '../../generated/nest/movies/v1/movie_service';
+import { leaseKey, titleKey } from '../../redis/cache-keys';
 import { describeLookup, type MovieLookup } from '../movie-lookup';
 import { MoviesRepository } from '../movies.repository';
-import { CacheCounters } from './cache-counters';
 import { CacheMisses, type TitleResolution } from './cache-misses';
 import { lookupKeys } from './lookup-keys';
 import { MovieCacheStore } from './movie-cache.store';
 import { NegativeCache } from './negative-cache';
 import { OutageLedger } from './outage-ledger';
-import { LogicalClock, MissFlights, type CacheAsideResult, type ReadOutcome } from './read-outcome';
+import { NearCache } from './near-cache';
+import {
+  LogicalClock,
+  MissFlights,
+  answer,
+  miss,
+  type CacheAsideResult,
+  type ReadOutcome,
+} from './read-outcome';
 import { TitleMap } from './title-map';
 
 const isRedisDown = (error: unknown) =>
@@ -38,7 +45,7 @@ export class CacheAsideReader {
     private readonly titles: TitleMap,
     private readonly negative: NegativeCache,
     private readonly ledger: OutageLedger,
-    private readonly counters: CacheCounters,
+    private readonly near: NearCache,
     private readonly misses: CacheMisses,
     private readonly clock: LogicalClock,
     private readonly repository: MoviesRepository,
@@ -64,12 +71,16 @@ export class CacheAsideReader {
 
   /** Straight from MongoDB: the uncached baseline, and the fallback without Redis. */
   async bypass(load: Load): Promise<CacheAsideResult> {
-    const movie = await load();
-    this.counters.recordBypass();
-    return { movie, cacheStatus: CacheStatus.CACHE_STATUS_BYPASS };
+    return answer(await load(), CacheStatus.CACHE_STATUS_BYPASS);
   }
 
   private async readId(id: string, arrival: number, load: Load): Promise<ReadOutcome> {
+    // Every write acknowledged so far has been dropped from here (InvalidationBus).
+    const local = this.near.movie(id);
+    if (local) {
+      const result = answer(local, CacheStatus.CACHE_STATUS_HIT, CacheTier.CACHE_TIER_LOCAL);
+      return { kind: 'movie', result, freshAsOf: arrival };
+    }
     const cached = await this.readCopy(id);
     if (cached) return cached;
     return this.flights.run(
@@ -103,8 +114,12 @@ export class CacheAsideReader {
     lookup: Extract<MovieLookup, { kind: 'title' }>,
     at: number,
   ): Promise<TitleResolution | null> {
-    const id = await this.titles.resolve(lookup.title, lookup.year);
-    if (id) return { kind: 'id', id };
+    const key = titleKey(lookup.title, lookup.year);
+    const id = this.near.title(key) ?? (await this.titles.resolve(lookup.title, lookup.year));
+    if (id) {
+      this.near.keepTitle(key, id);
+      return { kind: 'id', id };
+    }
     const { tag, year } = lookupKeys(lookup);
     return (await this.negative.isAbsent(tag, year)) ? { kind: 'absent', freshAsOf: at } : null;
   }
@@ -127,24 +142,20 @@ export class CacheAsideReader {
     const outcome = await this.readId(resolved.id, readAt, this.loadById(resolved.id));
     // MongoDB was read for this lookup: a miss, even if the movie's copy was cached.
     if (outcome.kind !== 'movie') return outcome;
-    return {
-      ...outcome,
-      result: { ...outcome.result, cacheStatus: CacheStatus.CACHE_STATUS_MISS },
-    };
+    return { ...outcome, result: miss(outcome.result.movie) };
   }
 
   /** The cached copy as a fresh outcome; null on a miss or for an id written during an outage. */
   private async readCopy(id: string): Promise<ReadOutcome | null> {
     if (this.ledger.isDirty(id)) return null;
     const at = this.clock.tick();
+    const token = this.near.token();
     const cached = await this.store.read(id);
     if (cached.kind === 'absent') return { kind: 'absent', freshAsOf: at };
     if (cached.kind === 'miss') return null;
-    return {
-      kind: 'movie',
-      result: { movie: cached.movie, cacheStatus: CacheStatus.CACHE_STATUS_HIT },
-      freshAsOf: at,
-    };
+    this.near.keep(cached.movie, cached.ttlMs, token);
+    const result = answer(cached.movie, CacheStatus.CACHE_STATUS_HIT, CacheTier.CACHE_TIER_REDIS);
+    return { kind: 'movie', result, freshAsOf: at };
   }
 
   /** Another instance holds the lease: wait for its fill, up to the lease time. */

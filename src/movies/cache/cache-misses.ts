@@ -4,14 +4,20 @@ import { CacheStatus, type Movie } from '../../generated/nest/movies/v1/movie_se
 import { MetricsService } from '../../metrics/metrics.service';
 import { leaseKey } from '../../redis/cache-keys';
 import type { MovieLookup } from '../movie-lookup';
-import { CacheCounters } from './cache-counters';
 import { FILL_HOOK, type FillHook } from './fill-hook';
 import { FillLeases } from './fill-leases';
 import { lookupKeys } from './lookup-keys';
 import { MovieCacheStore } from './movie-cache.store';
 import { NegativeCache } from './negative-cache';
 import { OutageLedger } from './outage-ledger';
-import { LogicalClock, type ReadOutcome } from './read-outcome';
+import { NearCache } from './near-cache';
+import {
+  LogicalClock,
+  answer,
+  miss,
+  type CacheAsideResult,
+  type ReadOutcome,
+} from './read-outcome';
 import { TitleMap } from './title-map';
 
 /** A refused fill means the miss read a copy older than a write: read again, this many times in all. */
@@ -37,7 +43,7 @@ export class CacheMisses {
     private readonly negative: NegativeCache,
     private readonly titles: TitleMap,
     private readonly ledger: OutageLedger,
-    private readonly counters: CacheCounters,
+    private readonly near: NearCache,
     private readonly clock: LogicalClock,
     private readonly metrics: MetricsService,
     @Inject(FILL_HOOK) private readonly fillHook: FillHook,
@@ -102,30 +108,33 @@ export class CacheMisses {
         if (!(error instanceof MovieNotFoundError)) throw error;
         return this.absent(id, undefined, fence, readAt);
       }
-      const miss = (copy: Movie, freshAsOf: number): ReadOutcome => ({
+      const found = (result: CacheAsideResult, freshAsOf: number): ReadOutcome => ({
         kind: 'movie',
-        result: { movie: copy, cacheStatus: CacheStatus.CACHE_STATUS_MISS },
+        result,
         freshAsOf,
       });
       let sentAt: number;
+      let token: number;
       let filled;
       try {
         await this.fillHook.beforeFill(movie);
         sentAt = this.clock.tick();
+        token = this.near.token();
         filled = await this.store.fill(movie, fence);
       } catch (error) {
         if (!isRedisDown(error)) throw error;
-        this.counters.recordBypass();
-        const result = { movie, cacheStatus: CacheStatus.CACHE_STATUS_BYPASS };
-        return { kind: 'movie', result, freshAsOf: readAt };
+        return found(answer(movie, CacheStatus.CACHE_STATUS_BYPASS), readAt);
       }
       this.metrics.cacheFills.inc({ outcome: filled.kind });
       const kept = filled.kind === 'stored' || filled.kind === 'cached';
       await this.ledger.settle(id, kept).catch(() => undefined);
-      if (filled.kind === 'stored') return miss(movie, sentAt);
-      if (filled.kind === 'cached') return miss(filled.movie, sentAt);
+      if (filled.kind === 'stored') {
+        this.near.keep(movie, filled.ttlMs, token);
+        return found(miss(movie), sentAt);
+      }
+      if (filled.kind === 'cached') return found(miss(filled.movie), sentAt);
       // Refused: the copy read may predate a write. It is still fresh as of its own read.
-      if (reads === MAX_READS) return miss(movie, readAt);
+      if (reads === MAX_READS) return found(miss(movie), readAt);
       if (filled.kind === 'unfenced') fence = await this.leases.fence(id);
     }
   }

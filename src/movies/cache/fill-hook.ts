@@ -2,11 +2,14 @@ import { DynamicModule, Global, Module } from '@nestjs/common';
 import type { Movie } from '../../generated/nest/movies/v1/movie_service';
 
 /**
- * Runs between the MongoDB read of a miss and the cache fill. A no-op in the service; tests
- * use it to force the read/write interleaving that the revision check must make harmless.
+ * Test seams of the cache, no-ops in the service. `beforeFill` runs between the MongoDB read of a
+ * miss and its fill; `beforeDelivery` runs before this instance handles a message of the
+ * near-cache channel (invalidation, ack or ping), and returns false to lose it. Tests use them to force the interleavings the
+ * write fence and the near-cache lease must make harmless.
  */
 export interface FillHook {
   beforeFill(movie: Movie): Promise<void>;
+  beforeDelivery?(message: string): Promise<boolean>;
 }
 
 export const FILL_HOOK = Symbol('FILL_HOOK');

@@ -2,34 +2,27 @@ import { Injectable } from '@nestjs/common';
 import type Redis from 'ioredis';
 import { randomBytes } from 'node:crypto';
 import type { Movie } from '../../generated/nest/movies/v1/movie_service';
-import {
-  STATS_HITS_KEY,
-  STATS_MISSES_KEY,
-  absentKey,
-  fenceKey,
-  movieKey,
-} from '../../redis/cache-keys';
+import { absentKey, fenceKey, movieKey } from '../../redis/cache-keys';
 import { RedisCircuit } from '../../redis/redis-circuit';
 import { CacheTtl } from './cache-ttl';
 import { decodeMovieHash, encodeMovieHash } from './movie-hash.codec';
 
-// Read and count the hit in one round trip; on a miss, say whether the id is known absent.
+// The copy with its remaining TTL (ms) first; on a miss, whether the id is known absent.
 const READ_MOVIE = `
 local hash = redis.call('HGETALL', KEYS[1])
 if #hash > 0 then
-  redis.call('INCR', KEYS[2])
+  table.insert(hash, 1, redis.call('PTTL', KEYS[1]))
   return hash
 end
-if redis.call('EXISTS', KEYS[3]) == 1 then return {'absent'} end
+if redis.call('EXISTS', KEYS[2]) == 1 then return {'absent'} end
 return hash`;
 
-// A cache-aside fill, fenced. KEYS: movie, fence, miss counter. ARGV: the fence the miss saw
+// A cache-aside fill, fenced. KEYS: movie, fence. ARGV: the fence the miss saw
 // before its MongoDB read ("<generation>:<revision>"), revision, ttl, then field/value pairs.
 // A cached copy of this revision or newer wins and is returned. Otherwise the fill is stored
 // only if the fence still has the generation the miss saw (it was not evicted or expired in
 // between) and no write newer than this revision was recorded.
 const FILL_MOVIE = `
-redis.call('INCR', KEYS[3])
 local incoming = tonumber(ARGV[2])
 local current = redis.call('HGET', KEYS[1], 'revision')
 if current and tonumber(current) >= incoming then
@@ -68,12 +61,13 @@ redis.call('EXPIRE', KEYS[1], ARGV[2])
 return 1`;
 
 type MovieScripts = Redis & {
-  readMovie(key: string, hitsKey: string, absentKey: string): Promise<string[]>;
+  readMovie(key: string, absentKey: string): Promise<Array<string | number>>;
   fillMovie(...keysAndArgs: string[]): Promise<string[]>;
   installMovie(...keysAndArgs: string[]): Promise<number>;
 };
 
-export type CachedMovie = { kind: 'hit'; movie: Movie } | { kind: 'absent' } | { kind: 'miss' };
+export type CachedMovie =
+  { kind: 'hit'; movie: Movie; ttlMs: number } | { kind: 'absent' } | { kind: 'miss' };
 
 /**
  * What a fill did: stored; found this revision or a newer one cached (returned); or refused
@@ -81,7 +75,9 @@ export type CachedMovie = { kind: 'hit'; movie: Movie } | { kind: 'absent' } | {
  * miss read a copy that may be stale.
  */
 export type FillResult =
-  { kind: 'stored' } | { kind: 'cached'; movie: Movie } | { kind: 'fenced' | 'unfenced' };
+  | { kind: 'stored'; ttlMs: number }
+  | { kind: 'cached'; movie: Movie }
+  | { kind: 'fenced' | 'unfenced' };
 
 /** A fresh fence generation: a fence evicted and created again never looks like the old one. */
 export const newGeneration = (): string => randomBytes(6).toString('base64url');
@@ -101,36 +97,37 @@ export class MovieCacheStore {
     private readonly redis: RedisCircuit,
     private readonly ttl: CacheTtl,
   ) {
-    redis.client.defineCommand('readMovie', { numberOfKeys: 3, lua: READ_MOVIE });
-    redis.client.defineCommand('fillMovie', { numberOfKeys: 3, lua: FILL_MOVIE });
+    redis.client.defineCommand('readMovie', { numberOfKeys: 2, lua: READ_MOVIE });
+    redis.client.defineCommand('fillMovie', { numberOfKeys: 2, lua: FILL_MOVIE });
     redis.client.defineCommand('installMovie', { numberOfKeys: 3, lua: INSTALL_MOVIE });
     this.scripts = redis.client as MovieScripts;
   }
 
-  /** The cached copy (counting a hit), a remembered absence, or a miss. */
+  /** The cached copy and its remaining TTL, a remembered absence, or a miss. */
   async read(id: string): Promise<CachedMovie> {
-    const flat = await this.redis.run('cache', () =>
-      this.scripts.readMovie(movieKey(id), STATS_HITS_KEY, absentKey(id)),
+    const reply = await this.redis.run('cache', () =>
+      this.scripts.readMovie(movieKey(id), absentKey(id)),
     );
-    if (flat.length === 1) return { kind: 'absent' };
-    const movie = flat.length === 0 ? null : decodeMovieHash(toHash(flat));
-    return movie ? { kind: 'hit', movie } : { kind: 'miss' };
+    if (reply.length === 1) return { kind: 'absent' };
+    const movie = reply.length === 0 ? null : decodeMovieHash(toHash(reply as string[], 1));
+    return movie ? { kind: 'hit', movie, ttlMs: Number(reply[0]) } : { kind: 'miss' };
   }
 
   /** Cache-aside fill of a movie read after the miss saw `fence` (see FILL_MOVIE). */
   async fill(movie: Movie, fence: string): Promise<FillResult> {
+    const ttlSeconds = this.ttl.jitteredSeconds();
     const reply = await this.redis.run('cache', () =>
       this.scripts.fillMovie(
         movieKey(movie.id),
         fenceKey(movie.id),
-        STATS_MISSES_KEY,
         fence,
         String(movie.revision),
-        String(this.ttl.jitteredSeconds()),
+        String(ttlSeconds),
         ...encodeMovieHash(movie),
       ),
     );
-    if (reply[0] !== 'cached') return { kind: reply[0] as 'stored' | 'fenced' | 'unfenced' };
+    if (reply[0] === 'stored') return { kind: 'stored', ttlMs: ttlSeconds * 1000 };
+    if (reply[0] !== 'cached') return { kind: reply[0] as 'fenced' | 'unfenced' };
     return { kind: 'cached', movie: decodeMovieHash(toHash(reply, 1)) ?? movie };
   }
 

@@ -1,10 +1,20 @@
 import { Injectable } from '@nestjs/common';
-import type { CacheStatus, Movie } from '../../generated/nest/movies/v1/movie_service';
+import {
+  CacheStatus,
+  CacheTier,
+  type GetMovieResponse,
+  type Movie,
+} from '../../generated/nest/movies/v1/movie_service';
 
-export interface CacheAsideResult {
-  movie: Movie;
-  cacheStatus: CacheStatus;
-}
+export type CacheAsideResult = GetMovieResponse & { movie: Movie };
+
+export const answer = (
+  movie: Movie,
+  cacheStatus: CacheStatus,
+  cacheTier = CacheTier.CACHE_TIER_UNSPECIFIED,
+): CacheAsideResult => ({ movie, cacheStatus, cacheTier });
+
+export const miss = (movie: Movie) => answer(movie, CacheStatus.CACHE_STATUS_MISS);
 
 /**
  * A lookup's answer (a movie or "absent") and how fresh it is: `freshAsOf` is the logical time

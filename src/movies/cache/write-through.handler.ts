@@ -2,6 +2,7 @@ import { Injectable, Logger } from '@nestjs/common';
 import { MovieNotFoundError } from '../../common/errors';
 import type { Movie } from '../../generated/nest/movies/v1/movie_service';
 import { MoviesRepository } from '../movies.repository';
+import { InvalidationBus } from './invalidation-bus';
 import { MovieCacheStore } from './movie-cache.store';
 import { NegativeCache } from './negative-cache';
 import { OutageLedger } from './outage-ledger';
@@ -13,7 +14,8 @@ export interface WriteThroughResult {
 
 /**
  * Write-through: MongoDB first; only once it succeeded, the cached copy gets the new state and the
- * write fences of the id and of the title are raised, all before the call is acknowledged.
+ * write fences of the id and of the title are raised, and every instance's near-cache drops the
+ * movie, all before the call is acknowledged.
  */
 @Injectable()
 export class WriteThroughHandler {
@@ -24,6 +26,7 @@ export class WriteThroughHandler {
     private readonly store: MovieCacheStore,
     private readonly negative: NegativeCache,
     private readonly ledger: OutageLedger,
+    private readonly bus: InvalidationBus,
   ) {}
 
   async updateRating(id: string, rating: number): Promise<WriteThroughResult> {
@@ -36,10 +39,12 @@ export class WriteThroughHandler {
         this.negative.titleWritten(movie.title, movie.year),
       ]);
       this.ledger.clear(movie.id);
+      await this.bus.invalidate(movie.id);
       return { movie, cacheRefreshed: true };
     } catch {
       // Redis unreachable: the cached copy may be stale until it is evicted after the outage.
       this.ledger.markDirty(movie.id);
+      await this.bus.invalidate(movie.id);
       this.logger.warn(
         `movie ${id} revision ${movie.revision} saved, cache not refreshed: Redis unavailable`,
       );

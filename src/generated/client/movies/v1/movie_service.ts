@@ -73,6 +73,49 @@ export function cacheStatusToJSON(object: CacheStatus): string {
   }
 }
 
+/** Which cache tier answered a CACHE_STATUS_HIT. */
+export enum CacheTier {
+  /** CACHE_TIER_UNSPECIFIED - not a hit */
+  CACHE_TIER_UNSPECIFIED = 0,
+  /** CACHE_TIER_LOCAL - this instance's near-cache (process memory) */
+  CACHE_TIER_LOCAL = 1,
+  /** CACHE_TIER_REDIS - Redis */
+  CACHE_TIER_REDIS = 2,
+  UNRECOGNIZED = -1,
+}
+
+export function cacheTierFromJSON(object: any): CacheTier {
+  switch (object) {
+    case 0:
+    case 'CACHE_TIER_UNSPECIFIED':
+      return CacheTier.CACHE_TIER_UNSPECIFIED;
+    case 1:
+    case 'CACHE_TIER_LOCAL':
+      return CacheTier.CACHE_TIER_LOCAL;
+    case 2:
+    case 'CACHE_TIER_REDIS':
+      return CacheTier.CACHE_TIER_REDIS;
+    case -1:
+    case 'UNRECOGNIZED':
+    default:
+      return CacheTier.UNRECOGNIZED;
+  }
+}
+
+export function cacheTierToJSON(object: CacheTier): string {
+  switch (object) {
+    case CacheTier.CACHE_TIER_UNSPECIFIED:
+      return 'CACHE_TIER_UNSPECIFIED';
+    case CacheTier.CACHE_TIER_LOCAL:
+      return 'CACHE_TIER_LOCAL';
+    case CacheTier.CACHE_TIER_REDIS:
+      return 'CACHE_TIER_REDIS';
+    case CacheTier.UNRECOGNIZED:
+    default:
+      return 'UNRECOGNIZED';
+  }
+}
+
 export enum Distribution {
   /** DISTRIBUTION_UNSPECIFIED - PARETO_80_20 */
   DISTRIBUTION_UNSPECIFIED = 0,
@@ -149,6 +192,7 @@ export interface GetMovieRequest {
 export interface GetMovieResponse {
   movie: Movie | undefined;
   cacheStatus: CacheStatus;
+  cacheTier: CacheTier;
 }
 
 export interface UpdateRatingRequest {
@@ -238,6 +282,8 @@ export interface RunBenchmarkResponse {
   seed: number;
   /** most requested in this run, 5 at most */
   top: TrendingEntry[];
+  /** hits answered by the near-cache; the other hits by Redis */
+  localHits: number;
 }
 
 export interface GetCacheStatsRequest {}
@@ -255,6 +301,23 @@ export interface GetCacheStatsResponse {
   startedAtUnixMs: number;
   /** StreamTrending calls open on this instance */
   trendingStreams: number;
+  /** this instance's near-cache */
+  nearCache: NearCacheStats | undefined;
+}
+
+/** The near-cache of the instance that answered: movies and title mappings in process memory. */
+export interface NearCacheStats {
+  enabled: boolean;
+  /** false while invalidations cannot be received */
+  serving: boolean;
+  hits: number;
+  misses: number;
+  /** dropped to stay within its entry and byte bounds */
+  evictions: number;
+  /** dropped because a write changed the movie */
+  invalidations: number;
+  entries: number;
+  bytes: number;
 }
 
 function createBaseMovie(): Movie {
@@ -614,7 +677,7 @@ export const GetMovieRequest: MessageFns<GetMovieRequest> = {
 };
 
 function createBaseGetMovieResponse(): GetMovieResponse {
-  return { movie: undefined, cacheStatus: 0 };
+  return { movie: undefined, cacheStatus: 0, cacheTier: 0 };
 }
 
 export const GetMovieResponse: MessageFns<GetMovieResponse> = {
@@ -624,6 +687,9 @@ export const GetMovieResponse: MessageFns<GetMovieResponse> = {
     }
     if (message.cacheStatus !== 0) {
       writer.uint32(16).int32(message.cacheStatus);
+    }
+    if (message.cacheTier !== 0) {
+      writer.uint32(24).int32(message.cacheTier);
     }
     return writer;
   },
@@ -657,6 +723,14 @@ export const GetMovieResponse: MessageFns<GetMovieResponse> = {
             message.cacheStatus = reader.int32() as any;
             continue;
           }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.cacheTier = reader.int32() as any;
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -677,6 +751,11 @@ export const GetMovieResponse: MessageFns<GetMovieResponse> = {
         : isSet(object.cache_status)
           ? cacheStatusFromJSON(object.cache_status)
           : 0,
+      cacheTier: isSet(object.cacheTier)
+        ? cacheTierFromJSON(object.cacheTier)
+        : isSet(object.cache_tier)
+          ? cacheTierFromJSON(object.cache_tier)
+          : 0,
     };
   },
 
@@ -687,6 +766,9 @@ export const GetMovieResponse: MessageFns<GetMovieResponse> = {
     }
     if (message.cacheStatus !== 0) {
       obj.cacheStatus = cacheStatusToJSON(message.cacheStatus);
+    }
+    if (message.cacheTier !== 0) {
+      obj.cacheTier = cacheTierToJSON(message.cacheTier);
     }
     return obj;
   },
@@ -701,6 +783,7 @@ export const GetMovieResponse: MessageFns<GetMovieResponse> = {
         ? Movie.fromPartial(object.movie)
         : undefined;
     message.cacheStatus = object.cacheStatus ?? 0;
+    message.cacheTier = object.cacheTier ?? 0;
     return message;
   },
 };
@@ -1640,6 +1723,7 @@ function createBaseRunBenchmarkResponse(): RunBenchmarkResponse {
     durationMs: 0,
     seed: 0,
     top: [],
+    localHits: 0,
   };
 }
 
@@ -1692,6 +1776,9 @@ export const RunBenchmarkResponse: MessageFns<RunBenchmarkResponse> = {
     }
     for (const v of message.top) {
       TrendingEntry.encode(v!, writer.uint32(130).fork()).join();
+    }
+    if (message.localHits !== 0) {
+      writer.uint32(136).int64(message.localHits);
     }
     return writer;
   },
@@ -1837,6 +1924,14 @@ export const RunBenchmarkResponse: MessageFns<RunBenchmarkResponse> = {
             message.top.push(TrendingEntry.decode(reader, reader.uint32()));
             continue;
           }
+          case 17: {
+            if (tag !== 136) {
+              break;
+            }
+
+            message.localHits = longToNumber(reader.int64());
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -1905,6 +2000,11 @@ export const RunBenchmarkResponse: MessageFns<RunBenchmarkResponse> = {
       top: globalThis.Array.isArray(object?.top)
         ? object.top.map((e: any) => TrendingEntry.fromJSON(e))
         : [],
+      localHits: isSet(object.localHits)
+        ? globalThis.Number(object.localHits)
+        : isSet(object.local_hits)
+          ? globalThis.Number(object.local_hits)
+          : 0,
     };
   },
 
@@ -1958,6 +2058,9 @@ export const RunBenchmarkResponse: MessageFns<RunBenchmarkResponse> = {
     if (message.top?.length) {
       obj.top = message.top.map((e) => TrendingEntry.toJSON(e));
     }
+    if (message.localHits !== 0) {
+      obj.localHits = Math.round(message.localHits);
+    }
     return obj;
   },
 
@@ -1996,6 +2099,7 @@ export const RunBenchmarkResponse: MessageFns<RunBenchmarkResponse> = {
     message.durationMs = object.durationMs ?? 0;
     message.seed = object.seed ?? 0;
     message.top = object.top?.map((e) => TrendingEntry.fromPartial(e)) || [];
+    message.localHits = object.localHits ?? 0;
     return message;
   },
 };
@@ -2064,6 +2168,7 @@ function createBaseGetCacheStatsResponse(): GetCacheStatsResponse {
     status: '',
     startedAtUnixMs: 0,
     trendingStreams: 0,
+    nearCache: undefined,
   };
 }
 
@@ -2098,6 +2203,9 @@ export const GetCacheStatsResponse: MessageFns<GetCacheStatsResponse> = {
     }
     if (message.trendingStreams !== 0) {
       writer.uint32(80).int32(message.trendingStreams);
+    }
+    if (message.nearCache !== undefined) {
+      NearCacheStats.encode(message.nearCache, writer.uint32(90).fork()).join();
     }
     return writer;
   },
@@ -2195,6 +2303,14 @@ export const GetCacheStatsResponse: MessageFns<GetCacheStatsResponse> = {
             message.trendingStreams = reader.int32();
             continue;
           }
+          case 11: {
+            if (tag !== 90) {
+              break;
+            }
+
+            message.nearCache = NearCacheStats.decode(reader, reader.uint32());
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -2243,6 +2359,11 @@ export const GetCacheStatsResponse: MessageFns<GetCacheStatsResponse> = {
         : isSet(object.trending_streams)
           ? globalThis.Number(object.trending_streams)
           : 0,
+      nearCache: isSet(object.nearCache)
+        ? NearCacheStats.fromJSON(object.nearCache)
+        : isSet(object.near_cache)
+          ? NearCacheStats.fromJSON(object.near_cache)
+          : undefined,
     };
   },
 
@@ -2278,6 +2399,9 @@ export const GetCacheStatsResponse: MessageFns<GetCacheStatsResponse> = {
     if (message.trendingStreams !== 0) {
       obj.trendingStreams = Math.round(message.trendingStreams);
     }
+    if (message.nearCache !== undefined) {
+      obj.nearCache = NearCacheStats.toJSON(message.nearCache);
+    }
     return obj;
   },
 
@@ -2298,6 +2422,200 @@ export const GetCacheStatsResponse: MessageFns<GetCacheStatsResponse> = {
     message.status = object.status ?? '';
     message.startedAtUnixMs = object.startedAtUnixMs ?? 0;
     message.trendingStreams = object.trendingStreams ?? 0;
+    message.nearCache =
+      object.nearCache !== undefined && object.nearCache !== null
+        ? NearCacheStats.fromPartial(object.nearCache)
+        : undefined;
+    return message;
+  },
+};
+
+function createBaseNearCacheStats(): NearCacheStats {
+  return {
+    enabled: false,
+    serving: false,
+    hits: 0,
+    misses: 0,
+    evictions: 0,
+    invalidations: 0,
+    entries: 0,
+    bytes: 0,
+  };
+}
+
+export const NearCacheStats: MessageFns<NearCacheStats> = {
+  encode(message: NearCacheStats, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.enabled !== false) {
+      writer.uint32(8).bool(message.enabled);
+    }
+    if (message.serving !== false) {
+      writer.uint32(16).bool(message.serving);
+    }
+    if (message.hits !== 0) {
+      writer.uint32(24).int64(message.hits);
+    }
+    if (message.misses !== 0) {
+      writer.uint32(32).int64(message.misses);
+    }
+    if (message.evictions !== 0) {
+      writer.uint32(40).int64(message.evictions);
+    }
+    if (message.invalidations !== 0) {
+      writer.uint32(48).int64(message.invalidations);
+    }
+    if (message.entries !== 0) {
+      writer.uint32(56).int32(message.entries);
+    }
+    if (message.bytes !== 0) {
+      writer.uint32(64).int64(message.bytes);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): NearCacheStats {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error('protobuf decode recursion limit exceeded');
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseNearCacheStats();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 8) {
+              break;
+            }
+
+            message.enabled = reader.bool();
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.serving = reader.bool();
+            continue;
+          }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.hits = longToNumber(reader.int64());
+            continue;
+          }
+          case 4: {
+            if (tag !== 32) {
+              break;
+            }
+
+            message.misses = longToNumber(reader.int64());
+            continue;
+          }
+          case 5: {
+            if (tag !== 40) {
+              break;
+            }
+
+            message.evictions = longToNumber(reader.int64());
+            continue;
+          }
+          case 6: {
+            if (tag !== 48) {
+              break;
+            }
+
+            message.invalidations = longToNumber(reader.int64());
+            continue;
+          }
+          case 7: {
+            if (tag !== 56) {
+              break;
+            }
+
+            message.entries = reader.int32();
+            continue;
+          }
+          case 8: {
+            if (tag !== 64) {
+              break;
+            }
+
+            message.bytes = longToNumber(reader.int64());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): NearCacheStats {
+    return {
+      enabled: isSet(object.enabled) ? globalThis.Boolean(object.enabled) : false,
+      serving: isSet(object.serving) ? globalThis.Boolean(object.serving) : false,
+      hits: isSet(object.hits) ? globalThis.Number(object.hits) : 0,
+      misses: isSet(object.misses) ? globalThis.Number(object.misses) : 0,
+      evictions: isSet(object.evictions) ? globalThis.Number(object.evictions) : 0,
+      invalidations: isSet(object.invalidations) ? globalThis.Number(object.invalidations) : 0,
+      entries: isSet(object.entries) ? globalThis.Number(object.entries) : 0,
+      bytes: isSet(object.bytes) ? globalThis.Number(object.bytes) : 0,
+    };
+  },
+
+  toJSON(message: NearCacheStats): unknown {
+    const obj: any = {};
+    if (message.enabled !== false) {
+      obj.enabled = message.enabled;
+    }
+    if (message.serving !== false) {
+      obj.serving = message.serving;
+    }
+    if (message.hits !== 0) {
+      obj.hits = Math.round(message.hits);
+    }
+    if (message.misses !== 0) {
+      obj.misses = Math.round(message.misses);
+    }
+    if (message.evictions !== 0) {
+      obj.evictions = Math.round(message.evictions);
+    }
+    if (message.invalidations !== 0) {
+      obj.invalidations = Math.round(message.invalidations);
+    }
+    if (message.entries !== 0) {
+      obj.entries = Math.round(message.entries);
+    }
+    if (message.bytes !== 0) {
+      obj.bytes = Math.round(message.bytes);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<NearCacheStats>, I>>(base?: I): NearCacheStats {
+    return NearCacheStats.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<NearCacheStats>, I>>(object: I): NearCacheStats {
+    const message = createBaseNearCacheStats();
+    message.enabled = object.enabled ?? false;
+    message.serving = object.serving ?? false;
+    message.hits = object.hits ?? 0;
+    message.misses = object.misses ?? 0;
+    message.evictions = object.evictions ?? 0;
+    message.invalidations = object.invalidations ?? 0;
+    message.entries = object.entries ?? 0;
+    message.bytes = object.bytes ?? 0;
     return message;
   },
 };

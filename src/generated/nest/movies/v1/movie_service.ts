@@ -24,6 +24,17 @@ export enum CacheStatus {
   UNRECOGNIZED = -1,
 }
 
+/** Which cache tier answered a CACHE_STATUS_HIT. */
+export enum CacheTier {
+  /** CACHE_TIER_UNSPECIFIED - not a hit */
+  CACHE_TIER_UNSPECIFIED = 0,
+  /** CACHE_TIER_LOCAL - this instance's near-cache (process memory) */
+  CACHE_TIER_LOCAL = 1,
+  /** CACHE_TIER_REDIS - Redis */
+  CACHE_TIER_REDIS = 2,
+  UNRECOGNIZED = -1,
+}
+
 export enum Distribution {
   /** DISTRIBUTION_UNSPECIFIED - PARETO_80_20 */
   DISTRIBUTION_UNSPECIFIED = 0,
@@ -63,6 +74,7 @@ export interface GetMovieRequest {
 export interface GetMovieResponse {
   movie: Movie | undefined;
   cacheStatus: CacheStatus;
+  cacheTier: CacheTier;
 }
 
 export interface UpdateRatingRequest {
@@ -152,6 +164,8 @@ export interface RunBenchmarkResponse {
   seed: number;
   /** most requested in this run, 5 at most */
   top: TrendingEntry[];
+  /** hits answered by the near-cache; the other hits by Redis */
+  localHits: number;
 }
 
 export interface GetCacheStatsRequest {}
@@ -169,6 +183,23 @@ export interface GetCacheStatsResponse {
   startedAtUnixMs: number;
   /** StreamTrending calls open on this instance */
   trendingStreams: number;
+  /** this instance's near-cache */
+  nearCache: NearCacheStats | undefined;
+}
+
+/** The near-cache of the instance that answered: movies and title mappings in process memory. */
+export interface NearCacheStats {
+  enabled: boolean;
+  /** false while invalidations cannot be received */
+  serving: boolean;
+  hits: number;
+  misses: number;
+  /** dropped to stay within its entry and byte bounds */
+  evictions: number;
+  /** dropped because a write changed the movie */
+  invalidations: number;
+  entries: number;
+  bytes: number;
 }
 
 export const MOVIES_V1_PACKAGE_NAME = 'movies.v1';

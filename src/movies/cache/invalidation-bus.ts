@@ -1,0 +1,171 @@
+import { Inject, Injectable, Logger, OnApplicationShutdown, OnModuleInit } from '@nestjs/common';
+import type Redis from 'ioredis';
+import { randomBytes } from 'node:crypto';
+import { sleep } from '../../common/sleep';
+import { APP_CONFIG, type AppConfig } from '../../config/app-config';
+import {
+  NEAR_CACHE_CHANNEL,
+  NEAR_CACHE_INSTANCES_KEY,
+  nearCacheAckChannel,
+} from '../../redis/cache-keys';
+import { RedisCircuit } from '../../redis/redis-circuit';
+import { FILL_HOOK, type FillHook } from './fill-hook';
+import { NearCache } from './near-cache';
+
+// KEYS: the registry of live instances. ARGV: instance id, lease ms. Registered until now + lease.
+const REGISTER = `
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+redis.call('ZADD', KEYS[1], now + tonumber(ARGV[2]), ARGV[1])
+redis.call('PEXPIRE', KEYS[1], 10 * tonumber(ARGV[2]))
+return 1`;
+
+// KEYS: the registry. ARGV: channel, message. Publishes an invalidation and returns the
+// instances registered live at that moment: each must acknowledge it, or let its lease run out.
+const INVALIDATE = `
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now)
+local live = redis.call('ZRANGE', KEYS[1], 0, -1)
+redis.call('PUBLISH', ARGV[1], ARGV[2])
+return live`;
+
+const PINGS_PER_LEASE = 5;
+
+/**
+ * Keeps every instance's near-cache coherent with writes, strictly (lease-based coherence, Gray
+ * and Cheriton, SOSP 1989). A writer publishes an invalidation and does not acknowledge its
+ * write until every live instance dropped its copy and said so, or until the lease of those
+ * that did not has run out. An instance serves from its near-cache only within a lease renewed
+ * by hearing its own ping on the channel: ping send time + NEAR_CACHE_LEASE_MS. Redis delivers
+ * a channel's messages in order, so an instance that heard a later ping heard every earlier
+ * invalidation; one that cannot hear stops serving, and forgets everything, within the lease.
+ */
+@Injectable()
+export class InvalidationBus implements OnModuleInit, OnApplicationShutdown {
+  private readonly logger = new Logger(InvalidationBus.name);
+  readonly instanceId = randomBytes(8).toString('hex');
+  private readonly leaseMs: number;
+  private subscriber?: Redis;
+  private timer?: NodeJS.Timeout;
+  private pingSeq = 0;
+  private readonly pingsSent = new Map<number, number>();
+  private readonly awaitingAcks = new Map<string, { missing: Set<string>; done: () => void }>();
+  private readonly scripts: Redis & {
+    registerInstance(key: string, id: string, leaseMs: number): Promise<number>;
+    invalidate(key: string, channel: string, message: string): Promise<string[]>;
+  };
+
+  constructor(
+    private readonly redis: RedisCircuit,
+    private readonly near: NearCache,
+    @Inject(APP_CONFIG) config: AppConfig,
+    @Inject(FILL_HOOK) private readonly hooks: FillHook,
+  ) {
+    this.leaseMs = config.nearCache.leaseMs;
+    redis.client.defineCommand('registerInstance', { numberOfKeys: 1, lua: REGISTER });
+    redis.client.defineCommand('invalidate', { numberOfKeys: 1, lua: INVALIDATE });
+    this.scripts = redis.client as typeof this.scripts;
+  }
+
+  async onModuleInit(): Promise<void> {
+    if (!this.near.enabled) return;
+    const subscriber = this.redis.client.duplicate({
+      connectionName: `movie-cache-invalidations-${this.instanceId}`,
+      enableOfflineQueue: true,
+    });
+    this.subscriber = subscriber;
+    subscriber.on('error', () => undefined);
+    // Any gap in the subscription may have lost invalidations.
+    subscriber.on('close', () => this.near.revoke());
+    subscriber.on('message', (_channel: string, message: string) => void this.receive(message));
+    await subscriber
+      .subscribe(NEAR_CACHE_CHANNEL, nearCacheAckChannel(this.instanceId))
+      .catch((error: Error) => this.logger.warn(`not subscribed yet: ${error.message}`));
+    this.timer = setInterval(() => void this.ping(), this.leaseMs / PINGS_PER_LEASE);
+    this.timer.unref();
+    void this.ping();
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    clearInterval(this.timer);
+    this.near.revoke();
+    await this.subscriber?.quit().catch(() => this.subscriber?.disconnect());
+  }
+
+  /**
+   * After a write of `id` reached Redis, before it is acknowledged: every instance's near-cache
+   * drops the movie, or stops serving. This instance's own copy is dropped at once.
+   */
+  async invalidate(id: string): Promise<void> {
+    this.near.invalidate(id);
+    if (!this.near.enabled) return;
+    const nonce = randomBytes(8).toString('hex');
+    let live: string[];
+    try {
+      live = await this.redis.run('invalidate', () =>
+        this.scripts.invalidate(
+          NEAR_CACHE_INSTANCES_KEY,
+          NEAR_CACHE_CHANNEL,
+          `i ${this.instanceId} ${nonce} ${id}`,
+        ),
+      );
+    } catch {
+      // Unheard: every other instance stops serving within its lease, counted from before now.
+      await sleep(this.leaseMs);
+      return;
+    }
+    const publishedAt = performance.now();
+    const missing = new Set(live.filter((instance) => instance !== this.instanceId));
+    if (missing.size === 0) return;
+    const acked = new Promise<void>((done) => this.awaitingAcks.set(nonce, { missing, done }));
+    const deadline = publishedAt + this.leaseMs - performance.now();
+    await Promise.race([acked, sleep(Math.max(0, deadline))]);
+    this.awaitingAcks.delete(nonce);
+  }
+
+  private async receive(message: string): Promise<void> {
+    if (this.hooks.beforeDelivery && !(await this.hooks.beforeDelivery(message))) return;
+    const [kind, from, token, id] = message.split(' ');
+    if (kind === 'i' && from !== this.instanceId) {
+      void this.apply(from, token, id);
+    } else if (kind === 'a') {
+      const waiting = this.awaitingAcks.get(from);
+      if (waiting && waiting.missing.delete(token) && waiting.missing.size === 0) waiting.done();
+    } else if (kind === 'p' && from === this.instanceId) {
+      this.heard(Number(token));
+    }
+  }
+
+  private async apply(writer: string, nonce: string, id: string): Promise<void> {
+    this.near.invalidate(id);
+    await this.redis.client
+      .publish(nearCacheAckChannel(writer), `a ${nonce} ${this.instanceId}`)
+      .catch(() => undefined);
+  }
+
+  /**
+   * Our own ping came back, so everything published before it was heard. The registration is
+   * renewed first: a writer waits for every registered instance, and this one serves no longer
+   * than it is registered.
+   */
+  private heard(seq: number): void {
+    const sentAt = this.pingsSent.get(seq);
+    if (sentAt === undefined) return;
+    for (const old of this.pingsSent.keys()) if (old <= seq) this.pingsSent.delete(old);
+    void this.scripts
+      .registerInstance(NEAR_CACHE_INSTANCES_KEY, this.instanceId, this.leaseMs)
+      .then(() => this.near.extendLease(sentAt + this.leaseMs))
+      .catch(() => undefined);
+  }
+
+  private async ping(): Promise<void> {
+    if (this.subscriber?.status !== 'ready') return;
+    const seq = ++this.pingSeq;
+    this.pingsSent.set(seq, performance.now());
+    if (this.pingsSent.size > 4 * PINGS_PER_LEASE) this.pingsSent.delete(seq - 4 * PINGS_PER_LEASE);
+    await this.redis.client
+      .publish(NEAR_CACHE_CHANNEL, `p ${this.instanceId} ${seq}`)
+      .catch(() => undefined);
+  }
+}

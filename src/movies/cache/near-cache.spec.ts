@@ -1,0 +1,54 @@
+import { loadConfig } from '../../config/app-config';
+import { apiMovieFactory } from '../../../test/factories/api-movie.factory';
+import { NearCache } from './near-cache';
+
+const nearCache = (env: Record<string, string>) => {
+  const sut = new NearCache(loadConfig(env));
+  sut.extendLease(performance.now() + 60_000);
+  return sut;
+};
+
+describe(NearCache.name, () => {
+  it('holds its entry bound through a 100,000-key scan', () => {
+    const sut = nearCache({ NEAR_CACHE_MAX_ENTRIES: '1000' });
+    for (let i = 0; i < 100_000; i += 1) sut.keep(apiMovieFactory(), 60_000, sut.token());
+
+    expect(sut.stats()).toMatchObject({ entries: 1_000, evictions: 99_000 });
+  });
+
+  it('holds its byte bound when movies are large', () => {
+    const sut = nearCache({ NEAR_CACHE_MAX_ENTRIES: '100000', NEAR_CACHE_MAX_MB: '1' });
+    const plot = 'x'.repeat(20_000);
+    for (let i = 0; i < 100_000; i += 1) sut.keep(apiMovieFactory({ plot }), 60_000, sut.token());
+
+    const { bytes, entries } = sut.stats();
+    expect(bytes).toBeLessThanOrEqual(1024 * 1024);
+    expect(entries).toBeGreaterThan(10);
+    expect(entries).toBeLessThan(30);
+  });
+
+  it('does not keep a copy read before an invalidation arrived', () => {
+    const sut = nearCache({});
+    const movie = apiMovieFactory();
+    const token = sut.token();
+    sut.invalidate(movie.id);
+
+    sut.keep(movie, 60_000, token);
+
+    expect(sut.movie(movie.id)).toBeUndefined();
+  });
+
+  it('answers only within its lease, and forgets everything after a lapse', () => {
+    const sut = new NearCache(loadConfig({}));
+    const movie = apiMovieFactory();
+    sut.extendLease(performance.now() + 60_000);
+    sut.keep(movie, 60_000, sut.token());
+    expect(sut.movie(movie.id)).toEqual(movie);
+
+    const lapsed = new NearCache(loadConfig({}));
+    lapsed.extendLease(performance.now() - 1);
+    lapsed.keep(movie, 60_000, lapsed.token());
+    expect(lapsed.movie(movie.id)).toBeUndefined();
+    expect(lapsed.serving).toBe(false);
+  });
+});

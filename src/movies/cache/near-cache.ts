@@ -1,0 +1,114 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { LRUCache } from 'lru-cache';
+import { APP_CONFIG, type AppConfig } from '../../config/app-config';
+import type { Movie, NearCacheStats } from '../../generated/nest/movies/v1/movie_service';
+
+/** Rough heap size of a decoded movie: UTF-16 strings plus object overhead. */
+function movieBytes(movie: Movie): number {
+  let chars = movie.id.length + movie.title.length + movie.plot.length;
+  for (const list of [movie.genres, movie.directors, movie.cast])
+    for (const item of list) chars += item.length + 8;
+  return 2 * chars + 256;
+}
+
+/**
+ * The near-cache (L1): decoded movies and title -> id mappings in this process, bounded by
+ * entries and bytes, each entry living NEAR_CACHE_TTL_MS at most and never past its Redis copy.
+ * It answers only while the invalidation channel vouches for it (see InvalidationBus): `serving`.
+ * A copy read from Redis is kept only if no invalidation arrived since its read was sent
+ * (`token()`), so a write cannot be overtaken by a slow read.
+ */
+@Injectable()
+export class NearCache {
+  readonly enabled: boolean;
+  private readonly movies: LRUCache<string, Movie>;
+  private readonly titles: LRUCache<string, string>;
+  private readonly counts = { hits: 0, misses: 0, evictions: 0, invalidations: 0 };
+  private invalidationSeq = 0;
+  private servingUntil = 0;
+
+  constructor(@Inject(APP_CONFIG) config: AppConfig) {
+    const { enabled, maxEntries, maxBytes, ttlMs } = config.nearCache;
+    this.enabled = enabled && config.cacheEnabled;
+    const onDispose = (_value: unknown, _key: string, reason: LRUCache.DisposeReason) => {
+      if (reason === 'evict') this.counts.evictions += 1;
+    };
+    this.movies = new LRUCache<string, Movie>({
+      max: maxEntries,
+      maxSize: maxBytes,
+      sizeCalculation: movieBytes,
+      ttl: ttlMs,
+      disposeAfter: onDispose,
+    });
+    this.titles = new LRUCache<string, string>({ max: maxEntries, ttl: ttlMs });
+  }
+
+  /** Answering from process memory is allowed (enabled, and within the coherence lease). */
+  get serving(): boolean {
+    return this.enabled && performance.now() < this.servingUntil;
+  }
+
+  /**
+   * The invalidation channel was heard: serve until `until` (performance.now() time). After a
+   * lapse, invalidations may have been missed: what was kept before is forgotten.
+   */
+  extendLease(until: number): void {
+    if (performance.now() >= this.servingUntil) this.clear();
+    this.servingUntil = Math.max(this.servingUntil, until);
+  }
+
+  /** Invalidations may have been missed: stop serving and forget everything. */
+  revoke(): void {
+    this.servingUntil = 0;
+    this.clear();
+  }
+
+  movie(id: string): Movie | undefined {
+    if (!this.serving) return undefined;
+    const movie = this.movies.get(id);
+    if (movie) this.counts.hits += 1;
+    else this.counts.misses += 1;
+    return movie;
+  }
+
+  title(key: string): string | undefined {
+    return this.serving ? this.titles.get(key) : undefined;
+  }
+
+  /** Taken before a Redis read whose result may be kept here. */
+  token(): number {
+    return this.invalidationSeq;
+  }
+
+  /** Keeps a copy read after `token` was taken, for at most `ttlMs` (its Redis copy's TTL). */
+  keep(movie: Movie, ttlMs: number, token: number): void {
+    if (!this.serving || token !== this.invalidationSeq || ttlMs <= 0) return;
+    this.movies.set(movie.id, movie, { ttl: Math.min(ttlMs, this.movies.ttl) });
+  }
+
+  keepTitle(key: string, id: string): void {
+    if (this.serving) this.titles.set(key, id);
+  }
+
+  /** A write changed this movie: drop its copy (and any copy whose read is in flight). */
+  invalidate(id: string): void {
+    this.invalidationSeq += 1;
+    if (this.movies.delete(id)) this.counts.invalidations += 1;
+  }
+
+  clear(): void {
+    this.invalidationSeq += 1;
+    this.movies.clear();
+    this.titles.clear();
+  }
+
+  stats(): NearCacheStats {
+    return {
+      enabled: this.enabled,
+      serving: this.serving,
+      ...this.counts,
+      entries: this.movies.size,
+      bytes: this.movies.calculatedSize,
+    };
+  }
+}

@@ -1,0 +1,137 @@
+import { CacheTier } from '../../src/generated/client/movies/v1/movie_service';
+import { InvalidationBus } from '../../src/movies/cache/invalidation-bus';
+import { NearCache } from '../../src/movies/cache/near-cache';
+import type { FillHook } from '../../src/movies/cache/fill-hook';
+import { movieFactory } from '../factories/movie.factory';
+import { startTestApp, type TestApp } from '../support/test-app';
+import { sleep, until } from '../support/wait';
+
+const LEASE_MS = 500;
+
+/** Two instances on one MongoDB and Redis, each with its near-cache. */
+async function twoInstances(movies: ReturnType<typeof movieFactory>[], hooksOfB?: FillHook) {
+  const env = { NEAR_CACHE_LEASE_MS: String(LEASE_MS) };
+  const a = await startTestApp({ env, movies });
+  const b = await startTestApp({
+    env,
+    config: { mongoUri: a.config.mongoUri },
+    keepRedis: true,
+    fillHook: hooksOfB,
+  });
+  for (const t of [a, b]) await until(async () => t.app.get(NearCache).serving);
+  return { a, b };
+}
+
+const servedLocally = async (t: TestApp, id: string) =>
+  (await t.api.getMovie({ id })).cacheTier === CacheTier.CACHE_TIER_LOCAL;
+
+describe('near-cache coherence across instances', () => {
+  it('a read on one instance right after a write on the other never returns the old rating (1,000 times)', async () => {
+    const movie = movieFactory({ title: 'Ping Pong', rating: 5 });
+    const id = movie._id.toHexString();
+    const { a, b } = await twoInstances([movie]);
+    let localReads = 0;
+    const stale: string[] = [];
+    try {
+      for (let i = 0; i < 1_000; i += 1) {
+        const [writer, reader] = i % 2 ? [a, b] : [b, a];
+        const rating = (i % 100) / 10;
+        await writer.api.updateRating({ id, rating });
+        const { movie: read, cacheTier } = await reader.api.getMovie({ id });
+        if (read?.rating !== rating)
+          stale.push(`write ${i}: read ${read?.rating}, wrote ${rating}`);
+        // Read again: now a near-cache hit, to be invalidated by the next write.
+        if ((await reader.api.getMovie({ id })).cacheTier === CacheTier.CACHE_TIER_LOCAL)
+          localReads += 1;
+        void cacheTier;
+      }
+    } finally {
+      await b.close();
+      await a.close();
+    }
+    expect(stale).toEqual([]);
+    expect(localReads).toBeGreaterThan(900);
+  }, 120_000);
+
+  it('a write waits until the other instance has applied a slow invalidation', async () => {
+    const movie = movieFactory({ title: 'Slow Mail', rating: 5 });
+    const id = movie._id.toHexString();
+    const { a, b } = await twoInstances([movie], {
+      beforeFill: () => Promise.resolve(),
+      beforeDelivery: () => sleep(300).then(() => true),
+    });
+    try {
+      await b.api.getMovie({ id });
+      expect(await servedLocally(b, id)).toBe(true);
+
+      const started = performance.now();
+      await a.api.updateRating({ id, rating: 9 });
+      const writeMs = performance.now() - started;
+
+      expect((await b.api.getMovie({ id })).movie?.rating).toBe(9);
+      expect(writeMs).toBeGreaterThanOrEqual(300);
+    } finally {
+      await b.close();
+      await a.close();
+    }
+  });
+
+  it('an instance that hears nothing stops serving its near-cache within the lease; the writer waits it out', async () => {
+    const movie = movieFactory({ title: 'Deaf Instance', rating: 5 });
+    const id = movie._id.toHexString();
+    let deaf = false;
+    const { a, b } = await twoInstances([movie], {
+      beforeFill: () => Promise.resolve(),
+      beforeDelivery: () => Promise.resolve(!deaf),
+    });
+    try {
+      await b.api.getMovie({ id });
+      expect(await servedLocally(b, id)).toBe(true);
+      deaf = true;
+
+      const started = performance.now();
+      await a.api.updateRating({ id, rating: 8 });
+      const writeMs = performance.now() - started;
+      const read = await b.api.getMovie({ id });
+
+      // b heard nothing, its pings included: the writer waited out b's lease, and b stopped
+      // serving from memory, so it read the new copy from Redis.
+      expect(read.movie?.rating).toBe(8);
+      expect(read.cacheTier).toBe(CacheTier.CACHE_TIER_REDIS);
+      expect(writeMs).toBeGreaterThanOrEqual(LEASE_MS - 50);
+    } finally {
+      await b.close();
+      await a.close();
+    }
+  });
+
+  it('an instance whose subscription is killed stops serving at once and recovers', async () => {
+    const movie = movieFactory({ title: 'Cut Wire', rating: 5 });
+    const id = movie._id.toHexString();
+    const { a, b } = await twoInstances([movie]);
+    try {
+      await b.api.getMovie({ id });
+      expect(await servedLocally(b, id)).toBe(true);
+      const name = `movie-cache-invalidations-${b.app.get(InvalidationBus).instanceId}`;
+
+      const killed = await a.redis.call('CLIENT', 'KILL', 'NAME', name).catch(async () => {
+        const list = String(await a.redis.call('CLIENT', 'LIST'));
+        const line = list.split('\n').find((l) => l.includes(`name=${name}`))!;
+        return a.redis.call('CLIENT', 'KILL', 'ID', /id=(\d+)/.exec(line)![1]);
+      });
+      expect(killed).toBeTruthy();
+      await until(
+        async () => !b.app.get(NearCache).stats().serving || !(await servedLocally(b, id)),
+        2_000,
+      );
+      await a.api.updateRating({ id, rating: 7 });
+
+      expect((await b.api.getMovie({ id })).movie?.rating).toBe(7);
+      await until(async () => servedLocally(b, id), 5_000);
+      expect((await b.api.getMovie({ id })).movie?.rating).toBe(7);
+    } finally {
+      await b.close();
+      await a.close();
+    }
+  });
+});
