@@ -26,6 +26,7 @@ export interface StartOptions {
   uid?: number;
   gid?: number;
   cwd?: string;
+  env?: NodeJS.ProcessEnv;
 }
 
 const running = new Map<ChildProcess, NodeJS.Signals>();
@@ -42,6 +43,7 @@ export async function startChildService(options: StartOptions): Promise<ChildSer
     uid: options.uid,
     gid: options.gid,
     cwd: options.cwd,
+    env: options.env,
   });
   child.stdout?.pipe(log);
   child.stderr?.pipe(log);
