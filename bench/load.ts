@@ -1,8 +1,10 @@
 /**
  * Outside load with ghz, side by side in one run on this machine:
- *   cached GetMovie on a hot key set (all hits), the same with CACHE_ENABLED=false (every read
- *   from MongoDB), and a bare grpc-js server answering a constant movie (the Node gRPC ceiling);
- *   each at concurrency 16 and 64. Then RunBenchmark with 100,000 requests at concurrency 32.
+ *   cached GetMovie on a hot key set (all hits) with the near-cache on (hits from process memory)
+ *   and off (hits from Redis), the same with CACHE_ENABLED=false (every read from MongoDB), and a
+ *   bare grpc-js server answering a constant movie (the Node gRPC ceiling); each at concurrency 16
+ *   and 64. Then two instances with readers on both and a writer on one (reads/s, UpdateRating
+ *   latency), near-cache on and off. Then RunBenchmark with 100,000 requests at concurrency 32.
  * Prints throughput, p50/p99 and the ratios; writes bench/results/load.json and latency.svg.
  * Usage: npm run bench -- [--seconds 8] [--keys 100] [--chart-only (redraw from load.json)]
  */
@@ -16,6 +18,7 @@ import pidusage from 'pidusage';
 import { MOVIE_PROTO_PATH, projectRoot } from '../src/common/paths';
 import { sleep } from '../src/common/sleep';
 import { MovieApi } from '../src/grpc/movie-api';
+import { LatencyRecorder } from '../src/benchmark/latency-recorder';
 import { MOVIES_COLLECTION } from '../src/movies/movie.schema';
 import { startEmbeddedStack } from '../src/stack/embedded-stack';
 import { freePort } from '../src/stack/free-port';
@@ -27,7 +30,7 @@ const GHZ = join(ROOT, '.tools/bin/ghz');
 
 interface Scenario {
   name: string;
-  target: 'cached' | 'uncached' | 'ceiling';
+  target: 'near' | 'redis' | 'uncached' | 'ceiling';
   concurrency: number;
 }
 
@@ -170,15 +173,18 @@ async function main() {
   const services: RunningService[] = [];
   let ceiling: ChildProcess | undefined;
   try {
-    const serviceEnv = (cacheEnabled: boolean) => ({
+    const serviceEnv = (cacheEnabled: boolean, nearCache = 'on') => ({
       MONGODB_URI: stack.mongoUri!,
       REDIS_URL: stack.redisUrl!,
       CACHE_ENABLED: String(cacheEnabled),
       CACHE_TTL_SECONDS: '3600',
+      NEAR_CACHE: nearCache,
+      NEAR_CACHE_TTL_MS: '3600000',
     });
     // One after the other: the first imports the bundled movies.
     services.push(await startService(serviceEnv(true)));
     services.push(await startService(serviceEnv(false)));
+    services.push(await startService(serviceEnv(true, 'off')));
     const ceilingPort = await freePort();
     ceiling = spawn(
       join(ROOT, 'node_modules/.bin/tsx'),
@@ -188,8 +194,9 @@ async function main() {
       },
     );
     const targets: Record<Scenario['target'], { address: string; pid: number }> = {
-      cached: services[0],
+      near: services[0],
       uncached: services[1],
+      redis: services[2],
       ceiling: { address: `127.0.0.1:${ceilingPort}`, pid: ceiling.pid! },
     };
     await waitReady(targets.ceiling.address);
@@ -197,13 +204,16 @@ async function main() {
     // The hot key set: the first N movies by _id, warmed so every cached read is a hit.
     const ids = await firstIds(stack.mongoUri!, Number(values.keys));
     const api = services[0].api;
-    for (const id of ids) await api.getMovie({ id });
+    for (const id of ids) {
+      await api.getMovie({ id });
+      await services[2].api.getMovie({ id });
+    }
     const dataFile = join(mkdtempSync(join(tmpdir(), 'ghz-')), 'ids.json');
     writeFileSync(dataFile, JSON.stringify(ids.map((id) => ({ id }))));
 
     const scenarios: Scenario[] = [];
     for (const concurrency of [16, 64]) {
-      for (const target of ['cached', 'uncached', 'ceiling'] as const) {
+      for (const target of ['near', 'redis', 'uncached', 'ceiling'] as const) {
         scenarios.push({ name: `${target} c${concurrency}`, target, concurrency });
       }
     }
@@ -240,14 +250,18 @@ async function main() {
     const ratios = [16, 64].map((c) => {
       const get = (target: string) =>
         results.find((r) => r.target === target && r.concurrency === c)!;
-      const cached = get('cached');
+      const ceilingRps = get('ceiling').rps;
+      const ceilingP99 = get('ceiling').p99Ms;
       return {
         concurrency: c,
-        cachedOverCeilingThroughput: cached.rps / get('ceiling').rps,
-        cachedOverCeilingP99: cached.p99Ms / get('ceiling').p99Ms,
-        cachedOverUncachedThroughput: cached.rps / get('uncached').rps,
+        nearOverCeilingThroughput: get('near').rps / ceilingRps,
+        nearOverCeilingP99: get('near').p99Ms / ceilingP99,
+        redisOverCeilingThroughput: get('redis').rps / ceilingRps,
+        redisOverCeilingP99: get('redis').p99Ms / ceilingP99,
+        nearOverUncachedThroughput: get('near').rps / get('uncached').rps,
       };
     });
+    const fleets = await twoInstanceRuns(stack, serviceEnv, ids, dataFile, seconds);
     console.log(
       '\nghz, GetMovie on a hot key set of',
       ids.length,
@@ -268,11 +282,15 @@ async function main() {
     console.table(
       ratios.map((r) => ({
         concurrency: r.concurrency,
-        'cached/ceiling throughput': r.cachedOverCeilingThroughput.toFixed(2),
-        'cached/ceiling p99': r.cachedOverCeilingP99.toFixed(2),
-        'cached/uncached throughput': r.cachedOverUncachedThroughput.toFixed(2),
+        'near/ceiling throughput': r.nearOverCeilingThroughput.toFixed(2),
+        'near/ceiling p99': r.nearOverCeilingP99.toFixed(2),
+        'redis/ceiling throughput': r.redisOverCeilingThroughput.toFixed(2),
+        'redis/ceiling p99': r.redisOverCeilingP99.toFixed(2),
+        'near/uncached throughput': r.nearOverUncachedThroughput.toFixed(2),
       })),
     );
+    console.log('\ntwo instances, ghz readers on both (c16 each), a writer on the first');
+    console.table(fleets);
     console.log(
       `cache hit ratio of the cached server during the runs: ${(stats.hitRatio * 100).toFixed(1)}%`,
     );
@@ -288,6 +306,7 @@ async function main() {
       hotKeys: ids.length,
       results,
       ratios,
+      twoInstances: fleets,
       runBenchmark100k: {
         durationMs: big.durationMs,
         throughputRps: big.throughputRps,
@@ -304,6 +323,72 @@ async function main() {
     await Promise.all(services.map((service) => service.stop()));
     await stack.stop();
   }
+}
+
+interface FleetResult {
+  nearCache: string;
+  'reads/s (both)': number;
+  writes: number;
+  'UpdateRating p50 ms': number;
+  'UpdateRating p99 ms': number;
+  'stale reads': number;
+}
+
+/**
+ * Two instances (near-cache on, then off): ghz reads on both while one writer updates the hot
+ * movies on the first; reads/s of both, write latency, and whether a read after a write on the
+ * other instance ever returned the old rating.
+ */
+async function twoInstanceRuns(
+  stack: { mongoUri?: string; redisUrl?: string },
+  serviceEnv: (cacheEnabled: boolean, nearCache?: string) => Record<string, string>,
+  ids: string[],
+  dataFile: string,
+  seconds: number,
+): Promise<FleetResult[]> {
+  const fleets: FleetResult[] = [];
+  for (const nearCache of ['on', 'off']) {
+    const pair = [
+      await startService(serviceEnv(true, nearCache)),
+      await startService(serviceEnv(true, nearCache)),
+    ];
+    try {
+      for (const service of pair) for (const id of ids) await service.api.getMovie({ id });
+      const latencies = new LatencyRecorder();
+      let stale = 0;
+      let writes = 0;
+      let running = true;
+      const writer = (async () => {
+        for (let i = 0; running; i += 1) {
+          const id = ids[i % ids.length];
+          const rating = (i % 100) / 10;
+          const started = performance.now();
+          await pair[0].api.updateRating({ id, rating });
+          latencies.recordMs(performance.now() - started);
+          writes += 1;
+          if ((await pair[1].api.getMovie({ id })).movie?.rating !== rating) stale += 1;
+          await sleep(20);
+        }
+      })();
+      const reports = await Promise.all(
+        pair.map((service) => ghz(service.address, 16, seconds, dataFile)),
+      );
+      running = false;
+      await writer;
+      const write = latencies.stats();
+      fleets.push({
+        nearCache,
+        'reads/s (both)': Math.round(reports.reduce((sum, r) => sum + r.rps, 0)),
+        writes,
+        'UpdateRating p50 ms': Number(write.p50Ms.toFixed(2)),
+        'UpdateRating p99 ms': Number(write.p99Ms.toFixed(2)),
+        'stale reads': stale,
+      });
+    } finally {
+      await Promise.all(pair.map((service) => service.stop()));
+    }
+  }
+  return fleets;
 }
 
 async function firstIds(mongoUri: string, n: number): Promise<string[]> {

@@ -48,10 +48,15 @@ export class RedisCircuit {
     }
   }
 
-  /** The health probe: straight to Redis, so an open breaker does not hide a recovery. */
+  /**
+   * The health probe: straight to Redis, so an open breaker does not hide a recovery; when Redis
+   * answers, the breaker closes at once instead of waiting for its cooldown.
+   */
   async ping(): Promise<boolean> {
     try {
-      return (await this.client.ping()) === 'PONG';
+      const ok = (await this.client.ping()) === 'PONG';
+      if (ok && this.breaker.state !== CircuitState.Closed) this.breaker.isolate().dispose();
+      return ok;
     } catch {
       return false;
     }
