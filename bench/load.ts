@@ -7,6 +7,7 @@
  *   latency), near-cache on and off. Then RunBenchmark with 100,000 requests at concurrency 32.
  * Prints throughput, p50/p99 and the ratios; writes bench/results/load.json and latency.svg.
  * Usage: npm run bench -- [--seconds 8] [--keys 100] [--chart-only (redraw from load.json)]
+ *        npm run bench -- --scenario ttl|outage [--seconds 120]   (see bench/expiry.ts)
  */
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
@@ -22,6 +23,7 @@ import { LatencyRecorder } from '../src/benchmark/latency-recorder';
 import { MOVIES_COLLECTION } from '../src/movies/movie.schema';
 import { startEmbeddedStack } from '../src/stack/embedded-stack';
 import { freePort } from '../src/stack/free-port';
+import { expiryScenario } from './expiry';
 import { startService, type RunningService } from './service';
 
 const ROOT = projectRoot();
@@ -155,8 +157,13 @@ async function main() {
       seconds: { type: 'string', default: '8' },
       keys: { type: 'string', default: '100' },
       'chart-only': { type: 'boolean', default: false },
+      scenario: { type: 'string', default: 'load' },
     },
   });
+  if (values.scenario === 'ttl' || values.scenario === 'outage') {
+    const seconds = values.seconds === '8' ? 120 : Number(values.seconds);
+    return expiryScenario(values.scenario, seconds, mkdtempSync(join(tmpdir(), 'bench-expiry-')));
+  }
   if (values['chart-only']) {
     const { readFileSync } = await import('node:fs');
     const saved = JSON.parse(readFileSync(join(RESULTS, 'load.json'), 'utf8')) as {

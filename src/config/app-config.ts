@@ -56,6 +56,11 @@ const envSchema = z
       .optional()
       .transform((v) => (v ? v : undefined)),
     CACHE_ENABLED: flag,
+    CACHE_GRACE_SECONDS: z.coerce.number().int().min(0).max(86_400).default(300),
+    CACHE_SOFT_TIMEOUT_MS: positiveInt.max(60_000).default(250),
+    REFRESH_AHEAD: z.enum(['xfetch', 'fraction', 'off']).default('fraction'),
+    REFRESH_AHEAD_BETA: z.coerce.number().positive().max(100).default(1),
+    REFRESH_AHEAD_FRACTION: z.coerce.number().positive().max(0.9).default(0.1),
     NEAR_CACHE: z.enum(['on', 'off']).default('on'),
     NEAR_CACHE_MAX_ENTRIES: positiveInt.max(10_000_000).default(10_000),
     NEAR_CACHE_MAX_MB: positiveInt.max(16_384).default(64),
@@ -115,6 +120,12 @@ export interface AppConfig {
   viewFlushMs: number;
   /** false: every read goes to MongoDB (baseline for benchmarks). */
   cacheEnabled: boolean;
+  /** Copies stay in Redis this long past their TTL, to be served (STALE) when MongoDB fails. */
+  cacheGraceSeconds: number;
+  /** A miss of an expired copy waits this long for MongoDB before the graced copy is served. */
+  cacheSoftTimeoutMs: number;
+  /** When a hit close to expiry refreshes the copy in the background. */
+  refreshAhead: { mode: 'xfetch' | 'fraction' | 'off'; beta: number; fraction: number };
   nearCache: {
     enabled: boolean;
     maxEntries: number;
@@ -172,6 +183,13 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     trendingBucketSeconds: e.TRENDING_BUCKET_SECONDS,
     viewFlushMs: e.VIEW_FLUSH_MS,
     cacheEnabled: e.CACHE_ENABLED ?? true,
+    cacheGraceSeconds: e.CACHE_GRACE_SECONDS,
+    cacheSoftTimeoutMs: e.CACHE_SOFT_TIMEOUT_MS,
+    refreshAhead: {
+      mode: e.REFRESH_AHEAD,
+      beta: e.REFRESH_AHEAD_BETA,
+      fraction: e.REFRESH_AHEAD_FRACTION,
+    },
     nearCache: {
       enabled: e.NEAR_CACHE === 'on',
       maxEntries: e.NEAR_CACHE_MAX_ENTRIES,

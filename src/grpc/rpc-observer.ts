@@ -13,6 +13,7 @@ const CACHE_LABEL: Partial<Record<number, string>> = {
   [CacheStatus.CACHE_STATUS_HIT]: 'hit',
   [CacheStatus.CACHE_STATUS_MISS]: 'miss',
   [CacheStatus.CACHE_STATUS_BYPASS]: 'bypass',
+  [CacheStatus.CACHE_STATUS_STALE]: 'stale',
 };
 
 const SUMMARY_EVERY_MS = 10_000;

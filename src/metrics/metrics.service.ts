@@ -10,7 +10,7 @@ export class MetricsService {
 
   readonly cacheLookups = new Counter({
     name: 'movie_cache_lookups_total',
-    help: 'GetMovie results by cache status (hit, miss, bypass)',
+    help: 'GetMovie results by cache status (hit, miss, bypass, stale)',
     labelNames: ['status'] as const,
     registers: [this.registry],
   });
@@ -18,6 +18,13 @@ export class MetricsService {
   readonly cacheFills = new Counter({
     name: 'movie_cache_fills_total',
     help: 'Cache-aside fills by outcome: stored, cached (a copy as new was there), fenced or unfenced (refused: the miss read again)',
+    labelNames: ['outcome'] as const,
+    registers: [this.registry],
+  });
+
+  readonly cacheRefreshes = new Counter({
+    name: 'movie_cache_refreshes_total',
+    help: 'Refresh-ahead of copies close to expiry, by outcome (stored, cached, fenced, unfenced, failed)',
     labelNames: ['outcome'] as const,
     registers: [this.registry],
   });

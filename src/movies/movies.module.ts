@@ -4,6 +4,7 @@ import { CacheAsideInterceptor } from './cache/cache-aside.interceptor';
 import { CacheAsideReader } from './cache/cache-aside.reader';
 import { CacheCounters } from './cache/cache-counters';
 import { CacheMisses } from './cache/cache-misses';
+import { CachedCopies } from './cache/cached-copies';
 import { CacheTtl } from './cache/cache-ttl';
 import { FillLeases } from './cache/fill-leases';
 import { InvalidationBus } from './cache/invalidation-bus';
@@ -11,6 +12,7 @@ import { MovieCacheStore } from './cache/movie-cache.store';
 import { NearCache } from './cache/near-cache';
 import { NegativeCache } from './cache/negative-cache';
 import { OutageLedger } from './cache/outage-ledger';
+import { RefreshAhead } from './cache/refresh-ahead';
 import { LogicalClock } from './cache/read-outcome';
 import { TitleMap } from './cache/title-map';
 import { WriteThroughHandler } from './cache/write-through.handler';
@@ -38,7 +40,9 @@ import { MoviesService } from './movies.service';
     LogicalClock,
     NearCache,
     InvalidationBus,
+    RefreshAhead,
     CacheMisses,
+    CachedCopies,
     CacheAsideReader,
     CacheAsideInterceptor,
     WriteThroughHandler,

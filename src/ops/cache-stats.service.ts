@@ -29,6 +29,7 @@ export class CacheStatsService {
       hits: counters.hits,
       misses: counters.misses,
       bypasses: counters.bypasses,
+      stale: counters.stale,
       hitRatio: lookups === 0 ? 0 : counters.hits / lookups,
       ttlSeconds: counters.ttlSeconds ?? this.config.cacheTtlSeconds,
       redisOk,

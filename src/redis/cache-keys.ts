@@ -48,6 +48,7 @@ export const NEAR_CACHE_INSTANCES_KEY = 'near:instances';
 export const STATS_HITS_KEY = 'stats:hits';
 export const STATS_MISSES_KEY = 'stats:misses';
 export const STATS_BYPASSES_KEY = 'stats:bypasses';
+export const STATS_STALE_KEY = 'stats:stale';
 export const TTL_SETTING_KEY = 'settings:ttl_seconds';
 export const SYSTEM_STATUS_KEY = 'system:status';
 

@@ -1,12 +1,12 @@
 import { execFile } from 'node:child_process';
-import { mkdtempSync, readFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { projectRoot } from '../../src/common/paths';
 import { importMovies } from '../../src/movies/import/movie-import';
 import { bundledMovies } from '../support/bundled-movies';
 import { startTestApp, type TestApp } from '../support/test-app';
+import { tempDir } from '../support/temp-dir';
 
 const TOKEN = 'cli-admin-token-1234';
 const ROBBERY = '573a1390f29313caabcd42e8';
@@ -60,7 +60,7 @@ describe('CLI (npm run cli) against the running app', () => {
   });
 
   it("benchmark prints the study's report and writes it as JSON", async () => {
-    const out = join(mkdtempSync(join(tmpdir(), 'cli-')), 'report.json');
+    const out = join(tempDir('cli-'), 'report.json');
     const table = await cli('benchmark', '--seed', '42', '--out', out);
     const report = JSON.parse(readFileSync(out, 'utf8'));
 

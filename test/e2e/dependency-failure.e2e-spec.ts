@@ -1,6 +1,3 @@
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { status } from '@grpc/grpc-js';
 import { movieKey } from '../../src/redis/cache-keys';
 import { CacheStatus } from '../../src/generated/client/movies/v1/movie_service';
@@ -11,8 +8,9 @@ import { movieFactory } from '../factories/movie.factory';
 import { checkHealth } from '../support/health-client';
 import { startTestApp, type TestApp } from '../support/test-app';
 import { until } from '../support/wait';
+import { tempDir } from '../support/temp-dir';
 
-const dataDir = () => mkdtempSync(join(tmpdir(), 'movie-cache-failure-'));
+const dataDir = () => tempDir('movie-cache-failure-');
 
 describe('MongoDB unreachable', () => {
   const cached = movieFactory({ title: 'Cached Before Outage' });

@@ -1,6 +1,3 @@
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { CacheStatus } from '../../src/generated/client/movies/v1/movie_service';
 import { movieKey } from '../../src/redis/cache-keys';
 import type { ChildService } from '../../src/stack/child-service';
@@ -9,6 +6,7 @@ import { movieFactory } from '../factories/movie.factory';
 import { checkHealth } from '../support/health-client';
 import { startTestApp, type TestApp } from '../support/test-app';
 import { until } from '../support/wait';
+import { tempDir } from '../support/temp-dir';
 
 describe('Redis goes away mid-run (frozen with SIGSTOP, then resumed with its data)', () => {
   const movies = Array.from({ length: 3 }, (_, i) =>
@@ -19,7 +17,7 @@ describe('Redis goes away mid-run (frozen with SIGSTOP, then resumed with its da
   let t: TestApp;
 
   beforeAll(async () => {
-    redis = await startRedisServer(mkdtempSync(join(tmpdir(), 'movie-cache-outage-')));
+    redis = await startRedisServer(tempDir('movie-cache-outage-'));
     t = await startTestApp({
       env: {
         REDIS_TIMEOUT_MS: '200',
@@ -80,7 +78,7 @@ describe('Redis goes away mid-run (frozen with SIGSTOP, then resumed with its da
 
 describe('redis-server stopped mid-run and restarted', () => {
   it('keeps reading and writing, and every read after the restart matches MongoDB', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'movie-cache-restart-'));
+    const dir = tempDir('movie-cache-restart-');
     const movies = Array.from({ length: 3 }, (_, i) =>
       movieFactory({ title: `Restart ${i}`, rating: 4 }),
     );

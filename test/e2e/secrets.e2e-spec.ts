@@ -1,6 +1,4 @@
 import { execFileSync, spawn } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Metadata, status } from '@grpc/grpc-js';
 import { ObjectId } from 'bson';
@@ -12,6 +10,7 @@ import { startRedisServer } from '../../src/stack/embedded-stack';
 import { freePort } from '../../src/stack/free-port';
 import { isolatedMongoUri, testServers } from '../support/test-env';
 import { sleep } from '../support/wait';
+import { tempDir } from '../support/temp-dir';
 
 const REDIS_PASSWORD = 's3cret-redis-password';
 const ADMIN_TOKEN = 'admin-token-never-logged-42';
@@ -24,7 +23,7 @@ describe('Redis AUTH through REDIS_URL, and no secrets in logs', () => {
       cwd: projectRoot(),
       stdio: 'ignore',
     });
-    redis = await startRedisServer(mkdtempSync(join(tmpdir(), 'movie-cache-auth-')), undefined, [
+    redis = await startRedisServer(tempDir('movie-cache-auth-'), undefined, [
       '--requirepass',
       REDIS_PASSWORD,
     ]);

@@ -1,6 +1,5 @@
 import { execFile } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { EJSON } from 'bson';
@@ -13,6 +12,7 @@ import { MOVIES_COLLECTION } from '../../src/movies/movie.schema';
 import { movieFactory } from '../factories/movie.factory';
 import { startTestApp } from '../support/test-app';
 import { isolatedMongoUri, testServers } from '../support/test-env';
+import { tempDir } from '../support/temp-dir';
 
 describe('seeding', () => {
   let connection: Connection;
@@ -63,7 +63,7 @@ describe('seeding', () => {
 
   it('reads JSONL Extended JSON and fills in the missing part of a partial earlier import', async () => {
     const docs = [movieFactory(), movieFactory(), movieFactory({ rating: '' })];
-    const file = join(mkdtempSync(join(tmpdir(), 'seed-')), 'movies.jsonl');
+    const file = join(tempDir('seed-'), 'movies.jsonl');
     writeFileSync(file, docs.map((d) => EJSON.stringify(d, { relaxed: false })).join('\n') + '\n');
     await movies().insertOne(docs[0]);
 

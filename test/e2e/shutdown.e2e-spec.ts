@@ -1,6 +1,4 @@
 import { execFileSync, spawn } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { closeApp } from '../../src/app.factory';
 import type { FillHook } from '../../src/movies/cache/fill-hook';
@@ -11,6 +9,7 @@ import { movieFactory } from '../factories/movie.factory';
 import { SnapshotReader } from '../support/snapshot-reader';
 import { startTestApp } from '../support/test-app';
 import { sleep } from '../support/wait';
+import { tempDir } from '../support/temp-dir';
 
 const slowFill = (ms: number): FillHook => ({ beforeFill: () => sleep(ms) });
 
@@ -69,7 +68,7 @@ describe('npm start on the embedded default', () => {
         GRPC_PORT: String(port),
         METRICS_PORT: '0',
         LOG_LEVEL: 'warn',
-        DATA_DIR: mkdtempSync(join(tmpdir(), 'movie-cache-start-')),
+        DATA_DIR: tempDir('movie-cache-start-'),
       },
       stdio: 'ignore',
     });

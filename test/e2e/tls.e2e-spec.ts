@@ -1,15 +1,15 @@
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { status } from '@grpc/grpc-js';
 import { MovieApi } from '../../src/grpc/movie-api';
 import { movieFactory } from '../factories/movie.factory';
 import { startTestApp, type TestApp } from '../support/test-app';
+import { tempDir } from '../support/temp-dir';
 
 /** A self-signed certificate for localhost / 127.0.0.1, made with openssl. */
 function selfSignedCertificate(): { cert: string; key: string } {
-  const dir = mkdtempSync(join(tmpdir(), 'movie-cache-tls-'));
+  const dir = tempDir('movie-cache-tls-');
   const cert = join(dir, 'cert.pem');
   const key = join(dir, 'key.pem');
   execFileSync('openssl', [

@@ -33,25 +33,35 @@ describe(MovieCacheStore.name, () => {
       kind: 'hit',
       movie: rated,
       ttlMs: expect.any(Number),
+      fenced: false,
     });
     expect(await sut.read(unrated.id)).toEqual({
       kind: 'hit',
       movie: unrated,
       ttlMs: expect.any(Number),
+      fenced: false,
     });
   });
 
-  it('a fill never replaces the same or a newer cached revision, and answers with it', async () => {
+  it('a fill never replaces a newer cached revision, and answers with it', async () => {
     const current = apiMovieFactory({ revision: 5, rating: 9 });
     const fence = await fenceOf(current.id);
     await sut.install(current);
 
     const older = await sut.fill({ ...current, revision: 4, rating: 1 }, fence);
-    const same = await sut.fill({ ...current, rating: 2 }, fence);
 
     expect(older).toEqual({ kind: 'cached', movie: current });
-    expect(same).toEqual({ kind: 'cached', movie: current });
     expect(await cachedRating(current.id)).toBe('9');
+  });
+
+  it('a fill of the cached revision stores it again with a fresh TTL (a refresh)', async () => {
+    const movie = apiMovieFactory({ revision: 2 });
+    const fence = await fenceOf(movie.id);
+    await sut.fill(movie, fence);
+    await env.redis.expire(movieKey(movie.id), 5);
+
+    expect(await sut.fill(movie, fence)).toMatchObject({ kind: 'stored' });
+    expectFreshTtl(await env.redis.ttl(movieKey(movie.id)), env.config);
   });
 
   it('refuses a fill older than a write made after the miss began, even once the copy is gone', async () => {

@@ -61,12 +61,14 @@ describe(WriteThroughHandler.name, () => {
       kind: 'hit',
       movie: before,
       ttlMs: expect.any(Number),
+      fenced: false,
     });
     expect(result).toEqual({ movie: repository.next, cacheRefreshed: true });
     expect(await env.store.read(before.id)).toEqual({
       kind: 'hit',
       movie: repository.next,
       ttlMs: expect.any(Number),
+      fenced: false,
     });
     expectFreshTtl(await env.redis.ttl(movieKey(before.id)), env.config);
   });
@@ -81,6 +83,7 @@ describe(WriteThroughHandler.name, () => {
       kind: 'hit',
       movie: cached,
       ttlMs: expect.any(Number),
+      fenced: false,
     });
   });
 

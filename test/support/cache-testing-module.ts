@@ -14,6 +14,7 @@ import { InvalidationBus } from '../../src/movies/cache/invalidation-bus';
 import { NearCache } from '../../src/movies/cache/near-cache';
 import { NegativeCache } from '../../src/movies/cache/negative-cache';
 import { OutageLedger } from '../../src/movies/cache/outage-ledger';
+import { RefreshAhead } from '../../src/movies/cache/refresh-ahead';
 import { LogicalClock } from '../../src/movies/cache/read-outcome';
 import { TitleMap } from '../../src/movies/cache/title-map';
 import { REDIS_CLIENT } from '../../src/redis/redis-connection';
@@ -56,6 +57,7 @@ export async function cacheTestingModule(
       LogicalClock,
       NearCache,
       InvalidationBus,
+      RefreshAhead,
       CacheMisses,
       ...(providers ?? []),
     ],

@@ -5,13 +5,11 @@ import { APP_CONFIG, type AppConfig } from '../../config/app-config';
 import { CacheStatus, CacheTier, type Movie } from '../../generated/nest/movies/v1/movie_service';
 import { leaseKey, titleKey } from '../../redis/cache-keys';
 import { describeLookup, type MovieLookup } from '../movie-lookup';
-import { MoviesRepository } from '../movies.repository';
 import { CacheMisses, type TitleResolution } from './cache-misses';
+import { CachedCopies, type GracedCopy } from './cached-copies';
 import { lookupKeys } from './lookup-keys';
-import { MovieCacheStore } from './movie-cache.store';
-import { NegativeCache } from './negative-cache';
-import { OutageLedger } from './outage-ledger';
 import { NearCache } from './near-cache';
+import { NegativeCache } from './negative-cache';
 import {
   LogicalClock,
   MissFlights,
@@ -22,33 +20,34 @@ import {
 } from './read-outcome';
 import { TitleMap } from './title-map';
 
-const isRedisDown = (error: unknown) =>
-  error instanceof DependencyUnavailableError && error.dependency === 'Redis';
+const isDown = (dependency: 'Redis' | 'MongoDB') => (error: unknown) =>
+  error instanceof DependencyUnavailableError && error.dependency === dependency;
+const isRedisDown = isDown('Redis');
+const isMongoDown = isDown('MongoDB');
 
 const POLL_MS = 10;
 
 export type Load = () => Promise<Movie>;
 
 /**
- * Reads a movie through the cache. Redis first; on a miss one MongoDB read per key (single
- * flight in the process, a Redis lease across instances) and a fill fenced against writes
- * (FencedFill). A title resolves to an id (title map, or the title query on a miss) and is then
- * read as that id. Every answer is handed only to requests that arrived before it was read
- * (ReadOutcome). With Redis away, the handler's MongoDB read is served as BYPASS.
+ * Reads a movie through the cache: the near-cache, then Redis (CachedCopies); on a miss one
+ * MongoDB read per key (single flight in the process, a Redis lease across instances) and a fill
+ * fenced against writes (CacheMisses). A title resolves to an id (title map, or the title query
+ * on a miss) and is then read as that id. Every answer is handed only to requests that arrived
+ * before it was read (ReadOutcome). A copy past its TTL is served as STALE while MongoDB fails;
+ * with Redis away, the handler's MongoDB read is served as BYPASS.
  */
 @Injectable()
 export class CacheAsideReader {
   private readonly flights = new MissFlights();
 
   constructor(
-    private readonly store: MovieCacheStore,
+    private readonly copies: CachedCopies,
     private readonly titles: TitleMap,
     private readonly negative: NegativeCache,
-    private readonly ledger: OutageLedger,
     private readonly near: NearCache,
     private readonly misses: CacheMisses,
     private readonly clock: LogicalClock,
-    private readonly repository: MoviesRepository,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
 
@@ -75,20 +74,44 @@ export class CacheAsideReader {
   }
 
   private async readId(id: string, arrival: number, load: Load): Promise<ReadOutcome> {
-    // Every write acknowledged so far has been dropped from here (InvalidationBus).
-    const local = this.near.movie(id);
-    if (local) {
-      const result = answer(local, CacheStatus.CACHE_STATUS_HIT, CacheTier.CACHE_TIER_LOCAL);
-      return { kind: 'movie', result, freshAsOf: arrival };
-    }
-    const cached = await this.readCopy(id);
-    if (cached) return cached;
-    return this.flights.run(
+    const local = this.copies.local(id, arrival);
+    if (local) return local;
+    const cached = await this.copies.read(id);
+    if (cached && cached.kind !== 'graced') return cached;
+    const miss = this.flights.run(
       leaseKey(id),
       arrival,
-      () => this.misses.byId(id, load, () => this.awaitCopy(id)),
+      () => this.misses.byId(id, load, () => this.copies.awaitFill(id)),
       () => this.readId(id, arrival, load),
     );
+    return cached?.servable ? this.missOrStale(miss, cached) : miss;
+  }
+
+  /**
+   * A copy past its TTL is refreshed from MongoDB as a miss; if MongoDB fails or is slower than
+   * CACHE_SOFT_TIMEOUT_MS, the graced copy is served as STALE (the miss goes on in the background).
+   */
+  private async missOrStale(miss: Promise<ReadOutcome>, graced: GracedCopy): Promise<ReadOutcome> {
+    const stale: ReadOutcome = {
+      kind: 'movie',
+      result: answer(graced.movie, CacheStatus.CACHE_STATUS_STALE, CacheTier.CACHE_TIER_REDIS),
+      freshAsOf: graced.freshAsOf,
+    };
+    let timer: NodeJS.Timeout | undefined;
+    const soft = new Promise<null>((resolve) => {
+      timer = setTimeout(() => resolve(null), this.config.cacheSoftTimeoutMs);
+    });
+    try {
+      const first = await Promise.race([miss, soft]);
+      if (first) return first;
+      miss.catch(() => undefined);
+      return stale;
+    } catch (error) {
+      if (!isMongoDown(error)) throw error;
+      return stale;
+    } finally {
+      clearTimeout(timer);
+    }
   }
 
   private async readTitle(
@@ -99,7 +122,7 @@ export class CacheAsideReader {
     const at = this.clock.tick();
     const known = await this.resolveTitle(lookup, at);
     if (known?.kind === 'absent') return known;
-    if (known) return this.readId(known.id, arrival, this.loadById(known.id));
+    if (known) return this.readId(known.id, arrival, this.copies.loadById(known.id));
     const keys = lookupKeys(lookup);
     return this.flights.run(
       keys.lease,
@@ -139,41 +162,9 @@ export class CacheAsideReader {
       return null;
     });
     if (resolved.kind === 'absent') return resolved;
-    const outcome = await this.readId(resolved.id, readAt, this.loadById(resolved.id));
+    const outcome = await this.readId(resolved.id, readAt, this.copies.loadById(resolved.id));
     // MongoDB was read for this lookup: a miss, even if the movie's copy was cached.
     if (outcome.kind !== 'movie') return outcome;
     return { ...outcome, result: miss(outcome.result.movie) };
-  }
-
-  /** The cached copy as a fresh outcome; null on a miss or for an id written during an outage. */
-  private async readCopy(id: string): Promise<ReadOutcome | null> {
-    if (this.ledger.isDirty(id)) return null;
-    const at = this.clock.tick();
-    const token = this.near.token();
-    const cached = await this.store.read(id);
-    if (cached.kind === 'absent') return { kind: 'absent', freshAsOf: at };
-    if (cached.kind === 'miss') return null;
-    this.near.keep(cached.movie, cached.ttlMs, token);
-    const result = answer(cached.movie, CacheStatus.CACHE_STATUS_HIT, CacheTier.CACHE_TIER_REDIS);
-    return { kind: 'movie', result, freshAsOf: at };
-  }
-
-  /** Another instance holds the lease: wait for its fill, up to the lease time. */
-  private async awaitCopy(id: string): Promise<ReadOutcome | null> {
-    const deadline = Date.now() + this.config.fillLeaseMs;
-    while (Date.now() < deadline) {
-      await sleep(POLL_MS);
-      const cached = await this.readCopy(id);
-      if (cached) return cached;
-    }
-    return null;
-  }
-
-  private loadById(id: string): Load {
-    return async () => {
-      const movie = await this.repository.findById(id);
-      if (!movie) throw new MovieNotFoundError(`id ${id}`);
-      return movie;
-    };
   }
 }

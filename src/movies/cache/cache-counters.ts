@@ -5,6 +5,7 @@ import {
   STATS_BYPASSES_KEY,
   STATS_HITS_KEY,
   STATS_MISSES_KEY,
+  STATS_STALE_KEY,
   SYSTEM_STATUS_KEY,
   TTL_SETTING_KEY,
 } from '../../redis/cache-keys';
@@ -15,19 +16,33 @@ export interface CacheCountersSnapshot {
   hits: number;
   misses: number;
   bypasses: number;
+  stale: number;
   ttlSeconds?: number;
 }
 
-type Tally = Pick<CacheCountersSnapshot, 'hits' | 'misses' | 'bypasses'>;
+type Tally = Omit<CacheCountersSnapshot, 'ttlSeconds'>;
+const NONE: Tally = { hits: 0, misses: 0, bypasses: 0, stale: 0 };
+const KEYS: Record<keyof Tally, string> = {
+  hits: STATS_HITS_KEY,
+  misses: STATS_MISSES_KEY,
+  bypasses: STATS_BYPASSES_KEY,
+  stale: STATS_STALE_KEY,
+};
+const FIELD: Partial<Record<CacheStatus, keyof Tally>> = {
+  [CacheStatus.CACHE_STATUS_HIT]: 'hits',
+  [CacheStatus.CACHE_STATUS_MISS]: 'misses',
+  [CacheStatus.CACHE_STATUS_BYPASS]: 'bypasses',
+  [CacheStatus.CACHE_STATUS_STALE]: 'stale',
+};
 
 /**
- * Hit/miss/bypass counters of all instances, as Redis strings. Each lookup is counted in process
+ * Hit/miss/bypass/stale counters of all instances, as Redis strings. Each lookup is counted in process
  * and added to Redis every VIEW_FLUSH_MS (one INCRBY each), so a hit costs no Redis command; a
  * read includes what this instance has not flushed yet. Also publishes settings and status.
  */
 @Injectable()
 export class CacheCounters implements OnModuleInit, OnModuleDestroy {
-  private pending: Tally = { hits: 0, misses: 0, bypasses: 0 };
+  private pending: Tally = { ...NONE };
   private timer?: NodeJS.Timeout;
 
   constructor(
@@ -50,29 +65,24 @@ export class CacheCounters implements OnModuleInit, OnModuleDestroy {
   }
 
   record(status: CacheStatus): void {
-    if (status === CacheStatus.CACHE_STATUS_HIT) this.pending.hits += 1;
-    else if (status === CacheStatus.CACHE_STATUS_MISS) this.pending.misses += 1;
-    else if (status === CacheStatus.CACHE_STATUS_BYPASS) this.pending.bypasses += 1;
+    const field = FIELD[status];
+    if (field) this.pending[field] += 1;
   }
 
   /** Adds what was counted since the last flush to the Redis strings; kept for later on failure. */
   async flush(): Promise<void> {
     const tally = this.pending;
-    if (tally.hits + tally.misses + tally.bypasses === 0) return;
-    this.pending = { hits: 0, misses: 0, bypasses: 0 };
+    const counted = (Object.keys(tally) as Array<keyof Tally>).filter((field) => tally[field] > 0);
+    if (counted.length === 0) return;
+    this.pending = { ...NONE };
     try {
-      await this.redis.run('counters', (redis) =>
-        redis
-          .multi()
-          .incrby(STATS_HITS_KEY, tally.hits)
-          .incrby(STATS_MISSES_KEY, tally.misses)
-          .incrby(STATS_BYPASSES_KEY, tally.bypasses)
-          .exec(),
-      );
+      await this.redis.run('counters', (redis) => {
+        const transaction = redis.multi();
+        for (const field of counted) transaction.incrby(KEYS[field], tally[field]);
+        return transaction.exec();
+      });
     } catch (error) {
-      this.pending.hits += tally.hits;
-      this.pending.misses += tally.misses;
-      this.pending.bypasses += tally.bypasses;
+      for (const field of counted) this.pending[field] += tally[field];
       throw error;
     }
   }
@@ -90,15 +100,14 @@ export class CacheCounters implements OnModuleInit, OnModuleDestroy {
 
   /** The Redis strings plus what this instance has not flushed yet. */
   async read(): Promise<CacheCountersSnapshot> {
-    const [hits, misses, bypasses, ttl] = await this.redis.run('counters', (redis) =>
-      redis.mget(STATS_HITS_KEY, STATS_MISSES_KEY, STATS_BYPASSES_KEY, TTL_SETTING_KEY),
+    const fields = Object.keys(KEYS) as Array<keyof Tally>;
+    const values = await this.redis.run('counters', (redis) =>
+      redis.mget(...fields.map((field) => KEYS[field]), TTL_SETTING_KEY),
     );
-    return {
-      hits: Number(hits ?? 0) + this.pending.hits,
-      misses: Number(misses ?? 0) + this.pending.misses,
-      bypasses: Number(bypasses ?? 0) + this.pending.bypasses,
-      ttlSeconds: ttl === null ? undefined : Number(ttl),
-    };
+    const snapshot: CacheCountersSnapshot = { ...NONE };
+    fields.forEach((field, i) => (snapshot[field] = Number(values[i] ?? 0) + this.pending[field]));
+    const ttl = values[fields.length];
+    return { ...snapshot, ttlSeconds: ttl === null ? undefined : Number(ttl) };
   }
 
   /** Counters without Redis: only what this process has not flushed. */

@@ -10,6 +10,7 @@ import { lookupKeys } from './lookup-keys';
 import { MovieCacheStore } from './movie-cache.store';
 import { NegativeCache } from './negative-cache';
 import { OutageLedger } from './outage-ledger';
+import { RefreshAhead } from './refresh-ahead';
 import { NearCache } from './near-cache';
 import {
   LogicalClock,
@@ -46,8 +47,11 @@ export class CacheMisses {
     private readonly near: NearCache,
     private readonly clock: LogicalClock,
     private readonly metrics: MetricsService,
+    private readonly refreshAhead: RefreshAhead,
     @Inject(FILL_HOOK) private readonly fillHook: FillHook,
   ) {}
+
+  private readonly refreshing = new Set<string>();
 
   /** A miss of an id: `awaitOther` waits for another instance's fill while it holds the lease. */
   async byId(
@@ -93,6 +97,34 @@ export class CacheMisses {
     }
   }
 
+  /**
+   * Refresh-ahead of a fresh copy close to its expiry, in the background: one per id across
+   * instances (only the holder of its lease refreshes), fenced like any fill. A failure leaves
+   * the copy to expire as usual.
+   */
+  async refresh(id: string, load: () => Promise<Movie>): Promise<void> {
+    if (this.refreshing.has(id)) return;
+    this.refreshing.add(id);
+    const key = leaseKey(id);
+    try {
+      const ticket = await this.leases.begin(key, id);
+      if (!ticket.lease) return;
+      try {
+        const movie = await load();
+        const token = this.near.token();
+        const filled = await this.store.fill(movie, ticket.fence);
+        this.metrics.cacheRefreshes.inc({ outcome: filled.kind });
+        if (filled.kind === 'stored') this.near.keep(movie, filled.ttlMs, token);
+      } finally {
+        await this.leases.release(key, ticket.lease).catch(() => undefined);
+      }
+    } catch {
+      this.metrics.cacheRefreshes.inc({ outcome: 'failed' });
+    } finally {
+      this.refreshing.delete(id);
+    }
+  }
+
   private async loadAndFill(
     id: string,
     firstFence: string,
@@ -101,6 +133,7 @@ export class CacheMisses {
     let fence = firstFence;
     for (let reads = 1; ; reads += 1) {
       const readAt = this.clock.tick();
+      const started = performance.now();
       let movie: Movie;
       try {
         movie = await load();
@@ -126,6 +159,7 @@ export class CacheMisses {
         return found(answer(movie, CacheStatus.CACHE_STATUS_BYPASS), readAt);
       }
       this.metrics.cacheFills.inc({ outcome: filled.kind });
+      this.refreshAhead.observeMiss(performance.now() - started);
       const kept = filled.kind === 'stored' || filled.kind === 'cached';
       await this.ledger.settle(id, kept).catch(() => undefined);
       if (filled.kind === 'stored') {

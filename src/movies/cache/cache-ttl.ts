@@ -21,6 +21,11 @@ export class CacheTtl {
     );
   }
 
+  /** How long a copy is kept past its TTL, to be served when MongoDB fails. */
+  get graceSeconds(): number {
+    return this.config.cacheGraceSeconds;
+  }
+
   /** CACHE_TTL_SECONDS, varied by up to ±CACHE_TTL_JITTER, never below one second. */
   jitteredSeconds(): number {
     const jitter = this.config.cacheTtlJitter * (2 * Math.random() - 1);

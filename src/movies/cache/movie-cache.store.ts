@@ -7,25 +7,32 @@ import { RedisCircuit } from '../../redis/redis-circuit';
 import { CacheTtl } from './cache-ttl';
 import { decodeMovieHash, encodeMovieHash } from './movie-hash.codec';
 
-// The copy with its remaining TTL (ms) first; on a miss, whether the id is known absent.
-const READ_MOVIE = `
+// Redis's clock, in ms: logical expiries are set and compared on one clock.
+const NOW = `
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)`;
+
+// KEYS: movie, absent marker, fence. The copy, after Redis's time and the fence; on a miss,
+// whether the id is known absent.
+const READ_MOVIE = `${NOW}
 local hash = redis.call('HGETALL', KEYS[1])
 if #hash > 0 then
-  table.insert(hash, 1, redis.call('PTTL', KEYS[1]))
+  table.insert(hash, 1, redis.call('GET', KEYS[3]) or '')
+  table.insert(hash, 1, now)
   return hash
 end
 if redis.call('EXISTS', KEYS[2]) == 1 then return {'absent'} end
 return hash`;
 
-// A cache-aside fill, fenced. KEYS: movie, fence. ARGV: the fence the miss saw
-// before its MongoDB read ("<generation>:<revision>"), revision, ttl, then field/value pairs.
-// A cached copy of this revision or newer wins and is returned. Otherwise the fill is stored
-// only if the fence still has the generation the miss saw (it was not evicted or expired in
-// between) and no write newer than this revision was recorded.
-const FILL_MOVIE = `
+// A cache-aside fill, fenced. KEYS: movie, fence. ARGV: the fence the miss saw before its
+// MongoDB read ("<generation>:<revision>"), revision, ttl, grace, then field/value pairs.
+// A newer cached copy wins and is returned. Otherwise the fill is stored only if the fence still
+// has the generation the miss saw (it was not evicted or expired in between) and no write newer
+// than this revision was recorded. Stored: logically fresh for ttl (expiresAt), kept ttl + grace.
+const FILL_MOVIE = `${NOW}
 local incoming = tonumber(ARGV[2])
 local current = redis.call('HGET', KEYS[1], 'revision')
-if current and tonumber(current) >= incoming then
+if current and tonumber(current) > incoming then
   local hash = redis.call('HGETALL', KEYS[1])
   table.insert(hash, 1, 'cached')
   return hash
@@ -36,14 +43,14 @@ if not fence or string.match(fence, '^[^:]*') ~= string.match(ARGV[1], '^[^:]*')
 end
 if tonumber(string.match(fence, ':(.*)$')) > incoming then return {'fenced'} end
 redis.call('DEL', KEYS[1])
-redis.call('HSET', KEYS[1], unpack(ARGV, 4))
-redis.call('EXPIRE', KEYS[1], ARGV[3])
+redis.call('HSET', KEYS[1], 'expiresAt', now + 1000 * tonumber(ARGV[3]), unpack(ARGV, 5))
+redis.call('EXPIRE', KEYS[1], tonumber(ARGV[3]) + tonumber(ARGV[4]))
 return {'stored'}`;
 
 // Write-through. KEYS: movie, fence, absent marker. ARGV: revision, ttl, fence ttl, a new
-// generation (used if the fence is gone), then field/value pairs. Raises the fence to this
-// revision, forgets an absence, installs the copy unless a newer one is cached.
-const INSTALL_MOVIE = `
+// generation (used if the fence is gone), grace, then field/value pairs. Raises the fence to
+// this revision, forgets an absence, installs the copy unless a newer one is cached.
+const INSTALL_MOVIE = `${NOW}
 local incoming = tonumber(ARGV[1])
 local fence = redis.call('GET', KEYS[2])
 local generation, revision = ARGV[4], incoming
@@ -56,23 +63,29 @@ redis.call('DEL', KEYS[3])
 local current = redis.call('HGET', KEYS[1], 'revision')
 if current and tonumber(current) > incoming then return 0 end
 redis.call('DEL', KEYS[1])
-redis.call('HSET', KEYS[1], unpack(ARGV, 5))
-redis.call('EXPIRE', KEYS[1], ARGV[2])
+redis.call('HSET', KEYS[1], 'expiresAt', now + 1000 * tonumber(ARGV[2]), unpack(ARGV, 6))
+redis.call('EXPIRE', KEYS[1], tonumber(ARGV[2]) + tonumber(ARGV[5]))
 return 1`;
 
 type MovieScripts = Redis & {
-  readMovie(key: string, absentKey: string): Promise<Array<string | number>>;
+  readMovie(key: string, absentKey: string, fenceKey: string): Promise<Array<string | number>>;
   fillMovie(...keysAndArgs: string[]): Promise<string[]>;
   installMovie(...keysAndArgs: string[]): Promise<number>;
 };
 
+/**
+ * A cached copy with how long it stays fresh (`ttlMs`, zero or less once past its TTL: then it is
+ * only kept for grace), and whether a write newer than it was recorded (`fenced`).
+ */
 export type CachedMovie =
-  { kind: 'hit'; movie: Movie; ttlMs: number } | { kind: 'absent' } | { kind: 'miss' };
+  | { kind: 'hit'; movie: Movie; ttlMs: number; fenced: boolean }
+  | { kind: 'absent' }
+  | { kind: 'miss' };
 
 /**
- * What a fill did: stored; found this revision or a newer one cached (returned); or refused
- * because a newer write was recorded (fenced) or the fence was lost (unfenced): either way the
- * miss read a copy that may be stale.
+ * What a fill did: stored (an equal revision is stored again, with a fresh TTL); found a newer
+ * copy cached (returned); or refused because a newer write was recorded (fenced) or the fence
+ * was lost (unfenced): either way the miss read a copy that may be stale.
  */
 export type FillResult =
   | { kind: 'stored'; ttlMs: number }
@@ -97,23 +110,33 @@ export class MovieCacheStore {
     private readonly redis: RedisCircuit,
     private readonly ttl: CacheTtl,
   ) {
-    redis.client.defineCommand('readMovie', { numberOfKeys: 2, lua: READ_MOVIE });
+    redis.client.defineCommand('readMovie', { numberOfKeys: 3, lua: READ_MOVIE });
     redis.client.defineCommand('fillMovie', { numberOfKeys: 2, lua: FILL_MOVIE });
     redis.client.defineCommand('installMovie', { numberOfKeys: 3, lua: INSTALL_MOVIE });
     this.scripts = redis.client as MovieScripts;
   }
 
-  /** The cached copy and its remaining TTL, a remembered absence, or a miss. */
+  /** The cached copy (fresh or in grace), a remembered absence, or a miss. */
   async read(id: string): Promise<CachedMovie> {
     const reply = await this.redis.run('cache', () =>
-      this.scripts.readMovie(movieKey(id), absentKey(id)),
+      this.scripts.readMovie(movieKey(id), absentKey(id), fenceKey(id)),
     );
     if (reply.length === 1) return { kind: 'absent' };
-    const movie = reply.length === 0 ? null : decodeMovieHash(toHash(reply as string[], 1));
-    return movie ? { kind: 'hit', movie, ttlMs: Number(reply[0]) } : { kind: 'miss' };
+    if (reply.length === 0) return { kind: 'miss' };
+    const hash = toHash(reply as string[], 2);
+    const movie = decodeMovieHash(hash);
+    if (!movie) return { kind: 'miss' };
+    const fence = String(reply[1]);
+    return {
+      kind: 'hit',
+      movie,
+      // A copy without an expiry (written before expiries were kept) counts as expired.
+      ttlMs: Number(hash.expiresAt ?? 0) - Number(reply[0]),
+      fenced: fence !== '' && Number(fence.slice(fence.indexOf(':') + 1)) > movie.revision,
+    };
   }
 
-  /** Cache-aside fill of a movie read after the miss saw `fence` (see FILL_MOVIE). */
+  /** Cache-aside fill (or refresh) of a movie read after the miss saw `fence` (see FILL_MOVIE). */
   async fill(movie: Movie, fence: string): Promise<FillResult> {
     const ttlSeconds = this.ttl.jitteredSeconds();
     const reply = await this.redis.run('cache', () =>
@@ -123,6 +146,7 @@ export class MovieCacheStore {
         fence,
         String(movie.revision),
         String(ttlSeconds),
+        String(this.ttl.graceSeconds),
         ...encodeMovieHash(movie),
       ),
     );
@@ -142,6 +166,7 @@ export class MovieCacheStore {
         String(this.ttl.jitteredSeconds()),
         String(this.ttl.fenceSeconds),
         newGeneration(),
+        String(this.ttl.graceSeconds),
         ...encodeMovieHash(movie),
       ),
     );

@@ -33,6 +33,11 @@ export enum CacheStatus {
   CACHE_STATUS_MISS = 2,
   /** CACHE_STATUS_BYPASS - Redis unavailable: served from MongoDB only */
   CACHE_STATUS_BYPASS = 3,
+  /**
+   * CACHE_STATUS_STALE - Served past its TTL, within CACHE_GRACE_SECONDS, because MongoDB was unavailable or slower
+   * than CACHE_SOFT_TIMEOUT_MS; never older than a write acknowledged before the call.
+   */
+  CACHE_STATUS_STALE = 4,
   UNRECOGNIZED = -1,
 }
 
@@ -50,6 +55,9 @@ export function cacheStatusFromJSON(object: any): CacheStatus {
     case 3:
     case 'CACHE_STATUS_BYPASS':
       return CacheStatus.CACHE_STATUS_BYPASS;
+    case 4:
+    case 'CACHE_STATUS_STALE':
+      return CacheStatus.CACHE_STATUS_STALE;
     case -1:
     case 'UNRECOGNIZED':
     default:
@@ -67,6 +75,8 @@ export function cacheStatusToJSON(object: CacheStatus): string {
       return 'CACHE_STATUS_MISS';
     case CacheStatus.CACHE_STATUS_BYPASS:
       return 'CACHE_STATUS_BYPASS';
+    case CacheStatus.CACHE_STATUS_STALE:
+      return 'CACHE_STATUS_STALE';
     case CacheStatus.UNRECOGNIZED:
     default:
       return 'UNRECOGNIZED';
@@ -303,6 +313,8 @@ export interface GetCacheStatsResponse {
   trendingStreams: number;
   /** this instance's near-cache */
   nearCache: NearCacheStats | undefined;
+  /** lookups answered with CACHE_STATUS_STALE */
+  stale: number;
 }
 
 /** The near-cache of the instance that answered: movies and title mappings in process memory. */
@@ -2169,6 +2181,7 @@ function createBaseGetCacheStatsResponse(): GetCacheStatsResponse {
     startedAtUnixMs: 0,
     trendingStreams: 0,
     nearCache: undefined,
+    stale: 0,
   };
 }
 
@@ -2206,6 +2219,9 @@ export const GetCacheStatsResponse: MessageFns<GetCacheStatsResponse> = {
     }
     if (message.nearCache !== undefined) {
       NearCacheStats.encode(message.nearCache, writer.uint32(90).fork()).join();
+    }
+    if (message.stale !== 0) {
+      writer.uint32(96).int64(message.stale);
     }
     return writer;
   },
@@ -2311,6 +2327,14 @@ export const GetCacheStatsResponse: MessageFns<GetCacheStatsResponse> = {
             message.nearCache = NearCacheStats.decode(reader, reader.uint32());
             continue;
           }
+          case 12: {
+            if (tag !== 96) {
+              break;
+            }
+
+            message.stale = longToNumber(reader.int64());
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -2364,6 +2388,7 @@ export const GetCacheStatsResponse: MessageFns<GetCacheStatsResponse> = {
         : isSet(object.near_cache)
           ? NearCacheStats.fromJSON(object.near_cache)
           : undefined,
+      stale: isSet(object.stale) ? globalThis.Number(object.stale) : 0,
     };
   },
 
@@ -2402,6 +2427,9 @@ export const GetCacheStatsResponse: MessageFns<GetCacheStatsResponse> = {
     if (message.nearCache !== undefined) {
       obj.nearCache = NearCacheStats.toJSON(message.nearCache);
     }
+    if (message.stale !== 0) {
+      obj.stale = Math.round(message.stale);
+    }
     return obj;
   },
 
@@ -2426,6 +2454,7 @@ export const GetCacheStatsResponse: MessageFns<GetCacheStatsResponse> = {
       object.nearCache !== undefined && object.nearCache !== null
         ? NearCacheStats.fromPartial(object.nearCache)
         : undefined;
+    message.stale = object.stale ?? 0;
     return message;
   },
 };

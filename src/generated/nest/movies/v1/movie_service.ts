@@ -21,6 +21,11 @@ export enum CacheStatus {
   CACHE_STATUS_MISS = 2,
   /** CACHE_STATUS_BYPASS - Redis unavailable: served from MongoDB only */
   CACHE_STATUS_BYPASS = 3,
+  /**
+   * CACHE_STATUS_STALE - Served past its TTL, within CACHE_GRACE_SECONDS, because MongoDB was unavailable or slower
+   * than CACHE_SOFT_TIMEOUT_MS; never older than a write acknowledged before the call.
+   */
+  CACHE_STATUS_STALE = 4,
   UNRECOGNIZED = -1,
 }
 
@@ -185,6 +190,8 @@ export interface GetCacheStatsResponse {
   trendingStreams: number;
   /** this instance's near-cache */
   nearCache: NearCacheStats | undefined;
+  /** lookups answered with CACHE_STATUS_STALE */
+  stale: number;
 }
 
 /** The near-cache of the instance that answered: movies and title mappings in process memory. */
