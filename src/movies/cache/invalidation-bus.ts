@@ -50,7 +50,8 @@ export class InvalidationBus implements OnModuleInit, OnApplicationShutdown {
   private timer?: NodeJS.Timeout;
   private pingSeq = 0;
   private readonly pingsSent = new Map<number, number>();
-  private readonly awaitingAcks = new Map<string, { missing: Set<string>; done: () => void }>();
+  /** Acks by invalidation; registered before publishing, as an ack can beat the script's reply. */
+  private readonly acks = new Map<string, Acks>();
   private readonly scripts: Redis & {
     registerInstance(key: string, id: string, leaseMs: number): Promise<number>;
     invalidate(key: string, channel: string, message: string): Promise<string[]>;
@@ -101,6 +102,8 @@ export class InvalidationBus implements OnModuleInit, OnApplicationShutdown {
     this.near.invalidate(id);
     if (!this.near.enabled) return;
     const nonce = randomBytes(8).toString('hex');
+    const acks = new Acks();
+    this.acks.set(nonce, acks);
     let live: string[];
     try {
       live = await this.redis.run('invalidate', () =>
@@ -112,16 +115,17 @@ export class InvalidationBus implements OnModuleInit, OnApplicationShutdown {
       );
     } catch {
       // Unheard: every other instance stops serving within its lease, counted from before now.
+      this.acks.delete(nonce);
       await sleep(this.leaseMs);
       return;
     }
-    const publishedAt = performance.now();
-    const missing = new Set(live.filter((instance) => instance !== this.instanceId));
-    if (missing.size === 0) return;
-    const acked = new Promise<void>((done) => this.awaitingAcks.set(nonce, { missing, done }));
-    const deadline = publishedAt + this.leaseMs - performance.now();
-    await Promise.race([acked, sleep(Math.max(0, deadline))]);
-    this.awaitingAcks.delete(nonce);
+    // Those that do not ack in time have stopped serving by then: their lease began before now.
+    const acknowledged = acks.expect(live.filter((instance) => instance !== this.instanceId));
+    let timer: NodeJS.Timeout | undefined;
+    const leaseOver = new Promise<void>((resolve) => (timer = setTimeout(resolve, this.leaseMs)));
+    await Promise.race([acknowledged, leaseOver]);
+    clearTimeout(timer);
+    this.acks.delete(nonce);
   }
 
   private async receive(message: string): Promise<void> {
@@ -130,8 +134,7 @@ export class InvalidationBus implements OnModuleInit, OnApplicationShutdown {
     if (kind === 'i' && from !== this.instanceId) {
       void this.apply(from, token, id);
     } else if (kind === 'a') {
-      const waiting = this.awaitingAcks.get(from);
-      if (waiting && waiting.missing.delete(token) && waiting.missing.size === 0) waiting.done();
+      this.acks.get(from)?.add(token);
     } else if (kind === 'p' && from === this.instanceId) {
       this.heard(Number(token));
     }
@@ -167,5 +170,24 @@ export class InvalidationBus implements OnModuleInit, OnApplicationShutdown {
     await this.redis.client
       .publish(NEAR_CACHE_CHANNEL, `p ${this.instanceId} ${seq}`)
       .catch(() => undefined);
+  }
+}
+
+/** The acks of one invalidation: those received, and once the live instances are known, the wait. */
+class Acks {
+  private readonly received = new Set<string>();
+  private missing?: Set<string>;
+  private done?: () => void;
+
+  add(instance: string): void {
+    if (!this.missing) this.received.add(instance);
+    else if (this.missing.delete(instance) && this.missing.size === 0) this.done?.();
+  }
+
+  /** Resolves once every one of `instances` has acked. */
+  expect(instances: string[]): Promise<void> {
+    this.missing = new Set(instances.filter((instance) => !this.received.has(instance)));
+    if (this.missing.size === 0) return Promise.resolve();
+    return new Promise((resolve) => (this.done = resolve));
   }
 }
