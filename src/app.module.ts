@@ -1,5 +1,5 @@
 import { DynamicModule, Module } from '@nestjs/common';
-import { APP_FILTER, APP_GUARD } from '@nestjs/core';
+import { APP_FILTER } from '@nestjs/core';
 import { MongooseModule } from '@nestjs/mongoose';
 import type { HealthImplementation } from 'grpc-health-check';
 import type { Connection } from 'mongoose';
@@ -9,7 +9,6 @@ import { BenchmarkModule } from './benchmark/benchmark.module';
 import { GrpcExceptionFilter } from './common/grpc-exception.filter';
 import type { ResolvedAppConfig } from './config/app-config';
 import { ConfigModule } from './config/config.module';
-import { WellFormedRequestGuard } from './grpc/malformed-request';
 import { MetricsModule } from './metrics/metrics.module';
 import type { MetricsService } from './metrics/metrics.service';
 import { FillHookModule, type FillHook } from './movies/cache/fill-hook';
@@ -60,10 +59,7 @@ export class AppModule {
         BenchmarkModule,
         OpsModule.register(shared.health),
       ],
-      providers: [
-        { provide: APP_FILTER, useClass: GrpcExceptionFilter },
-        { provide: APP_GUARD, useClass: WellFormedRequestGuard },
-      ],
+      providers: [{ provide: APP_FILTER, useClass: GrpcExceptionFilter }],
     };
   }
 }

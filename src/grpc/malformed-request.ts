@@ -1,6 +1,4 @@
-import { CanActivate, ExecutionContext, Injectable } from '@nestjs/common';
 import type { PackageDefinition } from '@grpc/proto-loader';
-import { InvalidArgumentError } from '../common/errors';
 
 const MALFORMED = Symbol('malformed request');
 
@@ -9,7 +7,7 @@ const MALFORMED_REQUEST = Object.freeze({ [MALFORMED]: true });
 
 /**
  * Makes every request deserializer of the definition total: bytes that are not a valid message
- * become MALFORMED_REQUEST, which the guard below answers with INVALID_ARGUMENT.
+ * become MALFORMED_REQUEST, which the RPC observer answers with INVALID_ARGUMENT.
  */
 export function tolerateMalformedRequests(definition: PackageDefinition): void {
   for (const entry of Object.values(definition)) {
@@ -27,12 +25,5 @@ export function tolerateMalformedRequests(definition: PackageDefinition): void {
   }
 }
 
-@Injectable()
-export class WellFormedRequestGuard implements CanActivate {
-  canActivate(context: ExecutionContext): boolean {
-    const data = context.switchToRpc().getData<Record<symbol, unknown> | undefined>();
-    if (data?.[MALFORMED])
-      throw new InvalidArgumentError('request', 'is not a valid protobuf message');
-    return true;
-  }
-}
+export const isMalformedRequest = (message: unknown): boolean =>
+  (message as Record<symbol, unknown> | undefined)?.[MALFORMED] === true;

@@ -1,4 +1,5 @@
 import {
+  Metadata,
   ResponderBuilder,
   ServerInterceptingCall,
   ServerListenerBuilder,
@@ -8,6 +9,7 @@ import {
 import type { Logger } from 'pino';
 import { CacheStatus } from '../generated/nest/movies/v1/movie_service';
 import type { MetricsService } from '../metrics/metrics.service';
+import { isMalformedRequest } from './malformed-request';
 
 const CACHE_LABEL: Partial<Record<number, string>> = {
   [CacheStatus.CACHE_STATUS_HIT]: 'hit',
@@ -18,8 +20,15 @@ const CACHE_LABEL: Partial<Record<number, string>> = {
 
 const SUMMARY_EVERY_MS = 10_000;
 
+const MALFORMED_STATUS = {
+  code: status.INVALID_ARGUMENT,
+  details: 'request is not a valid protobuf message',
+  metadata: new Metadata(),
+};
+
 /**
- * The RPC metrics per call (method, status, duration, cache status) and its log line at debug,
+ * Rejects undecodable requests with INVALID_ARGUMENT before the application sees them, and
+ * records the RPC metrics per call (method, status, duration, cache status) and its log line at debug,
  * as a grpc-js server interceptor: it sees the final status of every call, guards and malformed
  * requests included, and costs less than another NestJS interceptor layer. At info, one summary
  * line every 10 s of the calls by method and status, so a loaded server does not log per call.
@@ -41,10 +50,10 @@ export function rpcObserver(metrics: MetricsService, logger: Logger): ServerInte
       if (done) return;
       done = true;
       const seconds = (performance.now() - started) / 1000;
-      metrics.rpcs.inc({ method: rpc, code: status[code] });
+      metrics.rpcs.labels(rpc, status[code]).inc();
       if (cacheStatus) {
-        metrics.cacheLookups.inc({ status: cacheStatus });
-        metrics.getMovieDuration.observe({ cache_status: cacheStatus }, seconds);
+        metrics.cacheLookups.labels(cacheStatus).inc();
+        metrics.getMovieDuration.labels(cacheStatus).observe(seconds);
       }
       const line = {
         method: rpc,
@@ -58,11 +67,20 @@ export function rpcObserver(metrics: MetricsService, logger: Logger): ServerInte
       if (code === status.INTERNAL) logger.error(line, 'rpc failed');
       else if (logger.isLevelEnabled('debug')) logger.debug(line, 'rpc');
     };
-    return new ServerInterceptingCall(
+    const intercepted: ServerInterceptingCall = new ServerInterceptingCall(
       call,
       new ResponderBuilder()
         .withStart((next) =>
-          next(new ServerListenerBuilder().withOnCancel(() => finish(status.CANCELLED)).build()),
+          next(
+            new ServerListenerBuilder()
+              .withOnReceiveMessage((message, next) => {
+                // Bytes that were not a message never reach the application (see malformed-request).
+                if (isMalformedRequest(message)) intercepted.sendStatus(MALFORMED_STATUS);
+                else next(message);
+              })
+              .withOnCancel(() => finish(status.CANCELLED))
+              .build(),
+          ),
         )
         .withSendMessage((message, next) => {
           messages += 1;
@@ -76,5 +94,6 @@ export function rpcObserver(metrics: MetricsService, logger: Logger): ServerInte
         })
         .build(),
     );
+    return intercepted;
   };
 }
