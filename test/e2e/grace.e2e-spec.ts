@@ -21,33 +21,36 @@ async function readFor(t: TestApp, id: string, forMs: number, everyMs = 20): Pro
 }
 
 describe('refresh-ahead', () => {
-  it('a hot key read across its expiry never makes a caller wait on MongoDB, which is read once', async () => {
-    const movie = movieFactory({ title: 'Always Warm' });
-    const id = movie._id.toHexString();
-    const t = await startTestApp({
-      movies: [movie],
-      env: {
-        CACHE_TTL_SECONDS: '2',
-        CACHE_TTL_JITTER: '0',
-        REFRESH_AHEAD: 'fraction',
-        REFRESH_AHEAD_FRACTION: '0.25',
-        NEAR_CACHE: 'off',
-      },
-    });
-    try {
-      expect((await t.api.getMovie({ id })).cacheStatus).toBe(CacheStatus.CACHE_STATUS_MISS);
-      const reads = await mongoQueryCount(t.app, 'findById');
+  it.each(['off', 'on'])(
+    'a hot key read across its expiry never makes a caller wait on MongoDB, which is read once (near-cache %s)',
+    async (nearCache) => {
+      const movie = movieFactory({ title: 'Always Warm' });
+      const id = movie._id.toHexString();
+      const t = await startTestApp({
+        movies: [movie],
+        env: {
+          CACHE_TTL_SECONDS: '2',
+          CACHE_TTL_JITTER: '0',
+          REFRESH_AHEAD: 'fraction',
+          REFRESH_AHEAD_FRACTION: '0.25',
+          NEAR_CACHE: nearCache,
+        },
+      });
+      try {
+        expect((await t.api.getMovie({ id })).cacheStatus).toBe(CacheStatus.CACHE_STATUS_MISS);
+        const reads = await mongoQueryCount(t.app, 'findById');
 
-      // Logically expires at 2 s; refreshed once under 0.5 s remain, next due at 3 s.
-      const statuses = await readFor(t, id, 2_600);
+        // Logically expires at 2 s; refreshed once under 0.5 s remain, next due at 3 s.
+        const statuses = await readFor(t, id, 2_600);
 
-      expect(statuses.filter((s) => s !== CacheStatus.CACHE_STATUS_HIT)).toEqual([]);
-      expect(statuses.length).toBeGreaterThan(20);
-      expect((await mongoQueryCount(t.app, 'findById')) - reads).toBe(1);
-    } finally {
-      await t.close();
-    }
-  });
+        expect(statuses.filter((s) => s !== CacheStatus.CACHE_STATUS_HIT)).toEqual([]);
+        expect(statuses.length).toBeGreaterThan(20);
+        expect((await mongoQueryCount(t.app, 'findById')) - reads).toBe(1);
+      } finally {
+        await t.close();
+      }
+    },
+  );
 });
 
 describe('grace: MongoDB stopped', () => {

@@ -23,6 +23,7 @@ import { TitleMap } from './title-map';
 
 /** A refused fill means the miss read a copy older than a write: read again, this many times in all. */
 const MAX_READS = 3;
+const REFRESH_RETRY_MS = 1_000;
 
 const isRedisDown = (error: unknown) =>
   error instanceof DependencyUnavailableError && error.dependency === 'Redis';
@@ -121,7 +122,8 @@ export class CacheMisses {
     } catch {
       this.metrics.cacheRefreshes.inc({ outcome: 'failed' });
     } finally {
-      this.refreshing.delete(id);
+      // One attempt per id a second here: hits stay due until a fresh copy is read.
+      setTimeout(() => this.refreshing.delete(id), REFRESH_RETRY_MS).unref();
     }
   }
 

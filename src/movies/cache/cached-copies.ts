@@ -39,11 +39,15 @@ export class CachedCopies {
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
 
-  /** From process memory: every write acknowledged so far has been dropped from it. */
+  /**
+   * From process memory: every write acknowledged so far has been dropped from it. A hot movie
+   * is mostly served from here, so this is also where its refresh-ahead falls due.
+   */
   local(id: string, arrival: number): ReadOutcome | null {
-    const movie = this.near.movie(id);
-    if (!movie) return null;
-    const result = answer(movie, CacheStatus.CACHE_STATUS_HIT, CacheTier.CACHE_TIER_LOCAL);
+    const copy = this.near.movie(id);
+    if (!copy) return null;
+    this.refreshIfDue(id, copy.freshUntil - performance.now());
+    const result = answer(copy.movie, CacheStatus.CACHE_STATUS_HIT, CacheTier.CACHE_TIER_LOCAL);
     return { kind: 'movie', result, freshAsOf: arrival };
   }
 
@@ -59,7 +63,7 @@ export class CachedCopies {
       return { kind: 'graced', movie: cached.movie, servable: !cached.fenced, freshAsOf: at };
     }
     this.near.keep(cached.movie, cached.ttlMs, token);
-    if (this.refreshAhead.due(cached.ttlMs)) void this.misses.refresh(id, this.loadById(id));
+    this.refreshIfDue(id, cached.ttlMs);
     const result = answer(cached.movie, CacheStatus.CACHE_STATUS_HIT, CacheTier.CACHE_TIER_REDIS);
     return { kind: 'movie', result, freshAsOf: at };
   }
@@ -73,6 +77,10 @@ export class CachedCopies {
       if (cached && cached.kind !== 'graced') return cached;
     }
     return null;
+  }
+
+  private refreshIfDue(id: string, remainingMs: number): void {
+    if (this.refreshAhead.due(remainingMs)) void this.misses.refresh(id, this.loadById(id));
   }
 
   loadById(id: string): () => Promise<Movie> {

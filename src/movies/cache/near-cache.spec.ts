@@ -43,7 +43,7 @@ describe(NearCache.name, () => {
     const movie = apiMovieFactory();
     sut.extendLease(performance.now() + 60_000);
     sut.keep(movie, 60_000, sut.token());
-    expect(sut.movie(movie.id)).toEqual(movie);
+    expect(sut.movie(movie.id)?.movie).toEqual(movie);
 
     const lapsed = new NearCache(loadConfig({}));
     lapsed.extendLease(performance.now() - 1);

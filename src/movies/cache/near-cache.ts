@@ -3,8 +3,14 @@ import { LRUCache } from 'lru-cache';
 import { APP_CONFIG, type AppConfig } from '../../config/app-config';
 import type { Movie, NearCacheStats } from '../../generated/nest/movies/v1/movie_service';
 
+/** A kept copy and when its Redis copy stops being fresh (performance.now() time). */
+export interface NearCopy {
+  movie: Movie;
+  freshUntil: number;
+}
+
 /** Rough heap size of a decoded movie: UTF-16 strings plus object overhead. */
-function movieBytes(movie: Movie): number {
+function movieBytes({ movie }: NearCopy): number {
   let chars = movie.id.length + movie.title.length + movie.plot.length;
   for (const list of [movie.genres, movie.directors, movie.cast])
     for (const item of list) chars += item.length + 8;
@@ -21,7 +27,7 @@ function movieBytes(movie: Movie): number {
 @Injectable()
 export class NearCache {
   readonly enabled: boolean;
-  private readonly movies: LRUCache<string, Movie>;
+  private readonly movies: LRUCache<string, NearCopy>;
   private readonly titles: LRUCache<string, string>;
   private readonly counts = { hits: 0, misses: 0, evictions: 0, invalidations: 0 };
   private invalidationSeq = 0;
@@ -33,7 +39,7 @@ export class NearCache {
     const onDispose = (_value: unknown, _key: string, reason: LRUCache.DisposeReason) => {
       if (reason === 'evict') this.counts.evictions += 1;
     };
-    this.movies = new LRUCache<string, Movie>({
+    this.movies = new LRUCache<string, NearCopy>({
       max: maxEntries,
       maxSize: maxBytes,
       sizeCalculation: movieBytes,
@@ -63,12 +69,12 @@ export class NearCache {
     this.clear();
   }
 
-  movie(id: string): Movie | undefined {
+  movie(id: string): NearCopy | undefined {
     if (!this.serving) return undefined;
-    const movie = this.movies.get(id);
-    if (movie) this.counts.hits += 1;
+    const copy = this.movies.get(id);
+    if (copy) this.counts.hits += 1;
     else this.counts.misses += 1;
-    return movie;
+    return copy;
   }
 
   title(key: string): string | undefined {
@@ -83,7 +89,8 @@ export class NearCache {
   /** Keeps a copy read after `token` was taken, for at most `ttlMs` (its Redis copy's TTL). */
   keep(movie: Movie, ttlMs: number, token: number): void {
     if (!this.serving || token !== this.invalidationSeq || ttlMs <= 0) return;
-    this.movies.set(movie.id, movie, { ttl: Math.min(ttlMs, this.movies.ttl) });
+    const copy = { movie, freshUntil: performance.now() + ttlMs };
+    this.movies.set(movie.id, copy, { ttl: Math.min(ttlMs, this.movies.ttl) });
   }
 
   keepTitle(key: string, id: string): void {
