@@ -1,9 +1,11 @@
 import { Metadata, status } from '@grpc/grpc-js';
 import { TRENDING_ALL_KEY } from '../../src/redis/cache-keys';
+import { parseWorkload, requestSequence } from '../../src/benchmark/workload';
 import {
   Distribution,
-  type RunBenchmarkResponse,
+  type RunBenchmarkRequest,
 } from '../../src/generated/client/movies/v1/movie_service';
+import { LeaderboardProvider } from '../../src/trending/leaderboard.provider';
 import { importMovies } from '../../src/movies/import/movie-import';
 import { bundledMovies } from '../support/bundled-movies';
 import { startTestApp, type TestApp } from '../support/test-app';
@@ -25,21 +27,26 @@ describe('RunBenchmark', () => {
   });
   afterAll(() => t.close());
 
-  const distinct = (report: RunBenchmarkResponse) =>
-    Math.round((1 - report.optimalHitRatio) * report.totalRequests);
+  /** Distinct movies the seeded sequence asks for, counted here from the sequence itself. */
+  const distinct = (request: Partial<RunBenchmarkRequest>) => {
+    const workload = parseWorkload(request);
+    return new Set(requestSequence(workload, workload.keySpace)).size;
+  };
 
   it("reproduces the study's workload: cold, 80/20, hit ratio equal to the compulsory-miss bound", async () => {
     const report = await t.api.runBenchmark({ ...STUDY, seed: 42 });
 
     expect(report).toMatchObject({ totalRequests: 500, notFound: 0, errors: 0, seed: 42 });
     expect(report.hits + report.misses).toBe(500);
-    expect(report.misses).toBe(distinct(report));
+    expect(report.misses).toBe(distinct({ ...STUDY, seed: 42 }));
+    expect(report.optimalHitRatio).toBe(1 - report.misses / 500);
     expect(report.hitRatio).toBe(report.optimalHitRatio);
     expect(report.hitRatio).toBeGreaterThan(0.7);
     expect(report.overall?.count).toBe(500);
     expect(report.hitLatency?.count).toBe(report.hits);
     expect(report.missLatency?.count).toBe(report.misses);
-    expect(report.speedup).toBeCloseTo(report.missLatency!.meanMs / report.hitLatency!.meanMs, 6);
+    // Hits come from memory or Redis, misses from MongoDB too.
+    expect(report.speedup).toBeGreaterThan(1);
     expect(report.throughputRps).toBeGreaterThan(0);
     expect(report.uncachedLatency).toBeUndefined();
     expect(report.top).toHaveLength(5);
@@ -77,7 +84,7 @@ describe('RunBenchmark', () => {
     ['Zipf', { distribution: Distribution.DISTRIBUTION_ZIPF, zipfExponent: 1.2 }],
   ])('runs a %s workload at concurrency 1 with hit ratio at the bound', async (_name, shape) => {
     const report = await t.api.runBenchmark({ ...STUDY, ...shape, seed: 11 });
-    expect(report.misses).toBe(distinct(report));
+    expect(report.misses).toBe(distinct({ ...STUDY, ...shape, seed: 11 }));
   });
 
   it('replays the same sequence straight against MongoDB with compare_uncached', async () => {
@@ -92,10 +99,16 @@ describe('RunBenchmark', () => {
   });
 
   it('does not count its requests as trending views', async () => {
+    const leaderboard = t.app.get(LeaderboardProvider);
+    await leaderboard.flush();
     await t.redis.del(TRENDING_ALL_KEY);
-    await t.api.runBenchmark({ ...STUDY, seed: 9 });
-    await new Promise((resolve) => setTimeout(resolve, 300));
-    expect(await t.redis.exists(TRENDING_ALL_KEY)).toBe(0);
+    const report = await t.api.runBenchmark({ ...STUDY, seed: 9 });
+    const outside = report.top[0].movieId;
+    await t.api.getMovie({ id: outside }); // a client's read, which counts
+
+    await leaderboard.flush();
+
+    expect(await t.redis.zrange(TRENDING_ALL_KEY, 0, -1, 'WITHSCORES')).toEqual([outside, '1']);
   });
 
   it.each([

@@ -178,8 +178,9 @@ describe('no stale read after an acknowledged write', () => {
     }
 
     expect(violations).toEqual([]);
-    expect(counts.reads).toBeGreaterThan(seconds * 20);
-    expect(counts.writes).toBeGreaterThan(seconds * 10);
+    // Enough happened for the check to mean something, however slow the machine.
+    expect(counts.reads).toBeGreaterThan(200);
+    expect(counts.writes).toBeGreaterThan(20);
   }, 120_000);
 });
 

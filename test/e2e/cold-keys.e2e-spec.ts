@@ -1,0 +1,67 @@
+import { leaseKey } from '../../src/redis/cache-keys';
+import { CacheStatus } from '../../src/generated/client/movies/v1/movie_service';
+import { movieFactory } from '../factories/movie.factory';
+import { mongoQueryCount } from '../support/app-metrics';
+import { startTestApp, type TestApp } from '../support/test-app';
+
+/** Calls of a Redis command since the last RESETSTAT, scripts' own calls included. */
+async function commandCalls(t: TestApp, command: string): Promise<number> {
+  const info = await t.redis.info('commandstats');
+  return Number(new RegExp(`cmdstat_${command}:calls=(\\d+)`).exec(info)?.[1] ?? 0);
+}
+
+describe('cold keys', () => {
+  const movies = [
+    movieFactory({ title: 'One Flight' }),
+    movieFactory({ title: 'Crowded Title' }),
+    movieFactory({ title: 'Abandoned Lease' }),
+  ];
+  let t: TestApp;
+
+  beforeAll(async () => {
+    // Without the near-cache, whose registration scripts would add to the command counts.
+    t = await startTestApp({ movies, env: { NEAR_CACHE: 'off', FILL_LEASE_MS: '500' } });
+  });
+  afterAll(() => t.close());
+
+  it('200 concurrent misses in one process take one lease: the others join in process', async () => {
+    const id = movies[0]._id.toHexString();
+    await t.redis.config('RESETSTAT');
+
+    const responses = await Promise.all(Array.from({ length: 200 }, () => t.api.getMovie({ id })));
+
+    expect(responses.every((r) => r.movie?.id === id)).toBe(true);
+    // One SET NX for the lease and one creating the fence; each caller leasing would be 200.
+    expect(await commandCalls(t, 'set')).toBeLessThanOrEqual(5);
+  });
+
+  it('200 concurrent lookups of a cold title make one title query and one id query', async () => {
+    const before = {
+      title: await mongoQueryCount(t.app, 'findByTitle'),
+      id: await mongoQueryCount(t.app, 'findById'),
+    };
+
+    const responses = await Promise.all(
+      Array.from({ length: 200 }, () => t.api.getMovie({ title: 'Crowded Title' })),
+    );
+
+    expect(responses.every((r) => r.movie?.id === movies[1]._id.toHexString())).toBe(true);
+    expect((await mongoQueryCount(t.app, 'findByTitle')) - before.title).toBe(1);
+    expect((await mongoQueryCount(t.app, 'findById')) - before.id).toBe(1);
+  });
+
+  it('a lease left by an instance that died is waited out, then the reader fills it itself', async () => {
+    const id = movies[2]._id.toHexString();
+    await t.redis.set(leaseKey(id), 'held-by-a-dead-instance', 'PX', 60_000);
+    const before = await mongoQueryCount(t.app, 'findById');
+
+    const response = await t.api.getMovie({ id });
+
+    expect(response).toMatchObject({
+      cacheStatus: CacheStatus.CACHE_STATUS_MISS,
+      movie: { title: 'Abandoned Lease' },
+    });
+    expect((await mongoQueryCount(t.app, 'findById')) - before).toBe(1);
+    expect((await t.api.getMovie({ id })).cacheStatus).toBe(CacheStatus.CACHE_STATUS_HIT);
+  });
+});
