@@ -1,4 +1,11 @@
-import { bucketStart, compareScored, rankReply, sameEntries, windowBuckets } from './ranking';
+import {
+  bucketStart,
+  compareScored,
+  rankReply,
+  sameEntries,
+  toEntries,
+  windowBuckets,
+} from './ranking';
 
 describe('ranking', () => {
   it('orders by views descending, then movie id ascending', () => {
@@ -21,11 +28,37 @@ describe('ranking', () => {
     ]);
   });
 
-  it('compares snapshots by ids, counts and titles', () => {
-    const entry = { rank: 1, movieId: 'x', title: 'X', views: 1 };
-    expect(sameEntries([entry], [{ ...entry }])).toBe(true);
-    expect(sameEntries([entry], [{ ...entry, views: 2 }])).toBe(false);
-    expect(sameEntries([entry], [])).toBe(false);
+  it('is a total order: equal only for the same movie, ids breaking ties either way', () => {
+    const a = { movieId: 'a', views: 1 };
+    const b = { movieId: 'b', views: 1 };
+    expect(compareScored(a, b)).toBeLessThan(0);
+    expect(compareScored(b, a)).toBeGreaterThan(0);
+    expect(compareScored(a, { ...a })).toBe(0);
+  });
+
+  it('names entries with their titles, an unknown title as empty', () => {
+    const entries = toEntries(
+      [
+        { movieId: 'm1', views: 3 },
+        { movieId: 'm2', views: 1 },
+      ],
+      new Map([['m1', 'One']]),
+    );
+    expect(entries).toEqual([
+      { rank: 1, movieId: 'm1', title: 'One', views: 3 },
+      { rank: 2, movieId: 'm2', title: '', views: 1 },
+    ]);
+  });
+
+  it('compares snapshots by ids, counts and titles, at every position', () => {
+    const first = { rank: 1, movieId: 'x', title: 'X', views: 1 };
+    const second = { rank: 2, movieId: 'y', title: 'Y', views: 1 };
+    expect(sameEntries([first, second], [{ ...first }, { ...second }])).toBe(true);
+    expect(sameEntries([first], [{ ...first, views: 2 }])).toBe(false);
+    expect(sameEntries([first], [{ ...first, movieId: 'z' }])).toBe(false);
+    expect(sameEntries([first], [{ ...first, title: 'Z' }])).toBe(false);
+    expect(sameEntries([first, second], [{ ...first }, { ...second, views: 5 }])).toBe(false);
+    expect(sameEntries([first], [])).toBe(false);
   });
 });
 
@@ -39,6 +72,11 @@ describe('window buckets', () => {
     // now = 1,000,012.5 s; window 10 s starts at 1,000,002.5 s
     expect(windowBuckets(1_000_012_500, 10, 5)).toEqual([1_000_010, 1_000_005]);
     expect(windowBuckets(1_000_012_500, 13, 5)).toEqual([1_000_010, 1_000_005, 1_000_000]);
+  });
+
+  it('includes a bucket that began exactly at the window start', () => {
+    // now = 1,000,012 s; a 12 s window starts at 1,000,000 s, a bucket's start
+    expect(windowBuckets(1_000_012_000, 12, 5)).toEqual([1_000_010, 1_000_005, 1_000_000]);
   });
 
   it('always includes the current bucket, even for a window shorter than a bucket', () => {
