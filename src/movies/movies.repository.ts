@@ -137,12 +137,22 @@ export class MoviesRepository {
     }
   }
 
+  /** The last query failed because MongoDB was unreachable (and none has succeeded since). */
+  get unavailable(): boolean {
+    return this.lastFailedUnavailable;
+  }
+
+  private lastFailedUnavailable = false;
+
   private async run<T>(operation: string, query: () => Promise<T>): Promise<T> {
     try {
-      return await this.metrics.timeMongo(operation, query);
+      const result = await this.metrics.timeMongo(operation, query);
+      this.lastFailedUnavailable = false;
+      return result;
     } catch (error) {
-      if (isUnavailable(error)) throw new DependencyUnavailableError('MongoDB', error);
-      throw error;
+      if (!isUnavailable(error)) throw error;
+      this.lastFailedUnavailable = true;
+      throw new DependencyUnavailableError('MongoDB', error);
     }
   }
 }

@@ -5,6 +5,7 @@ import { APP_CONFIG, type AppConfig } from '../../config/app-config';
 import { CacheStatus, CacheTier, type Movie } from '../../generated/nest/movies/v1/movie_service';
 import { leaseKey, titleKey } from '../../redis/cache-keys';
 import { describeLookup, type MovieLookup } from '../movie-lookup';
+import { MoviesRepository } from '../movies.repository';
 import { CacheMisses, type TitleResolution } from './cache-misses';
 import { CachedCopies, type GracedCopy } from './cached-copies';
 import { lookupKeys } from './lookup-keys';
@@ -48,6 +49,7 @@ export class CacheAsideReader {
     private readonly near: NearCache,
     private readonly misses: CacheMisses,
     private readonly clock: LogicalClock,
+    private readonly repository: MoviesRepository,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
 
@@ -90,6 +92,7 @@ export class CacheAsideReader {
   /**
    * A copy past its TTL is refreshed from MongoDB as a miss; if MongoDB fails or is slower than
    * CACHE_SOFT_TIMEOUT_MS, the graced copy is served as STALE (the miss goes on in the background).
+   * While MongoDB's last answer was "unreachable", STALE is served at once.
    */
   private async missOrStale(miss: Promise<ReadOutcome>, graced: GracedCopy): Promise<ReadOutcome> {
     const stale: ReadOutcome = {
@@ -97,6 +100,10 @@ export class CacheAsideReader {
       result: answer(graced.movie, CacheStatus.CACHE_STATUS_STALE, CacheTier.CACHE_TIER_REDIS),
       freshAsOf: graced.freshAsOf,
     };
+    if (this.repository.unavailable) {
+      miss.catch(() => undefined);
+      return stale;
+    }
     let timer: NodeJS.Timeout | undefined;
     const soft = new Promise<null>((resolve) => {
       timer = setTimeout(() => resolve(null), this.config.cacheSoftTimeoutMs);
