@@ -5,18 +5,9 @@ import { ConfigModule } from '../../src/config/config.module';
 import { MetricsModule } from '../../src/metrics/metrics.module';
 import { MetricsService } from '../../src/metrics/metrics.service';
 import { CacheCounters } from '../../src/movies/cache/cache-counters';
-import { CacheMisses } from '../../src/movies/cache/cache-misses';
-import { CacheTtl } from '../../src/movies/cache/cache-ttl';
 import { FillHookModule } from '../../src/movies/cache/fill-hook';
-import { FillLeases } from '../../src/movies/cache/fill-leases';
+import { MOVIE_CACHE_PROVIDERS } from '../../src/movies/cache/movie-cache.providers';
 import { MovieCacheStore } from '../../src/movies/cache/movie-cache.store';
-import { InvalidationBus } from '../../src/movies/cache/invalidation-bus';
-import { NearCache } from '../../src/movies/cache/near-cache';
-import { NegativeCache } from '../../src/movies/cache/negative-cache';
-import { OutageLedger } from '../../src/movies/cache/outage-ledger';
-import { RefreshAhead } from '../../src/movies/cache/refresh-ahead';
-import { LogicalClock } from '../../src/movies/cache/read-outcome';
-import { TitleMap } from '../../src/movies/cache/title-map';
 import { REDIS_CLIENT } from '../../src/redis/redis-connection';
 import { CacheManagerModule, RedisModule } from '../../src/redis/redis.module';
 import { freePort } from '../../src/stack/free-port';
@@ -46,21 +37,7 @@ export async function cacheTestingModule(
       CacheManagerModule,
       FillHookModule.register(),
     ],
-    providers: [
-      CacheTtl,
-      MovieCacheStore,
-      NegativeCache,
-      TitleMap,
-      FillLeases,
-      OutageLedger,
-      CacheCounters,
-      LogicalClock,
-      NearCache,
-      InvalidationBus,
-      RefreshAhead,
-      CacheMisses,
-      ...(providers ?? []),
-    ],
+    providers: [...MOVIE_CACHE_PROVIDERS, ...(providers ?? [])],
   }).compile();
   await module.init();
   return {
