@@ -44,9 +44,10 @@ module.exports = {
     },
     {
       name: 'src-not-to-tests',
-      comment: 'the product does not import test code',
+      comment:
+        'the product does not import test code (unit specs beside it may use test factories)',
       severity: 'error',
-      from: { path: '^src/' },
+      from: { path: '^src/', pathNot: '\\.spec\\.ts$' },
       to: { path: '^(test|bench)/' },
     },
   ],
