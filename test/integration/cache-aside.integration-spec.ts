@@ -152,6 +152,10 @@ describe(CacheAsideInterceptor.name, () => {
 
     ttls.forEach((ttl) => expectFreshTtl(ttl, env.config));
     expect(new Set(ttls).size).toBeGreaterThan(3);
+    // Either way of the base TTL (a second of clock aside): jitter that only lengthens fails here.
+    const base = env.config.cacheTtlSeconds + env.config.cacheGraceSeconds;
+    expect(ttls.some((ttl) => ttl < base - 1)).toBe(true);
+    expect(ttls.some((ttl) => ttl > base)).toBe(true);
   });
 
   it('rejects an invalid request before reaching Redis or the handler', () => {
