@@ -26,7 +26,36 @@ describe(loadConfig.name, () => {
     });
   });
 
+  it('reads Redis Cluster seeds, with TLS and AUTH from URL entries, and names the first as REDIS_URL', () => {
+    const config = loadConfig({
+      REDIS_CLUSTER_NODES: 'rediss://app:p%40ss@redis-0:7000, redis-1:7001,[::1]:7002',
+    });
+    expect(config.redisCluster).toEqual({
+      nodes: [
+        { host: 'redis-0', port: 7000 },
+        { host: 'redis-1', port: 7001 },
+        { host: '::1', port: 7002 },
+      ],
+      tls: true,
+      username: 'app',
+      password: 'p@ss',
+    });
+    expect(config.redisUrl).toBe('rediss://app:p%40ss@redis-0:7000');
+    expect(loadConfig({ REDIS_CLUSTER_NODES: 'a:1' })).toMatchObject({
+      redisCluster: { nodes: [{ host: 'a', port: 1 }], tls: false },
+      redisUrl: 'redis://a:1',
+    });
+  });
+
   it.each([
+    [{ REDIS_CLUSTER_NODES: 'redis-0' }, 'REDIS_CLUSTER_NODES entry "redis-0" is not host:port'],
+    [{ REDIS_CLUSTER_NODES: 'a:1,http://b:2' }, 'REDIS_CLUSTER_NODES entry http:'],
+    [
+      { REDIS_CLUSTER_NODES: 'redis://:x@a:1,rediss://:x@b:2' },
+      'REDIS_CLUSTER_NODES entries disagree on TLS or credentials',
+    ],
+    [{ REDIS_CLUSTER_NODES: 'redis://a:1/2' }, 'REDIS_CLUSTER_NODES a cluster has only database 0'],
+    [{ REDIS_CLUSTER_NODES: 'a:1', REDIS_URL: 'redis://b:2' }, 'REDIS_URL or REDIS_CLUSTER_NODES'],
     [{ GRPC_PORT: '70000' }, 'GRPC_PORT'],
     [{ CACHE_TTL_SECONDS: '0' }, 'CACHE_TTL_SECONDS'],
     [{ CACHE_TTL_SECONDS: 'soon' }, 'CACHE_TTL_SECONDS'],

@@ -1,5 +1,6 @@
 import { existsSync } from 'node:fs';
 import { z } from 'zod';
+import { firstNodeUrl, redisClusterNodes, type RedisClusterConfig } from './redis-cluster-nodes';
 
 const port = z.coerce.number().int().min(0).max(65535);
 const positiveInt = z.coerce.number().int().positive();
@@ -26,6 +27,7 @@ const envSchema = z
     GRPC_PORT: port.default(50051),
     MONGODB_URI: optionalUrl(['mongodb://', 'mongodb+srv://']),
     REDIS_URL: optionalUrl(['redis://', 'rediss://']),
+    REDIS_CLUSTER_NODES: redisClusterNodes,
     DATA_DIR: z.string().min(1).default('.data'),
     CACHE_TTL_SECONDS: positiveInt.max(86_400 * 30).default(60),
     ADMIN_TOKEN: z
@@ -82,6 +84,12 @@ const envSchema = z
       if (file && !existsSync(file))
         ctx.addIssue({ code: 'custom', path: [name], message: `file not found: ${file}` });
     }
+    if (env.REDIS_URL && env.REDIS_CLUSTER_NODES)
+      ctx.addIssue({
+        code: 'custom',
+        path: ['REDIS_URL'],
+        message: 'or REDIS_CLUSTER_NODES: not both',
+      });
     if (env.NODE_ENV === 'production' && !env.ADMIN_TOKEN) {
       ctx.addIssue({
         code: 'custom',
@@ -96,7 +104,10 @@ export interface AppConfig {
   grpc: { host: string; port: number; tls?: { certFile: string; keyFile: string } };
   /** Absent: the embedded stack (redis-server + FerretDB) is started. */
   mongoUri?: string;
+  /** With redisCluster: its first seed node (the embedded stack is then not started). */
   redisUrl?: string;
+  /** REDIS_CLUSTER_NODES: every Redis client is a cluster client. */
+  redisCluster?: RedisClusterConfig;
   dataDir: string;
   cacheTtlSeconds: number;
   /** Each fill's TTL varies by up to this fraction either way, so keys filled together expire apart. */
@@ -166,7 +177,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
           : undefined,
     },
     mongoUri: e.MONGODB_URI,
-    redisUrl: e.REDIS_URL,
+    redisUrl: e.REDIS_URL ?? (e.REDIS_CLUSTER_NODES && firstNodeUrl(e.REDIS_CLUSTER_NODES)),
+    redisCluster: e.REDIS_CLUSTER_NODES,
     dataDir: e.DATA_DIR,
     cacheTtlSeconds: e.CACHE_TTL_SECONDS,
     cacheTtlJitter: e.CACHE_TTL_JITTER,

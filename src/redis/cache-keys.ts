@@ -1,20 +1,23 @@
 import { createHash } from 'node:crypto';
 
 /**
- * Every Redis key the service uses is built here. Keys that one script touches together share a
- * hash tag (the part in braces), so they live in one slot of a Redis Cluster.
+ * Every Redis key the service uses is built here. Keys that one script or transaction touches
+ * together share a hash tag (the part in braces), so on a Redis Cluster they live in one slot:
  *
  *   movie:{<id>}               hash   a cached movie (fields of the Movie message, JSON arrays)
  *   fence:{<tag>}              string "<generation>:<revision>" write fence of a lookup tag
  *   lease:{<tag>}[:<year>]     string the one fill in progress for a lookup, across instances
  *   absent:{<tag>}[:<year>]    string the lookup is known to find no movie (negative cache)
  *   cm:title:{<t>}:<year>      string title -> movie id, through CACHE_MANAGER (keyv adds "cm:")
- *   near:instances             zset   near-cache instances and when their lease ends (Redis time)
- *   near:invalidations, near:acks:<instance>   pub/sub channels of near-cache coherence
- *   stats:*, settings:*, system:status, trending:*   counters, settings, rankings
+ *   near:{n}:instances         zset   near-cache instances and when their lease ends (Redis time)
+ *   near:{n}:invalidations, near:{n}:acks:<instance>   sharded pub/sub channels of the near-cache,
+ *                              in the registry's slot: one master orders every message
+ *   trending:bucket:{w}:<s>, trending:window:{w}:<s>   one slot: a window sums its buckets there
+ *   stats:*, settings:*, system:status, trending:all, trending:titles   one key per command
  *
  * A lookup's tag is the movie id, or for a title "t:" and the title's SHA-256: any input yields a
- * bounded key of hex digits (no key injection, no separators from input).
+ * bounded key of hex digits (no key injection, no separators from input). Movie tags spread over
+ * every slot; the fixed tags {n} and {w} each pin a small, bounded key family to one shard.
  */
 
 /** keyv's namespace for CACHE_MANAGER entries: every key it writes starts with "cm:". */
@@ -40,10 +43,13 @@ export const absentKey = (tag: string, year?: number): string => withYear(`absen
 export const titleKey = (title: string, year?: number): string =>
   `title:{${titleTag(title)}}:${year ?? 0}`;
 
-/** Near-cache coherence: invalidations and pings (pub/sub), acks to one writer, live instances. */
-export const NEAR_CACHE_CHANNEL = 'near:invalidations';
-export const nearCacheAckChannel = (instanceId: string): string => `near:acks:${instanceId}`;
-export const NEAR_CACHE_INSTANCES_KEY = 'near:instances';
+/**
+ * Near-cache coherence: invalidations and pings, acks to one writer (sharded pub/sub channels),
+ * and the live instances, all in one slot: the script that reads the registry publishes there.
+ */
+export const NEAR_CACHE_CHANNEL = 'near:{n}:invalidations';
+export const nearCacheAckChannel = (instanceId: string): string => `near:{n}:acks:${instanceId}`;
+export const NEAR_CACHE_INSTANCES_KEY = 'near:{n}:instances';
 
 export const STATS_HITS_KEY = 'stats:hits';
 export const STATS_MISSES_KEY = 'stats:misses';
@@ -54,11 +60,14 @@ export const SYSTEM_STATUS_KEY = 'system:status';
 
 /** All-time views per movie id (sorted set). */
 export const TRENDING_ALL_KEY = 'trending:all';
-/** Views per movie id in the bucket starting at this Unix second (sorted set, expires after the longest window). */
+/**
+ * Views per movie id in the bucket starting at this Unix second (sorted set, expires after the
+ * longest window). Every bucket shares the tag {w}: one script sums a window's buckets.
+ */
 export const trendingBucketKey = (bucketStartSeconds: number): string =>
-  `trending:bucket:${bucketStartSeconds}`;
-/** Scratch key for one windowed ranking; created and deleted inside one script. */
+  `trending:bucket:{w}:${bucketStartSeconds}`;
+/** Scratch key for one windowed ranking, beside its buckets; created and deleted inside one script. */
 export const trendingWindowKey = (windowSeconds: number): string =>
-  `trending:window:${windowSeconds}`;
+  `trending:window:{w}:${windowSeconds}`;
 /** Movie id -> title, for display in rankings without reading MongoDB. */
 export const TRENDING_TITLES_KEY = 'trending:titles';

@@ -7,27 +7,31 @@ import {
   handleAll,
   type CircuitBreakerPolicy,
 } from 'cockatiel';
-import type Redis from 'ioredis';
+import { Cluster } from 'ioredis';
 import { DependencyUnavailableError } from '../common/errors';
 import { APP_CONFIG, type AppConfig } from '../config/app-config';
 import { MetricsService } from '../metrics/metrics.service';
-import { REDIS_CLIENT } from './redis-connection';
+import { REDIS_CLIENT, type RedisClient } from './redis-connection';
 
 /**
  * The one way to Redis for every feature: failures surface as DependencyUnavailableError('Redis'),
  * and after REDIS_BREAKER_THRESHOLD failures in a row one breaker opens for the whole process:
  * calls fail at once for REDIS_BREAKER_COOLDOWN_MS instead of each paying a timeout, then one
- * call probes again.
+ * call probes again. On a cluster a command to a failed master is retried until its replica
+ * takes over (seconds): each call is bounded by REDIS_TIMEOUT_MS instead, so a read falls back to
+ * MongoDB (BYPASS) while its slot is down.
  */
 @Injectable()
 export class RedisCircuit {
   private readonly breaker: CircuitBreakerPolicy;
+  private readonly deadlineMs?: number;
 
   constructor(
-    @Inject(REDIS_CLIENT) readonly client: Redis,
+    @Inject(REDIS_CLIENT) readonly client: RedisClient,
     @Inject(APP_CONFIG) config: AppConfig,
     private readonly metrics: MetricsService,
   ) {
+    if (client instanceof Cluster) this.deadlineMs = config.redisTimeoutMs;
     this.breaker = circuitBreaker(handleAll, {
       halfOpenAfter: config.redisBreakerCooldownMs,
       breaker: new ConsecutiveBreaker(config.redisBreakerThreshold),
@@ -39,9 +43,9 @@ export class RedisCircuit {
   }
 
   /** Runs one command (or pipeline); `operation` labels the error metric. */
-  async run<T>(operation: string, command: (redis: Redis) => Promise<T>): Promise<T> {
+  async run<T>(operation: string, command: (redis: RedisClient) => Promise<T>): Promise<T> {
     try {
-      return await this.breaker.execute(() => command(this.client));
+      return await this.breaker.execute(() => this.bounded(command(this.client)));
     } catch (error) {
       if (!(error instanceof BrokenCircuitError)) this.metrics.redisErrors.inc({ operation });
       throw new DependencyUnavailableError('Redis', error);
@@ -54,11 +58,24 @@ export class RedisCircuit {
    */
   async ping(): Promise<boolean> {
     try {
-      const ok = (await this.client.ping()) === 'PONG';
+      const nodes = this.client instanceof Cluster ? this.client.nodes('master') : [this.client];
+      if (nodes.length === 0) return false;
+      const pongs = await Promise.all(nodes.map((node) => this.bounded(node.ping())));
+      const ok = pongs.every((pong) => pong === 'PONG');
       if (ok && this.breaker.state !== CircuitState.Closed) this.breaker.isolate().dispose();
       return ok;
     } catch {
       return false;
     }
+  }
+
+  private bounded<T>(reply: Promise<T>): Promise<T> {
+    const ms = this.deadlineMs;
+    if (ms === undefined) return reply;
+    let timer: NodeJS.Timeout | undefined;
+    const late = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new Error(`no reply within ${ms} ms`)), ms);
+    });
+    return Promise.race([reply, late]).finally(() => clearTimeout(timer));
   }
 }

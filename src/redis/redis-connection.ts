@@ -1,23 +1,56 @@
 import { Logger } from '@nestjs/common';
-import Redis from 'ioredis';
+import Redis, { type Cluster, type RedisOptions } from 'ioredis';
+import { SlotAwareCluster } from './slot-aware-cluster';
 import type { ResolvedAppConfig } from '../config/app-config';
 
 export const REDIS_CLIENT = Symbol('REDIS_CLIENT');
 
-/** The one Redis connection: cache-manager's store and every raw command share it. */
-export function createRedisClient(config: ResolvedAppConfig): Redis {
-  const logger = new Logger('Redis');
-  const client = new Redis(config.redisUrl, {
+/** One Redis server (REDIS_URL) or a Redis Cluster (REDIS_CLUSTER_NODES): the same command API. */
+export type RedisClient = Redis | Cluster;
+
+/** Options of every connection to one node: its own, or each node of a cluster. */
+function nodeOptions(config: ResolvedAppConfig): RedisOptions {
+  return {
     connectionName: 'movie-cache',
-    // Fail fast while Redis is away so reads fall back to MongoDB instead of queueing.
-    enableOfflineQueue: false,
     maxRetriesPerRequest: 1,
-    // Commands issued in the same tick share one socket write: far fewer syscalls under load.
-    enableAutoPipelining: true,
     commandTimeout: config.redisTimeoutMs,
     connectTimeout: Math.max(config.redisTimeoutMs * 4, 1_000),
-    retryStrategy: (attempt) => Math.min(attempt * 100, 1_000),
-  });
+  };
+}
+
+/** The one Redis connection: cache-manager's store and every raw command share it. */
+export function createRedisClient(config: ResolvedAppConfig): RedisClient {
+  const logger = new Logger('Redis');
+  const retry = (attempt: number) => Math.min(attempt * 100, 1_000);
+  const cluster = config.redisCluster;
+  const client: RedisClient = cluster
+    ? new SlotAwareCluster(cluster.nodes, {
+        // Fail fast while no node answers, so reads fall back to MongoDB instead of queueing.
+        enableOfflineQueue: false,
+        enableAutoPipelining: true,
+        clusterRetryStrategy: retry,
+        // Reads and scripts go to masters only: a replica may lag behind a write and its fence.
+        scaleReads: 'master',
+        // A moved slot or a failover is followed within these; RedisCircuit bounds the wait.
+        retryDelayOnFailover: 100,
+        retryDelayOnClusterDown: 100,
+        slotsRefreshTimeout: Math.max(config.redisTimeoutMs, 1_000),
+        // TLS certificates name hosts: keep the names the cluster announces.
+        dnsLookup: cluster.tls ? (address, done) => done(null, address) : undefined,
+        redisOptions: {
+          ...nodeOptions(config),
+          username: cluster.username,
+          password: cluster.password,
+          tls: cluster.tls ? {} : undefined,
+        },
+      })
+    : new Redis(config.redisUrl, {
+        ...nodeOptions(config),
+        enableOfflineQueue: false,
+        // Commands issued in the same tick share one socket write: far fewer syscalls under load.
+        enableAutoPipelining: true,
+        retryStrategy: retry,
+      });
   let lastError = '';
   client.on('error', (error: Error) => {
     if (error.message !== lastError) logger.warn(`connection error: ${error.message}`);
@@ -31,7 +64,7 @@ export function createRedisClient(config: ResolvedAppConfig): Redis {
 }
 
 /** Resolves once the client is ready, or after timeoutMs (the service then starts degraded). */
-export function waitForRedis(client: Redis, timeoutMs: number): Promise<boolean> {
+export function waitForRedis(client: RedisClient, timeoutMs: number): Promise<boolean> {
   if (client.status === 'ready') return Promise.resolve(true);
   return new Promise((resolve) => {
     const timer = setTimeout(() => done(false), timeoutMs);

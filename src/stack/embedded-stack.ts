@@ -44,16 +44,18 @@ async function redisAnswers(port: number, password?: string): Promise<boolean> {
   }
 }
 
+/** `name` names the log file and, for cluster nodes, the directory (nodes.conf lives there). */
 export async function startRedisServer(
   dataDir: string,
   port?: number,
   extraArgs: string[] = [],
+  name = 'redis-server',
 ): Promise<ChildService> {
   port ??= await freePort();
-  const dir = join(dataDir, 'redis');
+  const dir = join(dataDir, name === 'redis-server' ? 'redis' : name);
   mkdirSync(dir, { recursive: true });
   return startChildService({
-    name: 'redis-server',
+    name,
     command: 'redis-server',
     args: [
       '--port',

@@ -1,5 +1,5 @@
 import { Inject, Injectable, Logger, OnModuleDestroy, OnModuleInit } from '@nestjs/common';
-import type Redis from 'ioredis';
+import type { ChainableCommander, default as Redis } from 'ioredis';
 import {
   TRENDING_ALL_KEY,
   TRENDING_TITLES_KEY,
@@ -10,6 +10,7 @@ import { RedisCircuit } from '../redis/redis-circuit';
 import { APP_CONFIG, type AppConfig } from '../config/app-config';
 import type { TrendingEntry } from '../generated/nest/movies/v1/movie_service';
 import { MoviesRepository } from '../movies/movies.repository';
+import { addTo, countView, noViews } from './pending-views';
 import { MAX_WINDOW_SECONDS, bucketStart, rankReply, toEntries, windowBuckets } from './ranking';
 
 // KEYS[1]: the ranked set (for a window: a scratch key); KEYS[2..]: buckets to sum into it.
@@ -42,15 +43,6 @@ end
 if union then redis.call('DEL', key) end
 return result`;
 
-/** Buffered views are capped so an unreachable Redis cannot grow memory without bound. */
-const MAX_PENDING_VIEWS = 100_000;
-
-interface PendingView {
-  movieId: string;
-  bucket: number;
-  count: number;
-}
-
 /** View counts in Redis sorted sets: all-time and in time buckets for sliding windows. */
 @Injectable()
 export class LeaderboardProvider implements OnModuleInit, OnModuleDestroy {
@@ -58,8 +50,7 @@ export class LeaderboardProvider implements OnModuleInit, OnModuleDestroy {
   private readonly scripts: Redis & {
     topMovies(numKeys: number, ...keysAndArgs: (string | number)[]): Promise<string[]>;
   };
-  private pending = new Map<string, PendingView>();
-  private titles = new Map<string, string>();
+  private pending = noViews();
   private flushing?: Promise<void>;
   private timer?: NodeJS.Timeout;
 
@@ -85,20 +76,14 @@ export class LeaderboardProvider implements OnModuleInit, OnModuleDestroy {
 
   /** Counts one view; buffered and written in batches, off the GetMovie response path. */
   recordView(movieId: string, title: string, at = Date.now()): void {
-    const bucket = bucketStart(at, this.config.trendingBucketSeconds);
-    const key = `${bucket}:${movieId}`;
-    const view = this.pending.get(key);
-    if (view) view.count += 1;
-    else if (this.pending.size < MAX_PENDING_VIEWS)
-      this.pending.set(key, { movieId, bucket, count: 1 });
-    else return;
-    this.titles.set(movieId, title);
+    countView(this.pending, bucketStart(at, this.config.trendingBucketSeconds), movieId, title);
   }
 
-  /** Writes buffered views in one pipeline; on failure they stay buffered for the next try. */
+  /** Writes buffered views; a part that failed stays buffered for the next try. */
   flush(): Promise<void> {
     if (this.flushing) return this.flushing.then(() => this.flush());
-    if (this.pending.size === 0) return Promise.resolve();
+    const { allTime, buckets, titles } = this.pending;
+    if (allTime.size + buckets.size + titles.size === 0) return Promise.resolve();
     this.flushing = this.writePending().finally(() => (this.flushing = undefined));
     return this.flushing;
   }
@@ -121,42 +106,68 @@ export class LeaderboardProvider implements OnModuleInit, OnModuleDestroy {
     return toEntries(ranked, await this.titlesOf(ranked.map((r) => r.movieId)));
   }
 
+  /**
+   * One pipeline per slot, as a cluster runs each pipeline on one node: all-time counts, the
+   * buckets (one tag), the titles. A part that fails is buffered again, the others are not.
+   */
   private async writePending(): Promise<void> {
-    const views = [...this.pending.values()];
-    const titles = new Map(this.titles);
-    this.pending = new Map();
-    this.titles = new Map();
-    const bucketTtl = MAX_WINDOW_SECONDS + 2 * this.config.trendingBucketSeconds;
-    const pipeline = this.redis.client.pipeline();
-    const buckets = new Set<number>();
-    for (const view of views) {
-      pipeline.zincrby(TRENDING_ALL_KEY, view.count, view.movieId);
-      pipeline.zincrby(trendingBucketKey(view.bucket), view.count, view.movieId);
-      buckets.add(view.bucket);
-    }
-    for (const bucket of buckets) pipeline.expire(trendingBucketKey(bucket), bucketTtl);
-    if (titles.size > 0) pipeline.hset(TRENDING_TITLES_KEY, Object.fromEntries(titles));
-    try {
-      await this.redis.run('record_views', async () => {
-        const failed = (await pipeline.exec())?.find(([error]) => error);
-        if (failed) throw failed[0];
+    const views = this.pending;
+    this.pending = noViews();
+    const parts: Array<[number, (p: ChainableCommander) => unknown, () => void]> = [
+      [
+        views.allTime.size,
+        (p) => views.allTime.forEach((n, id) => p.zincrby(TRENDING_ALL_KEY, n, id)),
+        () => views.allTime.forEach((n, id) => addTo(this.pending.allTime, id, n)),
+      ],
+      [
+        views.buckets.size,
+        (p) => this.writeBuckets(p, views.buckets),
+        () => views.buckets.forEach((n, key) => addTo(this.pending.buckets, key, n)),
+      ],
+      [
+        views.titles.size,
+        (p) => p.hset(TRENDING_TITLES_KEY, Object.fromEntries(views.titles)),
+        () => views.titles.forEach((t, id) => this.pending.titles.set(id, t)),
+      ],
+    ];
+    // One breaker call: a Redis outage counts once per flush, as one pipeline did.
+    let sent = false;
+    await this.redis
+      .run('record_views', async (redis) => {
+        sent = true;
+        const written = await Promise.allSettled(
+          parts.map(async ([size, write]) => {
+            if (size === 0) return;
+            const pipeline = redis.pipeline();
+            write(pipeline);
+            const failed = (await pipeline.exec())?.find(([error]) => error);
+            if (failed) throw failed[0];
+          }),
+        );
+        const failures = written.filter((w): w is PromiseRejectedResult => {
+          return w.status === 'rejected';
+        });
+        parts.forEach(([, , requeue], i) => written[i].status === 'rejected' && requeue());
+        if (failures.length > 0) throw failures[0].reason;
+      })
+      .catch((error: Error) => {
+        if (!sent) parts.forEach(([, , requeue]) => requeue());
+        this.logger.warn(
+          `views not written yet (${this.pending.buckets.size} buffered): ${error.message}`,
+        );
       });
-    } catch (error) {
-      this.requeue(views, titles);
-      this.logger.warn(
-        `views not written yet (${views.length} buffered): ${(error as Error).message}`,
-      );
-    }
   }
 
-  private requeue(views: PendingView[], titles: Map<string, string>): void {
-    for (const view of views) {
-      const key = `${view.bucket}:${view.movieId}`;
-      const current = this.pending.get(key);
-      if (current) current.count += view.count;
-      else if (this.pending.size < MAX_PENDING_VIEWS) this.pending.set(key, { ...view });
+  private writeBuckets(pipeline: ChainableCommander, counts: Map<string, number>): void {
+    const buckets = new Set<number>();
+    for (const [key, n] of counts) {
+      const at = key.indexOf(':');
+      const bucket = Number(key.slice(0, at));
+      pipeline.zincrby(trendingBucketKey(bucket), n, key.slice(at + 1));
+      buckets.add(bucket);
     }
-    for (const [id, title] of titles) if (!this.titles.has(id)) this.titles.set(id, title);
+    const ttl = MAX_WINDOW_SECONDS + 2 * this.config.trendingBucketSeconds;
+    for (const bucket of buckets) pipeline.expire(trendingBucketKey(bucket), ttl);
   }
 
   /** Titles from the Redis hash; any missing are read from MongoDB in one query and remembered. */

@@ -1,6 +1,10 @@
 import { randomBytes } from 'node:crypto';
 import Redis from 'ioredis';
 import { loadConfig, type ResolvedAppConfig } from '../../src/config/app-config';
+import { clusterInspector } from './cluster-inspector';
+
+/** Seeds of the Redis Cluster the run uses (npm run test:cluster), else undefined. */
+export const testClusterNodes = (): string | undefined => process.env.TEST_REDIS_CLUSTER_NODES;
 
 /** The shared test servers, from the global setup. */
 export function testServers(): { mongoUri: string; redisUrl: string } {
@@ -26,14 +30,22 @@ export function testConfig(env: Record<string, string> = {}): ResolvedAppConfig 
     LOG_LEVEL: 'error',
     METRICS_PORT: '0',
     MONGODB_URI: isolatedMongoUri(servers.mongoUri),
-    REDIS_URL: servers.redisUrl,
+    // On the cluster run every app is a cluster client (REDIS_URL is then its first seed).
+    ...(testClusterNodes()
+      ? { REDIS_CLUSTER_NODES: testClusterNodes()! }
+      : { REDIS_URL: servers.redisUrl }),
     ...env,
   });
   return config as ResolvedAppConfig;
 }
 
-/** A plain client for inspecting Redis from tests; it connects on first use. */
+/**
+ * A plain client for inspecting Redis from tests; it connects on first use. On the cluster run,
+ * the shared cluster (named by its first seed) is inspected through every master.
+ */
 export function inspectRedis(url: string): Redis {
+  const cluster = testClusterNodes();
+  if (cluster && url === testServers().redisUrl) return clusterInspector(cluster);
   const redis = new Redis(url, { lazyConnect: true });
   redis.on('error', () => undefined);
   return redis;

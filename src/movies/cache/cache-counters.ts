@@ -37,8 +37,10 @@ const FIELD: Partial<Record<CacheStatus, keyof Tally>> = {
 
 /**
  * Hit/miss/bypass/stale counters of all instances, as Redis strings. Each lookup is counted in process
- * and added to Redis every VIEW_FLUSH_MS (one INCRBY each), so a hit costs no Redis command; a
- * read includes what this instance has not flushed yet. Also publishes settings and status.
+ * and added to Redis every VIEW_FLUSH_MS (one INCRBY each), so a hit costs no Redis command and a
+ * counter takes at most one write per instance and flush, however busy: no hot key. Each counter
+ * is its own command (on a cluster the keys live in different slots); a read includes what this
+ * instance has not flushed yet. Also publishes settings and status.
  */
 @Injectable()
 export class CacheCounters implements OnModuleInit, OnModuleDestroy {
@@ -69,20 +71,29 @@ export class CacheCounters implements OnModuleInit, OnModuleDestroy {
     if (field) this.pending[field] += 1;
   }
 
-  /** Adds what was counted since the last flush to the Redis strings; kept for later on failure. */
+  /** Adds what was counted since the last flush to the Redis strings; what failed is kept for later. */
   async flush(): Promise<void> {
     const tally = this.pending;
     const counted = (Object.keys(tally) as Array<keyof Tally>).filter((field) => tally[field] > 0);
     if (counted.length === 0) return;
     this.pending = { ...NONE };
+    // One breaker call per flush, as one transaction was; each counter is its own command.
+    let sent = false;
     try {
-      await this.redis.run('counters', (redis) => {
-        const transaction = redis.multi();
-        for (const field of counted) transaction.incrby(KEYS[field], tally[field]);
-        return transaction.exec();
+      await this.redis.run('counters', async (redis) => {
+        sent = true;
+        const added = await Promise.allSettled(
+          counted.map((field) => redis.incrby(KEYS[field], tally[field])),
+        );
+        counted.forEach((field, i) => {
+          if (added[i].status === 'rejected') this.pending[field] += tally[field];
+        });
+        const failure = added.find((a): a is PromiseRejectedResult => a.status === 'rejected');
+        if (failure) throw failure.reason;
       });
     } catch (error) {
-      for (const field of counted) this.pending[field] += tally[field];
+      // Not sent at all (the breaker is open): everything is kept.
+      if (!sent) for (const field of counted) this.pending[field] += tally[field];
       throw error;
     }
   }
@@ -90,19 +101,19 @@ export class CacheCounters implements OnModuleInit, OnModuleDestroy {
   /** Called while Redis answers: publishes the TTL in force and the status. */
   async publishState(status: 'ok' | 'degraded'): Promise<void> {
     await this.redis.run('counters', (redis) =>
-      redis
-        .multi()
-        .set(TTL_SETTING_KEY, String(this.ttl.baseSeconds))
-        .set(SYSTEM_STATUS_KEY, status)
-        .exec(),
+      Promise.all([
+        redis.set(TTL_SETTING_KEY, String(this.ttl.baseSeconds)),
+        redis.set(SYSTEM_STATUS_KEY, status),
+      ]),
     );
   }
 
   /** The Redis strings plus what this instance has not flushed yet. */
   async read(): Promise<CacheCountersSnapshot> {
     const fields = Object.keys(KEYS) as Array<keyof Tally>;
+    const keys = [...fields.map((field) => KEYS[field]), TTL_SETTING_KEY];
     const values = await this.redis.run('counters', (redis) =>
-      redis.mget(...fields.map((field) => KEYS[field]), TTL_SETTING_KEY),
+      Promise.all(keys.map((key) => redis.get(key))),
     );
     const snapshot: CacheCountersSnapshot = { ...NONE };
     fields.forEach((field, i) => (snapshot[field] = Number(values[i] ?? 0) + this.pending[field]));

@@ -1,4 +1,4 @@
-import { Inject, Injectable, Logger, OnApplicationShutdown, OnModuleInit } from '@nestjs/common';
+import { Inject, Injectable, OnApplicationShutdown, OnModuleInit } from '@nestjs/common';
 import type Redis from 'ioredis';
 import { randomBytes } from 'node:crypto';
 import { sleep } from '../../common/sleep';
@@ -9,6 +9,7 @@ import {
   nearCacheAckChannel,
 } from '../../redis/cache-keys';
 import { RedisCircuit } from '../../redis/redis-circuit';
+import { ShardSubscriber } from '../../redis/shard-subscriber';
 import { FILL_HOOK, type FillHook } from './fill-hook';
 import { NearCache } from './near-cache';
 
@@ -27,28 +28,31 @@ local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now)
 local live = redis.call('ZRANGE', KEYS[1], 0, -1)
-redis.call('PUBLISH', ARGV[1], ARGV[2])
+redis.call('SPUBLISH', ARGV[1], ARGV[2])
 return live`;
 
 const PINGS_PER_LEASE = 5;
+/** Leases without hearing its own ping after which a subscription is taken again. */
+const SILENT_LEASES = 4;
 
 /**
  * Keeps every instance's near-cache coherent with writes, strictly (lease-based coherence, Gray
  * and Cheriton, SOSP 1989). A writer publishes an invalidation and does not acknowledge its
  * write until every live instance dropped its copy and said so, or until the lease of those
  * that did not has run out. An instance serves from its near-cache only within a lease renewed
- * by hearing its own ping on the channel: ping send time + NEAR_CACHE_LEASE_MS. Redis delivers
- * a channel's messages in order, so an instance that heard a later ping heard every earlier
+ * by hearing its own ping on the channel: ping send time + NEAR_CACHE_LEASE_MS. Every message is
+ * published on the one master serving the channel's slot (sharded pub/sub, also on a cluster) and
+ * heard there, in order, so an instance that heard a later ping heard every earlier
  * invalidation; one that cannot hear stops serving, and forgets everything, within the lease.
  */
 @Injectable()
 export class InvalidationBus implements OnModuleInit, OnApplicationShutdown {
-  private readonly logger = new Logger(InvalidationBus.name);
   readonly instanceId = randomBytes(8).toString('hex');
   private readonly leaseMs: number;
-  private subscriber?: Redis;
+  private subscriber?: ShardSubscriber;
   private timer?: NodeJS.Timeout;
   private pingSeq = 0;
+  private lastHeard = 0;
   private readonly pingsSent = new Map<number, number>();
   /** Acks by invalidation; registered before publishing, as an ack can beat the script's reply. */
   private readonly acks = new Map<string, Acks>();
@@ -71,18 +75,18 @@ export class InvalidationBus implements OnModuleInit, OnApplicationShutdown {
 
   async onModuleInit(): Promise<void> {
     if (!this.near.enabled) return;
-    const subscriber = this.redis.client.duplicate({
-      connectionName: `movie-cache-invalidations-${this.instanceId}`,
-      enableOfflineQueue: true,
-    });
-    this.subscriber = subscriber;
-    subscriber.on('error', () => undefined);
-    // Any gap in the subscription may have lost invalidations.
-    subscriber.on('close', () => this.near.revoke());
-    subscriber.on('message', (_channel: string, message: string) => void this.receive(message));
-    await subscriber
-      .subscribe(NEAR_CACHE_CHANNEL, nearCacheAckChannel(this.instanceId))
-      .catch((error: Error) => this.logger.warn(`not subscribed yet: ${error.message}`));
+    this.subscriber = new ShardSubscriber(
+      this.redis.client,
+      [NEAR_CACHE_CHANNEL, nearCacheAckChannel(this.instanceId)],
+      `movie-cache-invalidations-${this.instanceId}`,
+      {
+        message: (_channel, message) => void this.receive(message),
+        // Any gap in the subscription may have lost invalidations.
+        gap: () => this.near.revoke(),
+      },
+    );
+    // Redis may be away at boot: the near-cache then serves once the subscription is taken.
+    await Promise.race([this.subscriber.start(), sleep(this.leaseMs)]);
     this.timer = setInterval(() => void this.ping(), this.leaseMs / PINGS_PER_LEASE);
     this.timer.unref();
     void this.ping();
@@ -91,7 +95,7 @@ export class InvalidationBus implements OnModuleInit, OnApplicationShutdown {
   async onApplicationShutdown(): Promise<void> {
     clearInterval(this.timer);
     this.near.revoke();
-    await this.subscriber?.quit().catch(() => this.subscriber?.disconnect());
+    await this.subscriber?.close();
   }
 
   /**
@@ -143,7 +147,7 @@ export class InvalidationBus implements OnModuleInit, OnApplicationShutdown {
   private async apply(writer: string, nonce: string, id: string): Promise<void> {
     this.near.invalidate(id);
     await this.redis.client
-      .publish(nearCacheAckChannel(writer), `a ${nonce} ${this.instanceId}`)
+      .spublish(nearCacheAckChannel(writer), `a ${nonce} ${this.instanceId}`)
       .catch(() => undefined);
   }
 
@@ -155,6 +159,7 @@ export class InvalidationBus implements OnModuleInit, OnApplicationShutdown {
   private heard(seq: number): void {
     const sentAt = this.pingsSent.get(seq);
     if (sentAt === undefined) return;
+    this.lastHeard = performance.now();
     for (const old of this.pingsSent.keys()) if (old <= seq) this.pingsSent.delete(old);
     void this.scripts
       .registerInstance(NEAR_CACHE_INSTANCES_KEY, this.instanceId, this.leaseMs)
@@ -163,12 +168,21 @@ export class InvalidationBus implements OnModuleInit, OnApplicationShutdown {
   }
 
   private async ping(): Promise<void> {
-    if (this.subscriber?.status !== 'ready') return;
+    if (!this.subscriber?.ready) {
+      this.lastHeard = performance.now();
+      return;
+    }
+    // Subscribed but deaf (e.g. the slot moved away from its master): subscribe again.
+    if (performance.now() - this.lastHeard > SILENT_LEASES * this.leaseMs) {
+      this.lastHeard = performance.now();
+      this.subscriber.recycle();
+      return;
+    }
     const seq = ++this.pingSeq;
     this.pingsSent.set(seq, performance.now());
     if (this.pingsSent.size > 4 * PINGS_PER_LEASE) this.pingsSent.delete(seq - 4 * PINGS_PER_LEASE);
     await this.redis.client
-      .publish(NEAR_CACHE_CHANNEL, `p ${this.instanceId} ${seq}`)
+      .spublish(NEAR_CACHE_CHANNEL, `p ${this.instanceId} ${seq}`)
       .catch(() => undefined);
   }
 }
