@@ -7,7 +7,7 @@ import { AppModule, type AppOptions, type AppShared } from './app.module';
 import type { ResolvedAppConfig } from './config/app-config';
 import { MOVIE_SERVICE_FULL_NAME } from './grpc/grpc-channel';
 import { grpcServerOptions, type GrpcServerRef } from './grpc/grpc-server.options';
-import { rpcObserver } from './grpc/rpc-observer';
+import { observeCalls } from './grpc/rpc-observer';
 import { MetricsService } from './metrics/metrics.service';
 import { TrendingFeed } from './trending/trending-feed.service';
 
@@ -47,9 +47,9 @@ export async function createApp(
   };
   const serverRef: GrpcServerRef = {};
   const app = await NestFactory.createMicroservice(AppModule.register(config, shared, options), {
-    ...grpcServerOptions(config, shared.health, serverRef, [
-      rpcObserver(shared.metrics, shared.logger.child({ context: 'rpc' })),
-    ]),
+    ...grpcServerOptions(config, shared.health, serverRef, (server) =>
+      observeCalls(server, shared.metrics, shared.logger.child({ context: 'rpc' })),
+    ),
     bufferLogs: true,
   });
   app.useLogger(app.get(Logger));

@@ -1,4 +1,4 @@
-import { ChannelOptions, Server, ServerCredentials, type ServerInterceptor } from '@grpc/grpc-js';
+import { Server, ServerCredentials } from '@grpc/grpc-js';
 import { readFileSync } from 'node:fs';
 import * as protoLoader from '@grpc/proto-loader';
 import { ReflectionService } from '@grpc/reflection';
@@ -20,7 +20,8 @@ export function grpcServerOptions(
   config: AppConfig,
   health: HealthImplementation,
   ref: GrpcServerRef = {},
-  interceptors: ServerInterceptor[] = [],
+  /** Runs first on the grpc-js server, before any service is added to it. */
+  prepare: (server: Server) => void = () => undefined,
 ): GrpcOptions {
   const { host, port, tls } = config.grpc;
   return {
@@ -35,11 +36,11 @@ export function grpcServerOptions(
             { cert_chain: readFileSync(tls.certFile), private_key: readFileSync(tls.keyFile) },
           ])
         : ServerCredentials.createInsecure(),
-      // Nest hands channelOptions to the grpc-js Server constructor, which also takes interceptors.
-      channelOptions: { ...CHANNEL_OPTIONS, interceptors } as ChannelOptions,
+      channelOptions: CHANNEL_OPTIONS,
       gracefulShutdown: true,
       onLoadPackageDefinition: (definition, server) => {
         ref.server = server as Server;
+        prepare(server as Server);
         tolerateMalformedRequests(definition);
         // keepCase: reflection must publish the proto's own field names (snake_case).
         const described = protoLoader.loadSync([MOVIE_PROTO_PATH, HEALTH_PROTO_PATH], {
