@@ -7,7 +7,7 @@ import {
   UseInterceptors,
 } from '@nestjs/common';
 import type { Metadata } from '@grpc/grpc-js';
-import { Observable, defer, lastValueFrom } from 'rxjs';
+import { Observable, defer, lastValueFrom, of } from 'rxjs';
 import { APP_CONFIG, type AppConfig } from '../../config/app-config';
 import type {
   GetMovieRequest,
@@ -17,6 +17,7 @@ import type {
 import { lookupOf } from '../movie-lookup';
 import { MovieReadEvents } from '../movie-read-events';
 import { CacheAsideReader } from './cache-aside.reader';
+import type { CacheAsideResult } from './read-outcome';
 import { CacheCounters } from './cache-counters';
 
 /**
@@ -37,16 +38,23 @@ export class CacheAsideInterceptor implements NestInterceptor<Movie, GetMovieRes
   intercept(context: ExecutionContext, next: CallHandler<Movie>): Observable<GetMovieResponse> {
     const rpc = context.switchToRpc();
     const lookup = lookupOf(rpc.getData<GetMovieRequest>());
-    const load = () => lastValueFrom(next.handle());
-    return defer(async () => {
-      // CACHE_ENABLED=false: the uncached baseline, every read from MongoDB.
-      const response = this.config.cacheEnabled
-        ? await this.reader.read(lookup, load)
-        : await this.reader.bypass(load);
+    const served = (response: CacheAsideResult) => {
       this.counters.record(response.cacheStatus);
       this.reads.served$.next({ movie: response.movie, metadata: rpc.getContext<Metadata>() });
       return response;
-    });
+    };
+    // The hot path: a near-cache hit needs no promise.
+    const local = this.config.cacheEnabled ? this.reader.local(lookup) : null;
+    if (local) return of(served(local));
+    const load = () => lastValueFrom(next.handle());
+    return defer(async () =>
+      served(
+        // CACHE_ENABLED=false: the uncached baseline, every read from MongoDB.
+        this.config.cacheEnabled
+          ? await this.reader.read(lookup, load)
+          : await this.reader.bypass(load),
+      ),
+    );
   }
 }
 

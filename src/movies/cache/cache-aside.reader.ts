@@ -53,6 +53,15 @@ export class CacheAsideReader {
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
 
+  /** A near-cache hit, answered synchronously; null otherwise (then `read`). */
+  local(lookup: MovieLookup): CacheAsideResult | null {
+    const id =
+      lookup.kind === 'id' ? lookup.id : this.near.title(titleKey(lookup.title, lookup.year));
+    if (!id) return null;
+    const local = this.copies.local(id, this.clock.tick());
+    return local?.kind === 'movie' ? local.result : null;
+  }
+
   /** `load` is the GetMovie handler: the lookup as asked, read from MongoDB. */
   async read(lookup: MovieLookup, load: Load): Promise<CacheAsideResult> {
     const arrival = this.clock.tick();
