@@ -27,7 +27,7 @@ export default {
     'src/trending/ranking.ts',
   ],
   concurrency: 2,
-  timeoutMS: 30_000,
+  timeoutMS: 5_000,
   reporters: ['clear-text', 'progress', 'html'],
   htmlReporter: { fileName: 'reports/mutation/index.html' },
   thresholds: { high: 90, low: 80, break: null },
