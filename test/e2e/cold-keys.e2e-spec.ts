@@ -1,7 +1,7 @@
 import { leaseKey } from '../../src/redis/cache-keys';
 import { CacheStatus } from '../../src/generated/client/movies/v1/movie_service';
 import { movieFactory } from '../factories/movie.factory';
-import { mongoQueryCount } from '../support/app-metrics';
+import { mongoQueryCount, serverCommandCount } from '../support/app-metrics';
 import { startTestApp, type TestApp } from '../support/test-app';
 
 /** Calls of a Redis command since the last RESETSTAT, scripts' own calls included. */
@@ -39,6 +39,7 @@ describe('cold keys', () => {
     const before = {
       title: await mongoQueryCount(t.app, 'findByTitle'),
       id: await mongoQueryCount(t.app, 'findById'),
+      server: await serverCommandCount(t.app, 'find'),
     };
 
     const responses = await Promise.all(
@@ -48,6 +49,7 @@ describe('cold keys', () => {
     expect(responses.every((r) => r.movie?.id === movies[1]._id.toHexString())).toBe(true);
     expect((await mongoQueryCount(t.app, 'findByTitle')) - before.title).toBe(1);
     expect((await mongoQueryCount(t.app, 'findById')) - before.id).toBe(1);
+    expect((await serverCommandCount(t.app, 'find')) - before.server).toBe(2);
   });
 
   it('a lease left by an instance that died is waited out, then the reader fills it itself', async () => {

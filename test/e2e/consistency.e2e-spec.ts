@@ -5,7 +5,7 @@ import { CacheStatus } from '../../src/generated/client/movies/v1/movie_service'
 import type { Movie } from '../../src/generated/nest/movies/v1/movie_service';
 import { movieFactory } from '../factories/movie.factory';
 import { fenceKey, movieKey } from '../../src/redis/cache-keys';
-import { fillCounts, mongoQueryCount } from '../support/app-metrics';
+import { fillCounts, mongoQueryCount, serverCommandCount } from '../support/app-metrics';
 import { startTestApp, type TestApp } from '../support/test-app';
 import { sleep } from '../support/wait';
 
@@ -27,10 +27,12 @@ describe('one MongoDB read per cold key', () => {
   it('200 concurrent misses on one instance make one query, and all get the movie', async () => {
     const id = movies[0]._id.toHexString();
     const before = await mongoQueryCount(a.app, 'findById');
+    const serverFinds = await serverCommandCount(a.app, 'find');
 
     const responses = await Promise.all(Array.from({ length: 200 }, () => a.api.getMovie({ id })));
 
     expect(await mongoQueryCount(a.app, 'findById')).toBe(before + 1);
+    expect(await serverCommandCount(a.app, 'find')).toBe(serverFinds + 1);
     expect(responses.every((r) => r.movie?.id === id)).toBe(true);
   });
 
@@ -38,6 +40,7 @@ describe('one MongoDB read per cold key', () => {
     const id = movies[1]._id.toHexString();
     const before =
       (await mongoQueryCount(a.app, 'findById')) + (await mongoQueryCount(b.app, 'findById'));
+    const serverFinds = await serverCommandCount(a.app, 'find');
 
     const responses = await Promise.all(
       Array.from({ length: 200 }, (_, i) => (i % 2 ? a : b).api.getMovie({ id })),
@@ -46,6 +49,7 @@ describe('one MongoDB read per cold key', () => {
     const after =
       (await mongoQueryCount(a.app, 'findById')) + (await mongoQueryCount(b.app, 'findById'));
     expect(after - before).toBe(1);
+    expect(await serverCommandCount(a.app, 'find')).toBe(serverFinds + 1);
     expect(responses.every((r) => r.movie?.title === 'Herd')).toBe(true);
   });
 });

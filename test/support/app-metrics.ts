@@ -1,4 +1,6 @@
 import type { INestMicroservice } from '@nestjs/common';
+import { getConnectionToken } from '@nestjs/mongoose';
+import type { Connection } from 'mongoose';
 import { MetricsService } from '../../src/metrics/metrics.service';
 
 /** MongoDB queries of one operation an app instance has run (from its own metrics). */
@@ -13,4 +15,15 @@ export async function mongoQueryCount(app: INestMicroservice, operation: string)
 export async function fillCounts(app: INestMicroservice): Promise<Record<string, number>> {
   const { values } = await app.get(MetricsService).cacheFills.get();
   return Object.fromEntries(values.map((v) => [String(v.labels.outcome), v.value]));
+}
+
+/**
+ * Commands of one kind the MongoDB server has run, from its own counters (serverStatus
+ * `metrics.commands`, kept by MongoDB and FerretDB alike): counted where the queries land, not by
+ * the app. Server-wide: take differences around what a spec does.
+ */
+export async function serverCommandCount(app: INestMicroservice, command: string): Promise<number> {
+  const connection = app.get<Connection>(getConnectionToken());
+  const status = await connection.db!.admin().command({ serverStatus: 1 });
+  return Number(status.metrics?.commands?.[command]?.total ?? 0);
 }
