@@ -27,7 +27,7 @@ export const protobufFileName = 'movies/v1/movie_service.proto';
 
 export enum CacheStatus {
   CACHE_STATUS_UNSPECIFIED = 0,
-  /** CACHE_STATUS_HIT - served from Redis */
+  /** CACHE_STATUS_HIT - served from the cache (cache_tier: the near-cache or Redis) */
   CACHE_STATUS_HIT = 1,
   /** CACHE_STATUS_MISS - read from MongoDB, then cached */
   CACHE_STATUS_MISS = 2,
@@ -2656,8 +2656,10 @@ export const NearCacheStats: MessageFns<NearCacheStats> = {
 export type MovieServiceService = typeof MovieServiceService;
 export const MovieServiceService = {
   /**
-   * Cache-aside read: Redis first; on a miss MongoDB, then the cache is
-   * filled with a TTL. Errors: INVALID_ARGUMENT, NOT_FOUND, UNAVAILABLE.
+   * Cache-aside read: the instance's near-cache, then Redis; on a miss
+   * MongoDB, then the cache is filled with a TTL. Never older than a write
+   * acknowledged before the call. Errors: INVALID_ARGUMENT, NOT_FOUND,
+   * UNAVAILABLE.
    */
   getMovie: {
     path: '/movies.v1.MovieService/GetMovie' as const,
@@ -2672,7 +2674,7 @@ export const MovieServiceService = {
   },
   /**
    * Write-through update of imdb.rating: MongoDB first, then the cached copy,
-   * before the call returns. Errors: INVALID_ARGUMENT, NOT_FOUND,
+   * and every instance's near-cache drops it, before the call returns. Errors: INVALID_ARGUMENT, NOT_FOUND,
    * UNAUTHENTICATED, UNAVAILABLE.
    */
   updateRating: {
@@ -2738,13 +2740,15 @@ export const MovieServiceService = {
 
 export interface MovieServiceServer extends UntypedServiceImplementation {
   /**
-   * Cache-aside read: Redis first; on a miss MongoDB, then the cache is
-   * filled with a TTL. Errors: INVALID_ARGUMENT, NOT_FOUND, UNAVAILABLE.
+   * Cache-aside read: the instance's near-cache, then Redis; on a miss
+   * MongoDB, then the cache is filled with a TTL. Never older than a write
+   * acknowledged before the call. Errors: INVALID_ARGUMENT, NOT_FOUND,
+   * UNAVAILABLE.
    */
   getMovie: handleUnaryCall<GetMovieRequest, GetMovieResponse>;
   /**
    * Write-through update of imdb.rating: MongoDB first, then the cached copy,
-   * before the call returns. Errors: INVALID_ARGUMENT, NOT_FOUND,
+   * and every instance's near-cache drops it, before the call returns. Errors: INVALID_ARGUMENT, NOT_FOUND,
    * UNAUTHENTICATED, UNAVAILABLE.
    */
   updateRating: handleUnaryCall<UpdateRatingRequest, UpdateRatingResponse>;
@@ -2765,8 +2769,10 @@ export interface MovieServiceServer extends UntypedServiceImplementation {
 
 export interface MovieServiceClient extends Client {
   /**
-   * Cache-aside read: Redis first; on a miss MongoDB, then the cache is
-   * filled with a TTL. Errors: INVALID_ARGUMENT, NOT_FOUND, UNAVAILABLE.
+   * Cache-aside read: the instance's near-cache, then Redis; on a miss
+   * MongoDB, then the cache is filled with a TTL. Never older than a write
+   * acknowledged before the call. Errors: INVALID_ARGUMENT, NOT_FOUND,
+   * UNAVAILABLE.
    */
   getMovie(
     request: GetMovieRequest,
@@ -2785,7 +2791,7 @@ export interface MovieServiceClient extends Client {
   ): ClientUnaryCall;
   /**
    * Write-through update of imdb.rating: MongoDB first, then the cached copy,
-   * before the call returns. Errors: INVALID_ARGUMENT, NOT_FOUND,
+   * and every instance's near-cache drops it, before the call returns. Errors: INVALID_ARGUMENT, NOT_FOUND,
    * UNAUTHENTICATED, UNAVAILABLE.
    */
   updateRating(

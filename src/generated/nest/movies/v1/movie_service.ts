@@ -15,7 +15,7 @@ export const protobufFileName = 'movies/v1/movie_service.proto';
 
 export enum CacheStatus {
   CACHE_STATUS_UNSPECIFIED = 0,
-  /** CACHE_STATUS_HIT - served from Redis */
+  /** CACHE_STATUS_HIT - served from the cache (cache_tier: the near-cache or Redis) */
   CACHE_STATUS_HIT = 1,
   /** CACHE_STATUS_MISS - read from MongoDB, then cached */
   CACHE_STATUS_MISS = 2,
@@ -218,15 +218,17 @@ export const MOVIES_V1_PACKAGE_NAME = 'movies.v1';
 
 export interface MovieServiceClient {
   /**
-   * Cache-aside read: Redis first; on a miss MongoDB, then the cache is
-   * filled with a TTL. Errors: INVALID_ARGUMENT, NOT_FOUND, UNAVAILABLE.
+   * Cache-aside read: the instance's near-cache, then Redis; on a miss
+   * MongoDB, then the cache is filled with a TTL. Never older than a write
+   * acknowledged before the call. Errors: INVALID_ARGUMENT, NOT_FOUND,
+   * UNAVAILABLE.
    */
 
   getMovie(request: GetMovieRequest, metadata?: Metadata): Observable<GetMovieResponse>;
 
   /**
    * Write-through update of imdb.rating: MongoDB first, then the cached copy,
-   * before the call returns. Errors: INVALID_ARGUMENT, NOT_FOUND,
+   * and every instance's near-cache drops it, before the call returns. Errors: INVALID_ARGUMENT, NOT_FOUND,
    * UNAUTHENTICATED, UNAVAILABLE.
    */
 
@@ -265,8 +267,10 @@ export interface MovieServiceClient {
 
 export interface MovieServiceController {
   /**
-   * Cache-aside read: Redis first; on a miss MongoDB, then the cache is
-   * filled with a TTL. Errors: INVALID_ARGUMENT, NOT_FOUND, UNAVAILABLE.
+   * Cache-aside read: the instance's near-cache, then Redis; on a miss
+   * MongoDB, then the cache is filled with a TTL. Never older than a write
+   * acknowledged before the call. Errors: INVALID_ARGUMENT, NOT_FOUND,
+   * UNAVAILABLE.
    */
 
   getMovie(
@@ -276,7 +280,7 @@ export interface MovieServiceController {
 
   /**
    * Write-through update of imdb.rating: MongoDB first, then the cached copy,
-   * before the call returns. Errors: INVALID_ARGUMENT, NOT_FOUND,
+   * and every instance's near-cache drops it, before the call returns. Errors: INVALID_ARGUMENT, NOT_FOUND,
    * UNAUTHENTICATED, UNAVAILABLE.
    */
 
