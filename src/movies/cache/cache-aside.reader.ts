@@ -1,6 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { DependencyUnavailableError, MovieNotFoundError } from '../../common/errors';
-import { sleep } from '../../common/sleep';
+import { poll } from '../../common/sleep';
 import { APP_CONFIG, type AppConfig } from '../../config/app-config';
 import { CacheStatus, CacheTier, type Movie } from '../../generated/nest/movies/v1/movie_service';
 import { leaseKey, titleKey } from '../../redis/cache-keys';
@@ -168,15 +168,9 @@ export class CacheAsideReader {
     lookup: Extract<MovieLookup, { kind: 'title' }>,
     load: Load,
   ): Promise<ReadOutcome> {
-    const { readAt, resolved } = await this.misses.byTitle(lookup, load, async () => {
-      const deadline = Date.now() + this.config.fillLeaseMs;
-      while (Date.now() < deadline) {
-        await sleep(POLL_MS);
-        const known = await this.resolveTitle(lookup, this.clock.tick());
-        if (known) return known;
-      }
-      return null;
-    });
+    const { readAt, resolved } = await this.misses.byTitle(lookup, load, () =>
+      poll(() => this.resolveTitle(lookup, this.clock.tick()), this.config.fillLeaseMs, POLL_MS),
+    );
     if (resolved.kind === 'absent') return resolved;
     const outcome = await this.readId(resolved.id, readAt, this.copies.loadById(resolved.id));
     // MongoDB was read for this lookup: a miss, even if the movie's copy was cached.

@@ -1,6 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { MovieNotFoundError } from '../../common/errors';
-import { sleep } from '../../common/sleep';
+import { poll } from '../../common/sleep';
 import { APP_CONFIG, type AppConfig } from '../../config/app-config';
 import { CacheStatus, CacheTier, type Movie } from '../../generated/nest/movies/v1/movie_service';
 import { MoviesRepository } from '../movies.repository';
@@ -69,14 +69,15 @@ export class CachedCopies {
   }
 
   /** Another instance holds the lease: wait for its fill, up to the lease time. */
-  async awaitFill(id: string): Promise<ReadOutcome | null> {
-    const deadline = Date.now() + this.config.fillLeaseMs;
-    while (Date.now() < deadline) {
-      await sleep(POLL_MS);
-      const cached = await this.read(id);
-      if (cached && cached.kind !== 'graced') return cached;
-    }
-    return null;
+  awaitFill(id: string): Promise<ReadOutcome | null> {
+    return poll(
+      async () => {
+        const cached = await this.read(id);
+        return cached && cached.kind !== 'graced' ? cached : null;
+      },
+      this.config.fillLeaseMs,
+      POLL_MS,
+    );
   }
 
   private refreshIfDue(id: string, remainingMs: number): void {
