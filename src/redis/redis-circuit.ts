@@ -3,6 +3,7 @@ import {
   BrokenCircuitError,
   CircuitState,
   ConsecutiveBreaker,
+  SamplingBreaker,
   circuitBreaker,
   handleAll,
   type CircuitBreakerPolicy,
@@ -17,9 +18,11 @@ import { REDIS_CLIENT, type RedisClient } from './redis-connection';
  * The one way to Redis for every feature: failures surface as DependencyUnavailableError('Redis'),
  * and after REDIS_BREAKER_THRESHOLD failures in a row one breaker opens for the whole process:
  * calls fail at once for REDIS_BREAKER_COOLDOWN_MS instead of each paying a timeout, then one
- * call probes again. On a cluster a command to a failed master is retried until its replica
- * takes over (seconds): each call is bounded by REDIS_TIMEOUT_MS instead, so a read falls back to
- * MongoDB (BYPASS) while its slot is down.
+ * call probes again. On a cluster, where a failed master takes down only its slots, the breaker
+ * opens when nine calls in ten fail within a second (the cluster as a whole is away), so a
+ * failover does not send every read to MongoDB; and a command to a failed master, which ioredis
+ * retries until the replica takes over (seconds), is bounded by REDIS_TIMEOUT_MS: a read of those
+ * slots falls back to MongoDB (BYPASS) meanwhile.
  */
 @Injectable()
 export class RedisCircuit {
@@ -31,10 +34,13 @@ export class RedisCircuit {
     @Inject(APP_CONFIG) config: AppConfig,
     private readonly metrics: MetricsService,
   ) {
-    if (client instanceof Cluster) this.deadlineMs = config.redisTimeoutMs;
+    const cluster = client instanceof Cluster;
+    if (cluster) this.deadlineMs = config.redisTimeoutMs;
     this.breaker = circuitBreaker(handleAll, {
       halfOpenAfter: config.redisBreakerCooldownMs,
-      breaker: new ConsecutiveBreaker(config.redisBreakerThreshold),
+      breaker: cluster
+        ? new SamplingBreaker({ threshold: 0.9, duration: 1_000, minimumRps: 5 })
+        : new ConsecutiveBreaker(config.redisBreakerThreshold),
     });
   }
 

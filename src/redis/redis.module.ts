@@ -2,18 +2,23 @@ import { Global, Inject, Injectable, Module, OnApplicationShutdown } from '@nest
 import { CacheModule } from '@nestjs/cache-manager';
 import { KeyvAdapter, type CacheManagerStore } from 'cache-manager';
 import { redisInsStore, type RedisStore } from 'cache-manager-ioredis-yet';
-import type Redis from 'ioredis';
 import { Keyv } from 'keyv';
 import { APP_CONFIG, type ResolvedAppConfig } from '../config/app-config';
 import { CACHE_MANAGER_NAMESPACE } from './cache-keys';
-import { REDIS_CLIENT, createRedisClient, waitForRedis } from './redis-connection';
+import {
+  REDIS_CLIENT,
+  createRedisClient,
+  waitForRedis,
+  type RedisClient,
+} from './redis-connection';
 import { RedisCircuit } from './redis-circuit';
+import { ReplicaAck } from './replica-ack';
 
 const REDIS_STORE = Symbol('REDIS_STORE');
 
 @Injectable()
 class RedisLifecycle implements OnApplicationShutdown {
-  constructor(@Inject(REDIS_CLIENT) private readonly client: Redis) {}
+  constructor(@Inject(REDIS_CLIENT) private readonly client: RedisClient) {}
 
   async onApplicationShutdown(): Promise<void> {
     if (this.client.status === 'end') return;
@@ -21,7 +26,10 @@ class RedisLifecycle implements OnApplicationShutdown {
   }
 }
 
-/** The Redis connection (one per app, through cache-manager's store) and the breaker in front of it. */
+/**
+ * The Redis connection (one per app, through cache-manager's store: one server or a cluster),
+ * the breaker in front of it, and the replica acknowledgement of writes on a cluster.
+ */
 @Global()
 @Module({
   providers: [
@@ -40,9 +48,10 @@ class RedisLifecycle implements OnApplicationShutdown {
       useFactory: (store: RedisStore) => store.client,
     },
     RedisCircuit,
+    ReplicaAck,
     RedisLifecycle,
   ],
-  exports: [REDIS_STORE, REDIS_CLIENT, RedisCircuit],
+  exports: [REDIS_STORE, REDIS_CLIENT, RedisCircuit, ReplicaAck],
 })
 export class RedisModule {}
 

@@ -11,7 +11,9 @@ import {
 import { RedisCircuit } from '../../redis/redis-circuit';
 import { ShardSubscriber } from '../../redis/shard-subscriber';
 import { FILL_HOOK, type FillHook } from './fill-hook';
+import { Acks } from './invalidation-acks';
 import { NearCache } from './near-cache';
+import { OutageLedger } from './outage-ledger';
 
 // KEYS: the registry of live instances. ARGV: instance id, lease ms. Registered until now + lease.
 const REGISTER = `
@@ -44,6 +46,8 @@ const SILENT_LEASES = 4;
  * published on the one master serving the channel's slot (sharded pub/sub, also on a cluster) and
  * heard there, in order, so an instance that heard a later ping heard every earlier
  * invalidation; one that cannot hear stops serving, and forgets everything, within the lease.
+ * A write whose copy may be older than MongoDB (see OutageLedger) is announced as dirty instead:
+ * every instance that acknowledges it has marked the id and reads it from MongoDB until repaired.
  */
 @Injectable()
 export class InvalidationBus implements OnModuleInit, OnApplicationShutdown {
@@ -64,6 +68,7 @@ export class InvalidationBus implements OnModuleInit, OnApplicationShutdown {
   constructor(
     private readonly redis: RedisCircuit,
     private readonly near: NearCache,
+    private readonly ledger: OutageLedger,
     @Inject(APP_CONFIG) config: AppConfig,
     @Inject(FILL_HOOK) private readonly hooks: FillHook,
   ) {
@@ -99,12 +104,14 @@ export class InvalidationBus implements OnModuleInit, OnApplicationShutdown {
   }
 
   /**
-   * After a write of `id` reached Redis, before it is acknowledged: every instance's near-cache
-   * drops the movie, or stops serving. This instance's own copy is dropped at once.
+   * After a write of `id`, before it is acknowledged: every instance's near-cache drops the movie,
+   * or stops serving; a dirty id is marked everywhere. This instance's copy is dropped at once.
    */
   async invalidate(id: string): Promise<void> {
     this.near.invalidate(id);
+    await this.ledger.confirmInstalled(id);
     if (!this.near.enabled) return;
+    const kind = this.ledger.isDirty(id) ? 'd' : 'i';
     const nonce = randomBytes(8).toString('hex');
     const acks = new Acks();
     this.acks.set(nonce, acks);
@@ -114,7 +121,7 @@ export class InvalidationBus implements OnModuleInit, OnApplicationShutdown {
         this.scripts.invalidate(
           NEAR_CACHE_INSTANCES_KEY,
           NEAR_CACHE_CHANNEL,
-          `i ${this.instanceId} ${nonce} ${id}`,
+          `${kind} ${this.instanceId} ${nonce} ${id}`,
         ),
       );
     } catch {
@@ -135,7 +142,8 @@ export class InvalidationBus implements OnModuleInit, OnApplicationShutdown {
   private async receive(message: string): Promise<void> {
     if (this.hooks.beforeDelivery && !(await this.hooks.beforeDelivery(message))) return;
     const [kind, from, token, id] = message.split(' ');
-    if (kind === 'i' && from !== this.instanceId) {
+    if ((kind === 'i' || kind === 'd') && from !== this.instanceId) {
+      if (kind === 'd') this.ledger.markDirty(id);
       void this.apply(from, token, id);
     } else if (kind === 'a') {
       this.acks.get(from)?.add(token);
@@ -184,24 +192,5 @@ export class InvalidationBus implements OnModuleInit, OnApplicationShutdown {
     await this.redis.client
       .spublish(NEAR_CACHE_CHANNEL, `p ${this.instanceId} ${seq}`)
       .catch(() => undefined);
-  }
-}
-
-/** The acks of one invalidation: those received, and once the live instances are known, the wait. */
-class Acks {
-  private readonly received = new Set<string>();
-  private missing?: Set<string>;
-  private done?: () => void;
-
-  add(instance: string): void {
-    if (!this.missing) this.received.add(instance);
-    else if (this.missing.delete(instance) && this.missing.size === 0) this.done?.();
-  }
-
-  /** Resolves once every one of `instances` has acked. */
-  expect(instances: string[]): Promise<void> {
-    this.missing = new Set(instances.filter((instance) => !this.received.has(instance)));
-    if (this.missing.size === 0) return Promise.resolve();
-    return new Promise((resolve) => (this.done = resolve));
   }
 }

@@ -1,39 +1,126 @@
-import { Injectable } from '@nestjs/common';
-import { MovieCacheStore } from './movie-cache.store';
+import { Injectable, OnModuleDestroy } from '@nestjs/common';
+import type Redis from 'ioredis';
+import { absentKey, fenceKey, movieKey } from '../../redis/cache-keys';
+import { RedisCircuit } from '../../redis/redis-circuit';
+import { ReplicaAck } from '../../redis/replica-ack';
+import { CacheTtl } from './cache-ttl';
+import { newGeneration } from './movie-cache.store';
+import { NearCache } from './near-cache';
+
+// The repair of an id whose copy may predate a write. KEYS: movie, fence, absent marker.
+// ARGV: a new generation, fence ttl. The fence keeps its revision under a new generation, so
+// every fill begun before now is refused wherever it runs; the copy and any absence are dropped.
+const REPAIR = `
+local fence = redis.call('GET', KEYS[2])
+local revision = fence and string.match(fence, ':(.*)$') or '0'
+redis.call('SET', KEYS[2], ARGV[1] .. ':' .. revision, 'EX', ARGV[2])
+redis.call('DEL', KEYS[1], KEYS[3])
+return 1`;
+
+const REPAIR_EVERY_MS = 100;
 
 /**
- * Ids written while Redis was unreachable: their cached copies may be stale, so they are read
- * from MongoDB until Redis answers again and the copies are evicted.
+ * Ids whose cached copy may be older than MongoDB: written while their Redis slot was
+ * unreachable, or acknowledged by a master that had not passed the write to a replica (it may
+ * be lost in a failover), here or on another instance (announced through the invalidation bus
+ * before the write is acknowledged). They are read from MongoDB until repaired: the repair runs
+ * as soon as the slot answers, on every instance that holds the id, and refuses every older fill
+ * and copy, wherever it comes from, by giving the fence a new generation (see REPAIR).
  */
 @Injectable()
-export class OutageLedger {
-  private readonly dirty = new Set<string>();
+export class OutageLedger implements OnModuleDestroy {
+  /** Dirty ids, each with the mark it got last: a repair clears only the mark it saw. */
+  private readonly dirty = new Map<string, number>();
+  private marks = 0;
+  private readonly scripts: Redis & {
+    repairMovie(movie: string, fence: string, absent: string, ...args: string[]): Promise<number>;
+  };
+  private timer?: NodeJS.Timeout;
+  private repairing?: Promise<number>;
 
-  constructor(private readonly store: MovieCacheStore) {}
+  constructor(
+    private readonly redis: RedisCircuit,
+    private readonly replicas: ReplicaAck,
+    private readonly ttl: CacheTtl,
+    private readonly near: NearCache,
+  ) {
+    redis.client.defineCommand('repairMovie', { numberOfKeys: 3, lua: REPAIR });
+    this.scripts = redis.client as typeof this.scripts;
+  }
+
+  onModuleDestroy(): void {
+    clearInterval(this.timer);
+  }
 
   markDirty(id: string): void {
-    this.dirty.add(id);
+    this.dirty.set(id, ++this.marks);
+    this.near.invalidate(id);
+    this.timer ??= setInterval(() => void this.evictDirty().catch(() => 0), REPAIR_EVERY_MS);
+    this.timer.unref();
   }
 
   isDirty(id: string): boolean {
     return this.dirty.has(id);
   }
 
-  /** Called after a fill of a dirty id: if the fill was refused, the stale copy is evicted. */
-  async settle(id: string, stored: boolean): Promise<void> {
-    if (this.dirty.delete(id) && !stored) await this.store.evict([id]);
+  /**
+   * The write of `id` installed its copy: unless a replica has it too, the id is dirty. (A
+   * successful install does not clear an earlier mark: that write may be the newer one.)
+   */
+  async confirmInstalled(id: string): Promise<void> {
+    if (this.dirty.has(id)) return;
+    if (!(await this.replicas.confirm(fenceKey(id), this.ttl.fenceSeconds))) this.markDirty(id);
   }
 
+  /**
+   * A fill of a dirty id reached Redis: its repair runs now, before the filled copy could be kept
+   * in the near-cache (the repair drops it there too).
+   */
+  async settle(id: string, _stored: boolean): Promise<void> {
+    const mark = this.dirty.get(id);
+    if (mark !== undefined) await this.repairMarked([[id, mark]]);
+  }
+
+  /** A write-through installed the id's copy: Redis answers, the repair can run now. */
   clear(id: string): void {
-    this.dirty.delete(id);
+    if (this.dirty.has(id)) void this.evictDirty().catch(() => 0);
   }
 
-  /** Evicts the copies of ids written during an outage; called once Redis answers again. */
-  async evictDirty(): Promise<number> {
-    const ids = [...this.dirty];
-    if (ids.length === 0) return 0;
-    await this.store.evict(ids);
-    ids.forEach((id) => this.dirty.delete(id));
-    return ids.length;
+  /** Repairs every dirty id whose slot answers; returns how many. Retried until none is left. */
+  evictDirty(): Promise<number> {
+    this.repairing ??= this.repairAll().finally(() => (this.repairing = undefined));
+    return this.repairing;
+  }
+
+  private async repairAll(): Promise<number> {
+    const done = await this.repairMarked([...this.dirty]);
+    if (this.dirty.size === 0) {
+      clearInterval(this.timer);
+      this.timer = undefined;
+    }
+    return done;
+  }
+
+  private async repairMarked(marked: Array<[string, number]>): Promise<number> {
+    const repaired = await Promise.allSettled(marked.map(([id]) => this.repair(id)));
+    const done = marked.filter((_, i) => repaired[i].status === 'fulfilled');
+    for (const [id, mark] of done) {
+      if (this.dirty.get(id) === mark) this.dirty.delete(id);
+      // A fill that read the old copy before the repair must not keep it in the near-cache.
+      this.near.invalidate(id);
+    }
+    return done.length;
+  }
+
+  private repair(id: string): Promise<number> {
+    return this.redis.run('repair', () =>
+      this.scripts.repairMovie(
+        movieKey(id),
+        fenceKey(id),
+        absentKey(id),
+        newGeneration(),
+        String(this.ttl.fenceSeconds),
+      ),
+    );
   }
 }
