@@ -3,15 +3,14 @@
 # redis-server binary, started by the test setup), plus the cluster's own specs (failover with two
 # instances). Arguments replace the spec list (e.g. one spec path).
 # Left out: specs that start a Redis server of their own or point the app at a dead port ("without
-# Redis": on this run every app is a cluster client), and the write-through and leaderboard
-# integration specs, which inspect Redis through the app's own client with one-server commands
-# (FLUSHDB, multi-key EXISTS); update-rating and trending e2e cover both on the cluster.
+# Redis": on this run every app is a cluster client), and the cache-aside, write-through and
+# leaderboard integration specs, which inspect Redis through the app's own client with one-server
+# commands (FLUSHDB, KEYS, multi-key EXISTS); the e2e specs cover them on the cluster.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 source scripts/needs.sh
 ensure_setup --grpc-tools
 specs=(
-  test/integration/cache-aside.integration-spec.ts
   test/integration/movie-cache-store.integration-spec.ts
   test/e2e/get-movie.e2e-spec.ts
   test/e2e/update-rating.e2e-spec.ts
