@@ -2,7 +2,6 @@ import { Inject, Injectable, OnApplicationShutdown, OnModuleInit } from '@nestjs
 import { Cluster } from 'ioredis';
 import { sleep } from '../common/sleep';
 import { APP_CONFIG, type AppConfig } from '../config/app-config';
-import { keySlot } from './key-slot';
 import { REDIS_CLIENT, type RedisClient } from './redis-connection';
 
 /** How long a write waits for its replica: about a replication round trip, with room to spare. */
@@ -13,7 +12,9 @@ const WAIT_MS = 100;
  * that dies right after it answered may take the write along, and its replica, promoted, has the
  * key as it was. `confirm` writes to the slot once more (re-arming the key's TTL) on a connection
  * of its own and WAITs until one replica has it: that replica then has every earlier write to
- * the slot. Nothing to wait for (true): one Redis server, or a master without replica.
+ * the slot. On one Redis server there is nothing to wait for (true). On a cluster it always
+ * waits: the client's slot map may not list a master's replicas yet, and a master without
+ * replica makes every write wait WAIT_MS and count as not confirmed (its copy is then repaired).
  */
 @Injectable()
 export class ReplicaAck implements OnModuleInit, OnApplicationShutdown {
@@ -36,7 +37,6 @@ export class ReplicaAck implements OnModuleInit, OnApplicationShutdown {
   async confirm(key: string, ttlSeconds: number): Promise<boolean> {
     const cluster = this.client;
     if (!this.connection || !(cluster instanceof Cluster)) return true;
-    if ((cluster.slots[keySlot(key)]?.length ?? 0) < 2) return true;
     const replies = this.connection
       .pipeline()
       .expire(key, ttlSeconds)
