@@ -4,17 +4,19 @@ import { dirname, join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import Table from 'cli-table3';
 import * as hdr from 'hdr-histogram-js';
-import mongoose, { type Connection, type Model, Types } from 'mongoose';
+import mongoose, { type Connection, Types } from 'mongoose';
 import { BUNDLED_MOVIES_PATH, projectRoot } from '../src/common/paths';
 import { importMovies, readMovieFile } from '../src/movies/import/movie-import';
 import { syntheticId, syntheticMovies } from '../src/movies/import/synthetic-movies';
-import { MOVIE_PROJECTION } from '../src/movies/movie.mapper';
+import { loadConfig } from '../src/config/app-config';
+import { MetricsService } from '../src/metrics/metrics.service';
 import { MOVIES_COLLECTION, MovieEntity, MovieSchema } from '../src/movies/movie.schema';
+import { MoviesRepository } from '../src/movies/movies.repository';
 import { startEmbeddedStack, type FerretDbBackend } from '../src/stack/embedded-stack';
 
 const USAGE = `npm run bench:db -- [--backends postgresql,sqlite] [--sizes 1000,100000] [--million]
                        [--seconds 3] [--concurrency 1,16] [--data-dir <dir>] [--uri <mongodb uri>]
-  The MoviesRepository queries (id, title + sort by votes, findOneAndUpdate) against the embedded
+  The service's MoviesRepository (id, title + sort by votes, UpdateRating) against the embedded
   FerretDB, at each size: 1,000 bundled sample_mflix movies plus synthetic ones (seed 1).
   --backends     FerretDB backends, side by side (sqlite is measured up to 100,000 documents)
   --million      adds 1,000,000 documents (about 2 minutes of import on 2 cores, 3 GB of disk)
@@ -82,35 +84,24 @@ function* skip<T>(items: Iterable<T>, count: number): Generator<T> {
 
 const seconds = (since: number) => ((Date.now() - since) / 1000).toFixed(1);
 
-/** The repository's queries, with the same shapes and options. */
-function operations(model: Model<MovieEntity>, size: number, bundled: Bundled) {
+/** The service's own repository, so what is measured is the code that runs. */
+function operations(repository: MoviesRepository, size: number, bundled: Bundled) {
   const randomId = () => {
     const i = Math.floor(Math.random() * size);
-    return i < bundled.ids.length
-      ? bundled.ids[i]
-      : syntheticId(SYNTHETIC_SEED, i - bundled.ids.length);
+    return (
+      i < bundled.ids.length ? bundled.ids[i] : syntheticId(SYNTHETIC_SEED, i - bundled.ids.length)
+    ).toHexString();
   };
   return {
-    id: () => model.findOne({ _id: randomId() }, MOVIE_PROJECTION).lean().exec(),
+    id: () => repository.findById(randomId()),
     title: () => {
       const { title, year } = bundled.titles[Math.floor(Math.random() * bundled.titles.length)];
-      const filter: Record<string, unknown> = { title };
-      if (year !== undefined && Math.random() < 0.5) filter.year = year;
-      return model
-        .findOne(filter, MOVIE_PROJECTION)
-        .sort({ 'imdb.votes': -1, _id: 1 })
-        .lean()
-        .exec();
+      return repository.findByTitle(
+        title,
+        year !== undefined && Math.random() < 0.5 ? year : undefined,
+      );
     },
-    update: () =>
-      model
-        .findOneAndUpdate(
-          { _id: randomId() },
-          { $set: { 'imdb.rating': Math.round(Math.random() * 100) / 10 }, $inc: { revision: 1 } },
-          { returnDocument: 'after' },
-        )
-        .lean()
-        .exec(),
+    update: () => repository.updateRating(randomId(), Math.round(Math.random() * 100) / 10),
   };
 }
 
@@ -195,7 +186,13 @@ async function benchBackend(
         console.log(`  skipped: the collection already holds ${documents} documents`);
         continue;
       }
-      const ops = operations(model, size, options.bundled);
+      const repository = new MoviesRepository(
+        model,
+        connection,
+        loadConfig({ MONGODB_URI: uri, MONGO_TIMEOUT_MS: '60000' }),
+        new MetricsService(),
+      );
+      const ops = operations(repository, size, options.bundled);
       const result: SizeResult = { backend, documents, cells: [], plans: {} };
       result.plans = await plans(connection, options.bundled);
       for (const operation of OPERATIONS) {

@@ -1,4 +1,5 @@
 import { Inject, Injectable } from '@nestjs/common';
+import { ExponentialBackoff, handleWhen, retry } from 'cockatiel';
 import { InjectConnection, InjectModel } from '@nestjs/mongoose';
 import { Connection, Model, Types } from 'mongoose';
 import { APP_CONFIG, type AppConfig } from '../config/app-config';
@@ -28,6 +29,12 @@ function isUnavailable(error: unknown): boolean {
   // bufferCommands=false before the first connection succeeded.
   return error.name === 'MongooseError' && /initial connection/.test(error.message);
 }
+
+/** A write refused because a concurrent one won (SQLSTATE 40001 from the embedded database). */
+const lostUpdateRetry = retry(
+  handleWhen((error) => error.name === 'MongoServerError' && /SQLSTATE 40001/.test(error.message)),
+  { maxAttempts: 100, backoff: new ExponentialBackoff({ initialDelay: 1, maxDelay: 20 }) },
+);
 
 /** The only code that talks to MongoDB; returns plain Movie objects. */
 @Injectable()
@@ -68,20 +75,26 @@ export class MoviesRepository {
     });
   }
 
-  /** Sets imdb.rating and bumps revision atomically; returns the stored result. */
+  /**
+   * Sets imdb.rating and bumps revision atomically; returns the stored result. On the embedded
+   * FerretDB a write that lost to a concurrent one is refused (see src/stack/pushdown-indexes.ts)
+   * and tried again, so no write is lost there either.
+   */
   updateRating(id: string, rating: number): Promise<Movie | null> {
-    return this.run('updateRating', async () => {
-      const row = await this.model
-        .findOneAndUpdate(
-          { _id: new Types.ObjectId(id) },
-          { $set: { 'imdb.rating': rating }, $inc: { revision: 1 } },
-          // No projection: FerretDB does not support one on findAndModify.
-          { returnDocument: 'after', maxTimeMS: this.config.mongoTimeoutMs },
-        )
-        .lean<MovieRow>()
-        .exec();
-      return row ? toMovie(row) : null;
-    });
+    return this.run('updateRating', () =>
+      lostUpdateRetry.execute(async () => {
+        const row = await this.model
+          .findOneAndUpdate(
+            { _id: new Types.ObjectId(id) },
+            { $set: { 'imdb.rating': rating }, $inc: { revision: 1 } },
+            // No projection: FerretDB does not support one on findAndModify.
+            { returnDocument: 'after', maxTimeMS: this.config.mongoTimeoutMs },
+          )
+          .lean<MovieRow>()
+          .exec();
+        return row ? toMovie(row) : null;
+      }),
+    );
   }
 
   /**

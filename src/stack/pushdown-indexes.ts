@@ -28,9 +28,28 @@ function fieldsFor(): string {
   return [`  fields := ${textArray(PUSHDOWN_FIELDS['*'] ?? [])};`, ...perCollection].join('\n');
 }
 
+/**
+ * FerretDB applies an update by reading the document, changing it in Go and writing it back, so
+ * two concurrent updates of one movie can both write revision r+1 and one is lost (200 concurrent
+ * $inc updates left 94-96). In a movies table an update must raise the revision: the loser's write
+ * fails (SQLSTATE 40001) and the repository retries it on top of the winner's.
+ */
+const REVISION_RISES_SQL = `
+CREATE OR REPLACE FUNCTION public.movie_cache_revision_rises() RETURNS trigger
+LANGUAGE plpgsql AS $fn$
+BEGIN
+  IF NOT COALESCE((NEW._jsonb->'revision')::numeric > COALESCE((OLD._jsonb->'revision')::numeric, -1), false) THEN
+    RAISE EXCEPTION 'movie update lost to a concurrent one: revision did not rise'
+      USING ERRCODE = '40001';
+  END IF;
+  RETURN NEW;
+END
+$fn$;`;
+
 /** Idempotent: run at every start, in FerretDB's database, before FerretDB connects. */
 export function pushdownIndexesSql(): string {
-  return `
+  return `${REVISION_RISES_SQL}
+
 CREATE OR REPLACE FUNCTION public.movie_cache_pushdown_indexes(tbl oid) RETURNS void
 LANGUAGE plpgsql AS $fn$
 DECLARE
@@ -48,6 +67,11 @@ BEGIN
     RETURN;
   END IF;
 ${fieldsFor()}
+  IF rel ~ ${literal(tablePattern('movies'))} THEN
+    EXECUTE format(
+      'CREATE OR REPLACE TRIGGER movie_cache_revision_rises BEFORE UPDATE ON %I.%I FOR EACH ROW EXECUTE FUNCTION public.movie_cache_revision_rises()',
+      sch, rel);
+  END IF;
   FOREACH f IN ARRAY fields LOOP
     EXECUTE format(
       'CREATE INDEX IF NOT EXISTS %I ON %I.%I USING gin ((_jsonb -> %L) jsonb_path_ops) WITH (fastupdate = off)',
