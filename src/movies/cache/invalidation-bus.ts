@@ -53,6 +53,8 @@ const SILENT_LEASES = 4;
 export class InvalidationBus implements OnModuleInit, OnApplicationShutdown {
   readonly instanceId = randomBytes(8).toString('hex');
   private readonly leaseMs: number;
+  /** On a cluster the bus also carries dirty marks, so it runs with the near-cache off too. */
+  private readonly active: boolean;
   private subscriber?: ShardSubscriber;
   private timer?: NodeJS.Timeout;
   private pingSeq = 0;
@@ -73,13 +75,14 @@ export class InvalidationBus implements OnModuleInit, OnApplicationShutdown {
     @Inject(FILL_HOOK) private readonly hooks: FillHook,
   ) {
     this.leaseMs = config.nearCache.leaseMs;
+    this.active = near.enabled || config.redisCluster !== undefined;
     redis.client.defineCommand('registerInstance', { numberOfKeys: 1, lua: REGISTER });
     redis.client.defineCommand('invalidate', { numberOfKeys: 1, lua: INVALIDATE });
     this.scripts = redis.client as typeof this.scripts;
   }
 
   async onModuleInit(): Promise<void> {
-    if (!this.near.enabled) return;
+    if (!this.active) return;
     this.subscriber = new ShardSubscriber(
       this.redis.client,
       [NEAR_CACHE_CHANNEL, nearCacheAckChannel(this.instanceId)],
@@ -110,7 +113,7 @@ export class InvalidationBus implements OnModuleInit, OnApplicationShutdown {
   async invalidate(id: string): Promise<void> {
     this.near.invalidate(id);
     await this.ledger.confirmInstalled(id);
-    if (!this.near.enabled) return;
+    if (!this.active) return;
     const kind = this.ledger.isDirty(id) ? 'd' : 'i';
     const nonce = randomBytes(8).toString('hex');
     const acks = new Acks();

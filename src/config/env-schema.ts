@@ -1,0 +1,96 @@
+import { existsSync } from 'node:fs';
+import { z } from 'zod';
+import { redisClusterNodes } from './redis-cluster-nodes';
+
+const port = z.coerce.number().int().min(0).max(65535);
+const positiveInt = z.coerce.number().int().positive();
+const optionalUrl = (protocols: string[]) =>
+  z
+    .string()
+    .trim()
+    .optional()
+    .transform((value) => (value ? value : undefined))
+    .refine((value) => value === undefined || protocols.some((p) => value.startsWith(p)), {
+      message: `must start with ${protocols.join(' or ')}`,
+    });
+/** Unset or empty: undefined. */
+const optionalString = z
+  .string()
+  .optional()
+  .transform((value) => (value ? value : undefined));
+const flag = z
+  .enum(['true', 'false', '1', '0', ''])
+  .optional()
+  .transform((value) =>
+    value === undefined || value === '' ? undefined : ['true', '1'].includes(value),
+  );
+
+/** Every environment variable the service reads, validated; the README's configuration table. */
+export const envSchema = z
+  .object({
+    NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
+    GRPC_HOST: z.string().min(1).default('0.0.0.0'),
+    GRPC_PORT: port.default(50051),
+    MONGODB_URI: optionalUrl(['mongodb://', 'mongodb+srv://']),
+    REDIS_URL: optionalUrl(['redis://', 'rediss://']),
+    REDIS_CLUSTER_NODES: redisClusterNodes,
+    DATA_DIR: z.string().min(1).default('.data'),
+    CACHE_TTL_SECONDS: positiveInt.max(86_400 * 30).default(60),
+    ADMIN_TOKEN: optionalString.refine((value) => value === undefined || value.length >= 16, {
+      message: 'must be at least 16 characters',
+    }),
+    CACHE_TTL_JITTER: z.coerce.number().min(0).max(0.5).default(0.1),
+    NEGATIVE_TTL_SECONDS: z.coerce.number().int().min(0).max(3_600).default(10),
+    FILL_LEASE_MS: positiveInt.max(60_000).default(1_000),
+    REDIS_BREAKER_THRESHOLD: positiveInt.max(1_000).default(3),
+    REDIS_BREAKER_COOLDOWN_MS: positiveInt.max(60_000).default(1_000),
+    MONGO_TIMEOUT_MS: positiveInt.max(60_000).default(2_000),
+    REDIS_TIMEOUT_MS: positiveInt.max(60_000).default(500),
+    HEALTH_INTERVAL_MS: positiveInt.max(60_000).default(1_000),
+    SHUTDOWN_GRACE_MS: positiveInt.max(600_000).default(10_000),
+    SEED_IF_EMPTY: flag,
+    TRENDING_BUCKET_SECONDS: positiveInt.max(3_600).default(5),
+    VIEW_FLUSH_MS: positiveInt.max(10_000).default(100),
+    GRPC_TLS_CERT: optionalString,
+    GRPC_TLS_KEY: optionalString,
+    CACHE_ENABLED: flag,
+    CACHE_GRACE_SECONDS: z.coerce.number().int().min(0).max(86_400).default(300),
+    CACHE_SOFT_TIMEOUT_MS: positiveInt.max(60_000).default(250),
+    REFRESH_AHEAD: z.enum(['xfetch', 'fraction', 'off']).default('fraction'),
+    REFRESH_AHEAD_BETA: z.coerce.number().positive().max(100).default(1),
+    REFRESH_AHEAD_FRACTION: z.coerce.number().positive().max(0.9).default(0.1),
+    NEAR_CACHE: z.enum(['on', 'off']).default('on'),
+    NEAR_CACHE_MAX_ENTRIES: positiveInt.max(10_000_000).default(10_000),
+    NEAR_CACHE_MAX_MB: positiveInt.max(16_384).default(64),
+    NEAR_CACHE_TTL_MS: positiveInt.max(86_400_000).default(10_000),
+    NEAR_CACHE_LEASE_MS: positiveInt.min(50).max(60_000).default(500),
+    METRICS_PORT: port.default(9464),
+    LOG_LEVEL: z.enum(['error', 'warn', 'log', 'debug', 'verbose']).default('log'),
+  })
+  .superRefine((env, ctx) => {
+    if (Boolean(env.GRPC_TLS_CERT) !== Boolean(env.GRPC_TLS_KEY)) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['GRPC_TLS_CERT'],
+        message: 'and GRPC_TLS_KEY must be set together',
+      });
+    }
+    for (const name of ['GRPC_TLS_CERT', 'GRPC_TLS_KEY'] as const) {
+      const file = env[name];
+      if (file && !existsSync(file))
+        ctx.addIssue({ code: 'custom', path: [name], message: `file not found: ${file}` });
+    }
+    if (env.REDIS_URL && env.REDIS_CLUSTER_NODES)
+      ctx.addIssue({
+        code: 'custom',
+        path: ['REDIS_URL'],
+        message: 'or REDIS_CLUSTER_NODES: not both',
+      });
+    if (env.NODE_ENV === 'production' && !env.ADMIN_TOKEN) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['ADMIN_TOKEN'],
+        message: 'is required when NODE_ENV=production',
+      });
+    }
+  });
