@@ -23,7 +23,6 @@ export default {
     'src/movies/cache/negative-cache.ts',
     'src/movies/cache/fill-leases.ts',
     'src/movies/cache/write-through.handler.ts',
-    'src/movies/cache/refresh-ahead.ts',
     'src/trending/ranking.ts',
   ],
   concurrency: 2,
