@@ -108,6 +108,12 @@ describe('Redis Cluster: a master killed mid-load (SIGKILL), two instances', () 
     return load;
   }
 
+  async function closeAndRestart(apps: TestApp[], victim: ChildService): Promise<void> {
+    for (const t of apps.reverse()) await t.close();
+    await cluster.restart(victim);
+    await cluster.settled();
+  }
+
   async function idsServedBy(node: ChildService): Promise<string[]> {
     const served = await Promise.all(
       ids.map(async (id) => (await cluster.masterOf(movieKey(id))) === node),
@@ -152,10 +158,7 @@ describe('Redis Cluster: a master killed mid-load (SIGKILL), two instances', () 
       expect(load.statuses.get(CacheStatus.CACHE_STATUS_BYPASS)).toBeGreaterThan(0);
       await expectCoherent(load, a, b);
     } finally {
-      await b.close();
-      await a.close();
-      await cluster.restart(victim);
-      await cluster.settled();
+      await closeAndRestart([a, b], victim);
     }
   }, 120_000);
 
@@ -174,10 +177,7 @@ describe('Redis Cluster: a master killed mid-load (SIGKILL), two instances', () 
       await expectCoherent(load, a, b);
       await until(async () => [a, b].every((t) => t.app.get(NearCache).stats().serving));
     } finally {
-      await b.close();
-      await a.close();
-      await cluster.restart(victim);
-      await cluster.settled();
+      await closeAndRestart([a, b], victim);
     }
   }, 120_000);
 });
