@@ -4,7 +4,7 @@
  *   and off (hits from Redis), the same with CACHE_ENABLED=false (every read from MongoDB), and a
  *   bare grpc-js server answering a constant movie (the Node gRPC ceiling); each at concurrency 16
  *   and 64. Then two instances with readers on both and a writer on one (reads/s, UpdateRating
- *   latency), near-cache on and off. Then RunBenchmark with 100,000 requests at concurrency 32.
+ *   latency), near-cache on and off. Then RunBenchmark with 100,000 requests over 1,000 keys at concurrency 32.
  * Prints throughput, p50/p99 and the ratios; writes bench/results/load.json and latency.svg.
  * Usage: npm run bench -- [--seconds 8] [--keys 100] [--chart-only (redraw from load.json)]
  *        npm run bench -- --scenario ttl|outage [--seconds 120]   (see bench/expiry.ts)
@@ -24,7 +24,7 @@ import { MOVIES_COLLECTION } from '../src/movies/movie.schema';
 import { startEmbeddedStack } from '../src/stack/embedded-stack';
 import { freePort } from '../src/stack/free-port';
 import { expiryScenario } from './expiry';
-import { startService, type RunningService } from './service';
+import { cpuSeconds, startService, type RunningService } from './service';
 
 const ROOT = projectRoot();
 const RESULTS = join(ROOT, 'bench/results');
@@ -43,6 +43,8 @@ interface Result extends Scenario {
   errors: number;
   count: number;
   serverRssMb: number;
+  /** Server CPU time (user + system) per answered call. */
+  serverCpuUs: number;
 }
 
 interface GhzReport {
@@ -227,6 +229,7 @@ async function main() {
     const results: Result[] = [];
     for (const scenario of scenarios) {
       const { address, pid } = targets[scenario.target];
+      const cpuBefore = cpuSeconds(pid);
       const [report, rss] = await sampleRss(
         pid,
         ghz(address, scenario.concurrency, seconds, dataFile),
@@ -240,18 +243,23 @@ async function main() {
         errors: report.count - ok,
         count: report.count,
         serverRssMb: rss,
+        serverCpuUs: ((cpuSeconds(pid) - cpuBefore) * 1e6) / Math.max(1, ok),
       });
       console.log(
-        `${scenario.name}: ${report.rps.toFixed(0)} req/s, p50 ${percentile(report, 50).toFixed(2)} ms, p99 ${percentile(report, 99).toFixed(2)} ms`,
+        `${scenario.name}: ${report.rps.toFixed(0)} req/s, p50 ${percentile(report, 50).toFixed(2)} ms, p99 ${percentile(report, 99).toFixed(2)} ms, server CPU ${results.at(-1)!.serverCpuUs.toFixed(0)} µs/call`,
       );
     }
 
     const stats = await api.getCacheStats();
     const [big, bigRss] = await sampleRss(
       services[0].pid,
-      api.runBenchmark({ requests: 100_000, concurrency: 32, keySpace: 100, seed: 42 }, undefined, {
-        deadline: Date.now() + 120_000,
-      }),
+      api.runBenchmark(
+        { requests: 100_000, concurrency: 32, keySpace: 1_000, seed: 42 },
+        undefined,
+        {
+          deadline: Date.now() + 120_000,
+        },
+      ),
     );
 
     const ratios = [16, 64].map((c) => {
@@ -284,6 +292,7 @@ async function main() {
         'p99 ms': r.p99Ms.toFixed(2),
         errors: r.errors,
         'server RSS MB (max)': r.serverRssMb.toFixed(0),
+        'server CPU µs/call': r.serverCpuUs.toFixed(0),
       })),
     );
     console.table(
@@ -302,7 +311,7 @@ async function main() {
       `cache hit ratio of the cached server during the runs: ${(stats.hitRatio * 100).toFixed(1)}%`,
     );
     console.log(
-      `RunBenchmark 100,000 requests @ concurrency 32: ${(big.durationMs / 1000).toFixed(1)} s, ${big.throughputRps.toFixed(0)} req/s, hit ratio ${(big.hitRatio * 100).toFixed(1)}% (bound ${(big.optimalHitRatio * 100).toFixed(1)}%), errors ${big.errors}, server RSS max ${bigRss.toFixed(0)} MB`,
+      `RunBenchmark 100,000 requests over 1,000 keys @ concurrency 32: ${(big.durationMs / 1000).toFixed(1)} s, ${big.throughputRps.toFixed(0)} req/s, hit ratio ${(big.hitRatio * 100).toFixed(1)}% (bound ${(big.optimalHitRatio * 100).toFixed(1)}%), errors ${big.errors}, server RSS max ${bigRss.toFixed(0)} MB`,
     );
 
     mkdirSync(RESULTS, { recursive: true });
@@ -315,6 +324,7 @@ async function main() {
       ratios,
       twoInstances: fleets,
       runBenchmark100k: {
+        keySpace: 1_000,
         durationMs: big.durationMs,
         throughputRps: big.throughputRps,
         hitRatio: big.hitRatio,

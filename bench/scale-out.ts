@@ -7,7 +7,7 @@
  * summed over the masters) and instance CPU. Usage: npm run bench:scale [-- --seconds 5]
  */
 import { execFile } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs, promisify } from 'node:util';
@@ -18,7 +18,7 @@ import { sleep } from '../src/common/sleep';
 import { startFerretDb } from '../src/stack/embedded-stack';
 import { startRedisCluster } from '../src/stack/redis-cluster';
 import { clusterInspector } from '../test/support/cluster-inspector';
-import { startService, type RunningService } from './service';
+import { cpuSeconds, startService, type RunningService } from './service';
 
 const { values } = parseArgs({
   options: {
@@ -28,12 +28,6 @@ const { values } = parseArgs({
 });
 const seconds = Number(values.seconds);
 const GHZ = join(projectRoot(), '.tools/bin/ghz');
-
-/** CPU seconds (user + system) a process has used so far. */
-function cpuSeconds(pid: number): number {
-  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
-  return (Number(fields[11]) + Number(fields[12])) / 100;
-}
 
 async function ghz(address: string, dataFile: string): Promise<number> {
   const { stdout } = await promisify(execFile)(

@@ -8,7 +8,13 @@ import { startEmbeddedStack } from '../src/stack/embedded-stack';
 async function main(): Promise<void> {
   const [command, ...args] = process.argv.slice(2);
   const dataDir = mkdtempSync(join(tmpdir(), 'movie-cache-with-stack-'));
-  const stack = await startEmbeddedStack({ dataDir, redis: true, mongo: true });
+  // A Redis database per Stryker worker: each restarted worker gets a new, higher id.
+  const stack = await startEmbeddedStack({
+    dataDir,
+    redis: true,
+    mongo: true,
+    redisArgs: ['--databases', '10000'],
+  });
   try {
     process.exitCode = await new Promise<number>((resolve) =>
       spawn(command, args, {

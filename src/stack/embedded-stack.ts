@@ -13,6 +13,8 @@ export interface EmbeddedStackOptions {
   mongo: boolean;
   /** FERRETDB_BACKEND's (default postgresql) unless given. */
   mongoBackend?: FerretDbBackend;
+  /** Extra redis-server arguments. */
+  redisArgs?: string[];
 }
 
 export interface EmbeddedStack {
@@ -80,7 +82,7 @@ export async function startRedisServer(
 export async function startEmbeddedStack(options: EmbeddedStackOptions): Promise<EmbeddedStack> {
   const dataDir = resolve(options.dataDir);
   const [redis, mongo] = await Promise.all([
-    options.redis ? startRedisServer(dataDir) : undefined,
+    options.redis ? startRedisServer(dataDir, undefined, options.redisArgs) : undefined,
     options.mongo ? startFerretDb(dataDir, undefined, options.mongoBackend) : undefined,
   ]);
   return {
