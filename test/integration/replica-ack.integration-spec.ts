@@ -40,7 +40,13 @@ describe(`${ReplicaAck.name} on a Redis Cluster of its own`, () => {
 
   it('does not confirm while the replica does not acknowledge, nor a key that is gone', async () => {
     await client.set(key, 'g:2', 'EX', 30);
-    const replicaKey = client.slots[await client.cluster('KEYSLOT', key)][1];
+    const slot = await client.cluster('KEYSLOT', key);
+    // The client's slot map may not list the slot's replica yet.
+    await until(async () => {
+      client.refreshSlotsCache();
+      return client.slots[slot]?.[1] !== undefined;
+    });
+    const replicaKey = client.slots[slot][1];
     const replica = cluster.nodes.find((node) => replicaKey.endsWith(`:${node.port}`))!;
     replica.signal('SIGSTOP');
     try {
