@@ -2,7 +2,7 @@ import { status } from '@grpc/grpc-js';
 import { CacheStatus } from '../../src/generated/client/movies/v1/movie_service';
 import { fenceKey, movieKey } from '../../src/redis/cache-keys';
 import { movieFactory } from '../factories/movie.factory';
-import { fillCounts } from '../support/app-metrics';
+import { fillCounts, mongoQueryCount } from '../support/app-metrics';
 import { fillGate } from '../support/fill-gate';
 import { startTestApp } from '../support/test-app';
 import { sleep } from '../support/wait';
@@ -105,6 +105,8 @@ describe('write fence: a fill that read before an acknowledged write never lands
 
       expect((await waiter).movie?.revision).toBe(1);
       expect((await leader).movie?.revision).toBe(1);
+      // The waiter took the leader's fill from Redis: it did not read MongoDB itself.
+      expect(await mongoQueryCount(b.app, 'findById')).toBe(0);
     } finally {
       await b.close();
       await a.close();

@@ -14,7 +14,7 @@ import { CachedCopies } from '../../src/movies/cache/cached-copies';
 import { NearCache } from '../../src/movies/cache/near-cache';
 import { MovieReadEvents } from '../../src/movies/movie-read-events';
 import { MoviesRepository } from '../../src/movies/movies.repository';
-import { absentKey, movieKey } from '../../src/redis/cache-keys';
+import { absentKey, leaseKey, movieKey } from '../../src/redis/cache-keys';
 import { apiMovieFactory } from '../factories/api-movie.factory';
 import { cacheTestingModule, type CacheTestingModule } from '../support/cache-testing-module';
 import { expectFreshTtl } from '../support/ttl';
@@ -84,6 +84,7 @@ describe(CacheAsideInterceptor.name, () => {
     });
     expect(await env.redis.hget(movieKey(movie.id), 'title')).toBe(movie.title);
     expectFreshTtl(await env.redis.ttl(movieKey(movie.id)), env.config);
+    expect(await env.redis.exists(leaseKey(movie.id))).toBe(0); // released, not left to expire
   });
 
   it('on a hit answers from Redis without calling the handler', async () => {
@@ -123,6 +124,17 @@ describe(CacheAsideInterceptor.name, () => {
     expect(next.calls).toBe(0);
     expect(await env.redis.exists(movieKey(id))).toBe(0);
     expect(await env.redis.ttl(absentKey(id))).toBe(env.config.negativeTtlSeconds);
+  });
+
+  it('remembers an unknown title as absent, so the next lookup does not reach the handler', async () => {
+    const notFound = handler(new MovieNotFoundError('title Nowhere Film'));
+    await expect(run({ title: 'Nowhere Film' }, notFound)).rejects.toBeInstanceOf(
+      MovieNotFoundError,
+    );
+    const next = handler(new Error('must not be called'));
+    await expect(run({ title: 'Nowhere Film' }, next)).rejects.toBeInstanceOf(MovieNotFoundError);
+
+    expect([notFound.calls, next.calls]).toEqual([1, 0]);
   });
 
   it('caches nothing when the handler fails otherwise', async () => {
@@ -184,6 +196,36 @@ describe(`${CacheAsideInterceptor.name} without Redis`, () => {
     expect(next.calls).toBe(1);
     expect(response).toMatchObject({ movie, cacheStatus: CacheStatus.CACHE_STATUS_BYPASS });
     expect(env.counters.local().bypasses).toBe(1);
+  });
+});
+
+describe(`${CacheAsideInterceptor.name} with NEGATIVE_TTL_SECONDS=0`, () => {
+  let env: CacheTestingModule;
+
+  beforeAll(async () => {
+    env = await cacheTestingModule(PROVIDERS, {
+      env: { NEAR_CACHE: 'off', NEGATIVE_TTL_SECONDS: '0' },
+    });
+  });
+  afterAll(() => env.module.close());
+
+  it('remembers no absence: every lookup of an unknown movie reaches the handler, and Redis stays in use', async () => {
+    const sut = env.module.get(CacheAsideInterceptor);
+    const run = (request: Partial<GetMovieRequest>, next: CallHandler<Movie>) =>
+      lastValueFrom(sut.intercept(rpcContext(request), next));
+    const id = apiMovieFactory().id;
+    const lookups = [1, 2, 3, 4].map(() => handler(new MovieNotFoundError(`id ${id}`)));
+    for (const next of lookups)
+      await expect(run({ id }, next)).rejects.toBeInstanceOf(MovieNotFoundError);
+
+    expect(lookups.map((next) => next.calls)).toEqual([1, 1, 1, 1]);
+    expect(await env.redis.exists(absentKey(id))).toBe(0);
+    // No failed Redis command on the way (a marker with no TTL is an error): no breaker opened.
+    const movie = apiMovieFactory();
+    expect((await run({ id: movie.id }, handler(movie))).cacheStatus).toBe(
+      CacheStatus.CACHE_STATUS_MISS,
+    );
+    expect(await env.redis.exists(movieKey(movie.id))).toBe(1);
   });
 });
 

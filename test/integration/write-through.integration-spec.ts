@@ -112,7 +112,9 @@ describe(WriteThroughHandler.name, () => {
     repository.next = null;
     const id = apiMovieFactory().id;
 
-    await expect(sut.updateRating(id, 9)).rejects.toBeInstanceOf(MovieNotFoundError);
+    const failure = sut.updateRating(id, 9);
+    await expect(failure).rejects.toBeInstanceOf(MovieNotFoundError);
+    await expect(failure).rejects.toThrow(id); // the client's message names the movie
     expect(await env.redis.exists(movieKey(id))).toBe(0);
   });
 });
