@@ -275,6 +275,19 @@ describe(`${CacheAsideInterceptor.name} with the near-cache`, () => {
     expect(after.cacheStatus).toBe(CacheStatus.CACHE_STATUS_MISS);
   });
 
+  it('keeps the copy a miss filled, fresh for no longer than its Redis TTL', async () => {
+    const movie = apiMovieFactory();
+    await run({ id: movie.id }, handler(movie));
+    const { cacheTtlSeconds, cacheTtlJitter } = env.config;
+
+    const copy = near.movie(movie.id);
+    expect(copy?.movie).toEqual(movie);
+    expect(copy!.freshUntil - performance.now()).toBeGreaterThan(0);
+    expect(copy!.freshUntil - performance.now()).toBeLessThanOrEqual(
+      cacheTtlSeconds * 1000 * (1 + cacheTtlJitter),
+    );
+  });
+
   it('stays within its entry bound while 2,000 movies stream through', async () => {
     for (let i = 0; i < 2_000; i += 1) {
       const movie = apiMovieFactory();
