@@ -25,7 +25,8 @@ export default {
     'src/movies/cache/write-through.handler.ts',
     'src/trending/ranking.ts',
   ],
-  concurrency: 2,
+  // The specs mostly wait on Redis, MongoDB and leases: 3 workers keep 2 cores busy.
+  concurrency: 3,
   timeoutMS: 5_000,
   reporters: ['clear-text', 'progress', 'html'],
   htmlReporter: { fileName: 'reports/mutation/index.html' },

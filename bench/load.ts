@@ -195,12 +195,11 @@ async function main() {
     services.push(await startService(serviceEnv(false)));
     services.push(await startService(serviceEnv(true, 'off')));
     const ceilingPort = await freePort();
+    // One process (tsx as a loader, not a wrapper), so its pid is the server's for CPU and RSS.
     ceiling = spawn(
-      join(ROOT, 'node_modules/.bin/tsx'),
-      [join(ROOT, 'bench/ceiling-server.ts'), String(ceilingPort)],
-      {
-        stdio: ['ignore', 'ignore', 'inherit'],
-      },
+      process.execPath,
+      ['--import', 'tsx', join(ROOT, 'bench/ceiling-server.ts'), String(ceilingPort)],
+      { stdio: ['ignore', 'ignore', 'inherit'], cwd: ROOT },
     );
     const targets: Record<Scenario['target'], { address: string; pid: number }> = {
       near: services[0],

@@ -261,6 +261,29 @@ describe(`${CacheAsideInterceptor.name} with the near-cache`, () => {
     expect(reread).toMatchObject({ movie, cacheStatus: CacheStatus.CACHE_STATUS_MISS });
   });
 
+  it('counts its hits, misses and invalidations', async () => {
+    const movie = apiMovieFactory();
+    const before = near.stats();
+    await run({ id: movie.id }, handler(movie)); // near-cache miss, then filled
+    await run({ id: movie.id }, handler(new Error('must not be called')));
+    near.invalidate(movie.id);
+
+    const after = near.stats();
+    expect(after.hits - before.hits).toBe(1);
+    expect(after.misses - before.misses).toBe(1);
+    expect(after.invalidations - before.invalidations).toBe(1);
+  });
+
+  it('answers a repeated title lookup from process memory: the title mapping and the movie', async () => {
+    const movie = apiMovieFactory({ title: 'Local Title' });
+    await run({ title: 'Local Title' }, handler(movie));
+    await env.redis.flushdb();
+
+    const local = await run({ title: 'Local Title' }, handler(new Error('must not be called')));
+
+    expect(local).toMatchObject({ movie, cacheTier: CacheTier.CACHE_TIER_LOCAL });
+  });
+
   it('keeps a copy no longer than its Redis copy stays fresh', async () => {
     const movie = apiMovieFactory();
     await run({ id: movie.id }, handler(movie));

@@ -62,14 +62,17 @@ export class CacheAsideReader {
     return local?.kind === 'movie' ? local.result : null;
   }
 
-  /** `load` is the GetMovie handler: the lookup as asked, read from MongoDB. */
-  async read(lookup: MovieLookup, load: Load): Promise<CacheAsideResult> {
+  /**
+   * `load` is the GetMovie handler: the lookup as asked, read from MongoDB. `localChecked`: the
+   * caller just asked `local` (an id is not looked up, or counted, twice in the near-cache).
+   */
+  async read(lookup: MovieLookup, load: Load, localChecked = false): Promise<CacheAsideResult> {
     const arrival = this.clock.tick();
     let outcome: ReadOutcome;
     try {
       outcome =
         lookup.kind === 'id'
-          ? await this.readId(lookup.id, arrival, load)
+          ? await this.readId(lookup.id, arrival, load, localChecked)
           : await this.readTitle(lookup, arrival, load);
     } catch (error) {
       if (!isRedisDown(error)) throw error;
@@ -84,8 +87,13 @@ export class CacheAsideReader {
     return answer(await load(), CacheStatus.CACHE_STATUS_BYPASS);
   }
 
-  private async readId(id: string, arrival: number, load: Load): Promise<ReadOutcome> {
-    const local = this.copies.local(id, arrival);
+  private async readId(
+    id: string,
+    arrival: number,
+    load: Load,
+    localChecked = false,
+  ): Promise<ReadOutcome> {
+    const local = localChecked ? null : this.copies.local(id, arrival);
     if (local) return local;
     const cached = await this.copies.read(id);
     if (cached && cached.kind !== 'graced') return cached;
@@ -172,6 +180,7 @@ export class CacheAsideReader {
       poll(() => this.resolveTitle(lookup, this.clock.tick()), this.config.fillLeaseMs, POLL_MS),
     );
     if (resolved.kind === 'absent') return resolved;
+    this.near.keepTitle(titleKey(lookup.title, lookup.year), resolved.id);
     const outcome = await this.readId(resolved.id, readAt, this.copies.loadById(resolved.id));
     // MongoDB was read for this lookup: a miss, even if the movie's copy was cached.
     if (outcome.kind !== 'movie') return outcome;
