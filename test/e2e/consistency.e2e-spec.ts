@@ -92,100 +92,106 @@ describe('no stale read after an acknowledged write', () => {
     }
   });
 
-  it('randomized, two instances, copies and fences vanishing: every read that starts after an UpdateRating returned sees that revision or newer', async () => {
-    const seconds = Number(process.env.STRESS_SECONDS ?? 20);
-    const movies = Array.from({ length: 4 }, (_, i) => movieFactory({ title: `Stress ${i}` }));
-    const ids = movies.map((m) => m._id.toHexString());
-    // Random pauses between the MongoDB read and the fill widen the race windows.
-    const hook: FillHook = {
-      beforeFill: () => (Math.random() < 0.3 ? sleep(Math.random() * 15) : Promise.resolve()),
-    };
-    const env = { CACHE_TTL_SECONDS: '1', CACHE_TTL_JITTER: '0.5' };
-    const a = await startTestApp({ env, movies, fillHook: hook });
-    const b = await startTestApp({
-      env,
-      config: { mongoUri: a.config.mongoUri },
-      keepRedis: true,
-      fillHook: hook,
-    });
-    const acked = new Map<string, Array<{ at: number; revision: number }>>(
-      ids.map((id) => [id, []]),
-    );
-    const violations: string[] = [];
-    const counts = { reads: 0, titleReads: 0, writes: 0, copiesDeleted: 0, fencesDeleted: 0 };
-    const deadline = Date.now() + seconds * 1000;
-    const pick = () => Math.floor(Math.random() * ids.length);
-    const ackedBefore = (id: string, at: number) =>
-      Math.max(
-        -1,
-        ...acked
-          .get(id)!
-          .filter((w) => w.at <= at)
-          .map((w) => w.revision),
-      );
-
-    const reader = (t: TestApp) => async () => {
-      while (Date.now() < deadline) {
-        const i = pick();
-        const byTitle = Math.random() < 0.25;
-        const started = performance.now();
-        const { movie } = await t.api.getMovie(byTitle ? { title: `Stress ${i}` } : { id: ids[i] });
-        counts.reads += 1;
-        if (byTitle) counts.titleReads += 1;
-        const floor = ackedBefore(ids[i], started);
-        if (movie!.revision < floor)
-          violations.push(
-            `${ids[i]}: read revision ${movie!.revision} after ${floor} was acknowledged`,
-          );
-      }
-    };
-    const writer = (t: TestApp) => async () => {
-      while (Date.now() < deadline) {
-        const id = ids[pick()];
-        const { movie } = await t.api.updateRating({
-          id,
-          rating: Math.round(Math.random() * 100) / 10,
-        });
-        acked.get(id)!.push({ at: performance.now(), revision: movie!.revision });
-        counts.writes += 1;
-        await sleep(Math.random() * 20);
-      }
-    };
-    // Expiry and eviction behind the service's back: copies, and now and then their fences.
-    const chaos = async () => {
-      while (Date.now() < deadline) {
-        const id = ids[pick()];
-        if (Math.random() < 0.2) {
-          await a.redis.del(movieKey(id), fenceKey(id));
-          counts.fencesDeleted += 1;
-        } else await a.redis.del(movieKey(id));
-        counts.copiesDeleted += 1;
-        await sleep(Math.random() * 10);
-      }
-    };
-    try {
-      await Promise.all([
-        ...Array.from({ length: 8 }, (_, i) => reader(i % 2 ? a : b)()),
-        writer(a)(),
-        writer(b)(),
-        chaos(),
-      ]);
-      const fillOutcomes = await Promise.all([a, b].map((t) => fillCounts(t.app)));
-      console.log('stale-read checker', {
-        ...counts,
-        stale: violations.length,
-        fills: fillOutcomes,
+  it.each(['on', 'off'])(
+    'randomized, two instances, copies and fences vanishing, near-cache %s: every read that starts after an UpdateRating returned sees that revision or newer',
+    async (nearCache) => {
+      const seconds = Number(process.env.STRESS_SECONDS ?? 15);
+      const movies = Array.from({ length: 4 }, (_, i) => movieFactory({ title: `Stress ${i}` }));
+      const ids = movies.map((m) => m._id.toHexString());
+      // Random pauses between the MongoDB read and the fill widen the race windows.
+      const hook: FillHook = {
+        beforeFill: () => (Math.random() < 0.3 ? sleep(Math.random() * 15) : Promise.resolve()),
+      };
+      const env = { CACHE_TTL_SECONDS: '1', CACHE_TTL_JITTER: '0.5', NEAR_CACHE: nearCache };
+      const a = await startTestApp({ env, movies, fillHook: hook });
+      const b = await startTestApp({
+        env,
+        config: { mongoUri: a.config.mongoUri },
+        keepRedis: true,
+        fillHook: hook,
       });
-    } finally {
-      await b.close();
-      await a.close();
-    }
+      const acked = new Map<string, Array<{ at: number; revision: number }>>(
+        ids.map((id) => [id, []]),
+      );
+      const violations: string[] = [];
+      const counts = { reads: 0, titleReads: 0, writes: 0, copiesDeleted: 0, fencesDeleted: 0 };
+      const deadline = Date.now() + seconds * 1000;
+      const pick = () => Math.floor(Math.random() * ids.length);
+      const ackedBefore = (id: string, at: number) =>
+        Math.max(
+          -1,
+          ...acked
+            .get(id)!
+            .filter((w) => w.at <= at)
+            .map((w) => w.revision),
+        );
 
-    expect(violations).toEqual([]);
-    // Enough happened for the check to mean something, however slow the machine.
-    expect(counts.reads).toBeGreaterThan(200);
-    expect(counts.writes).toBeGreaterThan(20);
-  }, 120_000);
+      const reader = (t: TestApp) => async () => {
+        while (Date.now() < deadline) {
+          const i = pick();
+          const byTitle = Math.random() < 0.25;
+          const started = performance.now();
+          const { movie } = await t.api.getMovie(
+            byTitle ? { title: `Stress ${i}` } : { id: ids[i] },
+          );
+          counts.reads += 1;
+          if (byTitle) counts.titleReads += 1;
+          const floor = ackedBefore(ids[i], started);
+          if (movie!.revision < floor)
+            violations.push(
+              `${ids[i]}: read revision ${movie!.revision} after ${floor} was acknowledged`,
+            );
+        }
+      };
+      const writer = (t: TestApp) => async () => {
+        while (Date.now() < deadline) {
+          const id = ids[pick()];
+          const { movie } = await t.api.updateRating({
+            id,
+            rating: Math.round(Math.random() * 100) / 10,
+          });
+          acked.get(id)!.push({ at: performance.now(), revision: movie!.revision });
+          counts.writes += 1;
+          await sleep(Math.random() * 20);
+        }
+      };
+      // Expiry and eviction behind the service's back: copies, and now and then their fences.
+      const chaos = async () => {
+        while (Date.now() < deadline) {
+          const id = ids[pick()];
+          if (Math.random() < 0.2) {
+            await a.redis.del(movieKey(id), fenceKey(id));
+            counts.fencesDeleted += 1;
+          } else await a.redis.del(movieKey(id));
+          counts.copiesDeleted += 1;
+          await sleep(Math.random() * 10);
+        }
+      };
+      try {
+        await Promise.all([
+          ...Array.from({ length: 8 }, (_, i) => reader(i % 2 ? a : b)()),
+          writer(a)(),
+          writer(b)(),
+          chaos(),
+        ]);
+        const fillOutcomes = await Promise.all([a, b].map((t) => fillCounts(t.app)));
+        console.log(`stale-read checker, near-cache ${nearCache}`, {
+          ...counts,
+          stale: violations.length,
+          fills: fillOutcomes,
+        });
+      } finally {
+        await b.close();
+        await a.close();
+      }
+
+      expect(violations).toEqual([]);
+      // Enough happened for the check to mean something, however slow the machine.
+      expect(counts.reads).toBeGreaterThan(200);
+      expect(counts.writes).toBeGreaterThan(20);
+    },
+    120_000,
+  );
 });
 
 describe('negative caching', () => {
