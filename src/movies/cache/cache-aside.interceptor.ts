@@ -51,7 +51,7 @@ export class CacheAsideInterceptor implements NestInterceptor<Movie, GetMovieRes
       served(
         // CACHE_ENABLED=false: the uncached baseline, every read from MongoDB.
         this.config.cacheEnabled
-          ? await this.reader.read(lookup, load, true)
+          ? await this.reader.read(lookup, load)
           : await this.reader.bypass(load),
       ),
     );

@@ -63,16 +63,16 @@ export class CacheAsideReader {
   }
 
   /**
-   * `load` is the GetMovie handler: the lookup as asked, read from MongoDB. `localChecked`: the
-   * caller just asked `local` (an id is not looked up, or counted, twice in the near-cache).
+   * Asked once `local` found nothing (so an id is not looked up, or counted, twice in the
+   * near-cache). `load` is the GetMovie handler: the lookup as asked, read from MongoDB.
    */
-  async read(lookup: MovieLookup, load: Load, localChecked = false): Promise<CacheAsideResult> {
+  async read(lookup: MovieLookup, load: Load): Promise<CacheAsideResult> {
     const arrival = this.clock.tick();
     let outcome: ReadOutcome;
     try {
       outcome =
         lookup.kind === 'id'
-          ? await this.readId(lookup.id, arrival, load, localChecked)
+          ? await this.readFromRedis(lookup.id, arrival, load)
           : await this.readTitle(lookup, arrival, load);
     } catch (error) {
       if (!isRedisDown(error)) throw error;
@@ -87,14 +87,12 @@ export class CacheAsideReader {
     return answer(await load(), CacheStatus.CACHE_STATUS_BYPASS);
   }
 
-  private async readId(
-    id: string,
-    arrival: number,
-    load: Load,
-    localChecked = false,
-  ): Promise<ReadOutcome> {
-    const local = localChecked ? null : this.copies.local(id, arrival);
-    if (local) return local;
+  private async readId(id: string, arrival: number, load: Load): Promise<ReadOutcome> {
+    return this.copies.local(id, arrival) ?? this.readFromRedis(id, arrival, load);
+  }
+
+  /** Redis, then on a miss MongoDB (one read per id across the fleet). */
+  private async readFromRedis(id: string, arrival: number, load: Load): Promise<ReadOutcome> {
     const cached = await this.copies.read(id);
     if (cached && cached.kind !== 'graced') return cached;
     const miss = this.flights.run(
