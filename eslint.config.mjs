@@ -11,6 +11,9 @@ export default tseslint.config(
       '.tools/**',
       '.data/**',
       'coverage/**',
+      // Sandboxes a stopped mutation run leaves behind, and its report.
+      '.stryker-tmp/**',
+      'reports/**',
     ],
   },
   js.configs.recommended,
