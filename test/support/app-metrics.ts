@@ -11,9 +11,23 @@ export async function mongoQueryCount(app: INestMicroservice, operation: string)
     .reduce((sum, v) => sum + v.value, 0);
 }
 
+type Instance = Pick<INestMicroservice, 'get'>;
+
 /** Cache-aside fills an app instance made, by outcome (stored, cached, fenced, unfenced). */
-export async function fillCounts(app: INestMicroservice): Promise<Record<string, number>> {
-  const { values } = await app.get(MetricsService).cacheFills.get();
+export function fillCounts(app: Instance): Promise<Record<string, number>> {
+  return outcomeCounts(app, 'cacheFills');
+}
+
+/** Refresh-ahead fills an app instance made, by outcome (as fills, or failed). */
+export function refreshCounts(app: Instance): Promise<Record<string, number>> {
+  return outcomeCounts(app, 'cacheRefreshes');
+}
+
+async function outcomeCounts(
+  app: Instance,
+  counter: 'cacheFills' | 'cacheRefreshes',
+): Promise<Record<string, number>> {
+  const { values } = await app.get(MetricsService)[counter].get();
   return Object.fromEntries(values.map((v) => [String(v.labels.outcome), v.value]));
 }
 

@@ -5,7 +5,7 @@ import { ConfigModule } from '../../src/config/config.module';
 import { MetricsModule } from '../../src/metrics/metrics.module';
 import { MetricsService } from '../../src/metrics/metrics.service';
 import { CacheCounters } from '../../src/movies/cache/cache-counters';
-import { FillHookModule } from '../../src/movies/cache/fill-hook';
+import { FillHookModule, type FillHook } from '../../src/movies/cache/fill-hook';
 import { MOVIE_CACHE_PROVIDERS } from '../../src/movies/cache/movie-cache.providers';
 import { MovieCacheStore } from '../../src/movies/cache/movie-cache.store';
 import { REDIS_CLIENT } from '../../src/redis/redis-connection';
@@ -24,7 +24,7 @@ export interface CacheTestingModule {
 /** The real movie-cache providers on the test Redis, plus whatever the unit under test needs. */
 export async function cacheTestingModule(
   providers: Parameters<typeof Test.createTestingModule>[0]['providers'] = [],
-  options: { redisUnreachable?: boolean; env?: Record<string, string> } = {},
+  options: { redisUnreachable?: boolean; env?: Record<string, string>; fillHook?: FillHook } = {},
 ): Promise<CacheTestingModule> {
   let config = testConfig({ REDIS_TIMEOUT_MS: '200', ...options.env });
   if (options.redisUnreachable)
@@ -35,7 +35,7 @@ export async function cacheTestingModule(
       MetricsModule.register(new MetricsService()),
       RedisModule,
       CacheManagerModule,
-      FillHookModule.register(),
+      FillHookModule.register(options.fillHook),
     ],
     providers: [...MOVIE_CACHE_PROVIDERS, ...(providers ?? [])],
   }).compile();

@@ -162,8 +162,7 @@ export class CacheMisses {
       }
       this.metrics.cacheFills.inc({ outcome: filled.kind });
       this.refreshAhead.observeMiss(performance.now() - started);
-      const kept = filled.kind === 'stored' || filled.kind === 'cached';
-      await this.ledger.settle(id, kept).catch(() => undefined);
+      await this.ledger.settle(id).catch(() => undefined);
       if (filled.kind === 'stored') {
         this.near.keep(movie, filled.ttlMs, token);
         return found(miss(movie), sentAt);

@@ -76,7 +76,7 @@ export class OutageLedger implements OnModuleDestroy {
    * A fill of a dirty id reached Redis: its repair runs now, before the filled copy could be kept
    * in the near-cache (the repair drops it there too).
    */
-  async settle(id: string, _stored: boolean): Promise<void> {
+  async settle(id: string): Promise<void> {
     const mark = this.dirty.get(id);
     if (mark !== undefined) await this.repairMarked([[id, mark]]);
   }
