@@ -38,6 +38,43 @@ describe(NearCache.name, () => {
     expect(sut.movie(movie.id)).toBeUndefined();
   });
 
+  it('never weighs a movie below the UTF-16 size of its strings, however many list items it has', () => {
+    const sut = nearCache({});
+    const cast = Array.from({ length: 1_000 }, (_, i) => String(i % 10));
+    const movie = apiMovieFactory({ cast });
+    sut.keep(movie, 60_000, sut.token());
+
+    const strings = [
+      movie.id,
+      movie.title,
+      movie.plot,
+      ...movie.genres,
+      ...movie.directors,
+      ...cast,
+    ];
+    expect(sut.stats().bytes).toBeGreaterThanOrEqual(2 * strings.join('').length);
+  });
+
+  it('does not keep a copy read before it was cleared, whatever invalidations came after', () => {
+    const sut = nearCache({});
+    const movie = apiMovieFactory();
+    const token = sut.token();
+    sut.clear();
+    sut.invalidate(apiMovieFactory().id);
+
+    sut.keep(movie, 60_000, token);
+
+    expect(sut.movie(movie.id)).toBeUndefined();
+  });
+
+  it('is off while caching is off (CACHE_ENABLED=false)', () => {
+    const sut = nearCache({ CACHE_ENABLED: 'false', NEAR_CACHE: 'on' });
+    sut.keep(apiMovieFactory(), 60_000, sut.token());
+
+    expect(sut.enabled).toBe(false);
+    expect(sut.serving).toBe(false);
+  });
+
   it('answers only within its lease, and forgets everything after a lapse', () => {
     const sut = new NearCache(loadConfig({}));
     const movie = apiMovieFactory();
