@@ -119,6 +119,16 @@ describe(MovieCacheStore.name, () => {
     expect(await sut.read(movie.id)).toEqual({ kind: 'miss' });
   });
 
+  it('evicts every copy of a key space larger than one DEL, and nothing else', async () => {
+    const movies = Array.from({ length: 2_100 }, () => apiMovieFactory());
+    const kept = apiMovieFactory();
+    for (const movie of [...movies, kept]) await sut.fill(movie, await fenceOf(movie.id));
+
+    await sut.evict(movies.map((m) => m.id));
+
+    expect(await env.redis.keys('movie:*')).toEqual([movieKey(kept.id)]);
+  });
+
   it('reports Redis failures as DependencyUnavailableError', async () => {
     const down = await cacheTestingModule([], { redisUnreachable: true });
     try {
