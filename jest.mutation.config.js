@@ -12,10 +12,6 @@ module.exports = {
     '<rootDir>/test/e2e/write-fence.e2e-spec.ts',
     '<rootDir>/test/e2e/cold-keys.e2e-spec.ts',
     '<rootDir>/test/e2e/near-cache.e2e-spec.ts',
-    // Slower (they wait out TTLs and outages), and the only specs that reach refresh-ahead,
-    // grace and the Redis-down fallbacks.
-    '<rootDir>/test/e2e/grace.e2e-spec.ts',
-    '<rootDir>/test/e2e/redis-outage.e2e-spec.ts',
   ],
   globalSetup: '<rootDir>/test/support/mutation-global-setup.ts',
 };

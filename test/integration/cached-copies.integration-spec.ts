@@ -2,6 +2,7 @@ import type { Movie } from '../../src/generated/nest/movies/v1/movie_service';
 import { CachedCopies } from '../../src/movies/cache/cached-copies';
 import { FillLeases } from '../../src/movies/cache/fill-leases';
 import { NearCache } from '../../src/movies/cache/near-cache';
+import { OutageLedger } from '../../src/movies/cache/outage-ledger';
 import { MoviesRepository } from '../../src/movies/movies.repository';
 import { movieKey } from '../../src/redis/cache-keys';
 import { apiMovieFactory } from '../factories/api-movie.factory';
@@ -50,6 +51,15 @@ describe(CachedCopies.name, () => {
       Math.round(seconds * 1000 + micros / 1000 + ms),
     );
   }
+
+  it('does not answer from the Redis copy of an id written while Redis was away', async () => {
+    const movie = apiMovieFactory();
+    await cacheCopy(movie);
+
+    env.module.get(OutageLedger).markDirty(movie.id);
+
+    expect(await sut.read(movie.id)).toBeNull();
+  });
 
   describe('waiting for another instance’s fill', () => {
     it('does not take a copy past its TTL for that fill: it waits for the fresh one', async () => {
