@@ -169,6 +169,15 @@ describe(CacheAsideReader.name, () => {
       expect([first.calls, second.calls, repository.reads]).toEqual([1, 0, 0]);
     });
 
+    it('naming a movie that is gone by the time it is read by id: NOT_FOUND', async () => {
+      const gone = apiMovieFactory({ title: 'Gone Since', year: 1999 });
+
+      await expect(sut.read(title(gone.title), handler(gone))).rejects.toBeInstanceOf(
+        MovieNotFoundError,
+      );
+      expect(repository.reads).toBe(1);
+    });
+
     it('is a MISS when its query ran, even if the movie was cached by id', async () => {
       const movie = apiMovieFactory({ title: 'Cached By Id', year: 1999 });
       repository.movies.set(movie.id, movie);

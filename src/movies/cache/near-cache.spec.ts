@@ -55,6 +55,17 @@ describe(NearCache.name, () => {
     expect(sut.stats().bytes).toBeGreaterThanOrEqual(2 * strings.join('').length);
   });
 
+  it('counts as evictions only copies pushed out by its bounds, not replaced or invalidated ones', () => {
+    const sut = nearCache({ NEAR_CACHE_MAX_ENTRIES: '2' });
+    const [a, b, c] = [apiMovieFactory(), apiMovieFactory(), apiMovieFactory()];
+    sut.keep(a, 60_000, sut.token());
+    sut.keep(a, 60_000, sut.token());
+    sut.invalidate(a.id);
+    for (const movie of [a, b, c]) sut.keep(movie, 60_000, sut.token());
+
+    expect(sut.stats()).toMatchObject({ entries: 2, evictions: 1, invalidations: 1 });
+  });
+
   it('does not keep a copy read before it was cleared, whatever invalidations came after', () => {
     const sut = nearCache({});
     const movie = apiMovieFactory();
