@@ -15,6 +15,7 @@ import { MoviesRepository } from '../../src/movies/movies.repository';
 import { fenceKey, movieKey } from '../../src/redis/cache-keys';
 import { apiMovieFactory } from '../factories/api-movie.factory';
 import { cacheTestingModule, type CacheTestingModule } from '../support/cache-testing-module';
+import { expireCopyIn } from '../support/expiry';
 import { sleep, until } from '../support/wait';
 
 /** The GetMovie handler as the reader sees it: counts its MongoDB reads. */
@@ -70,8 +71,7 @@ describe(CacheAsideReader.name, () => {
   /** A copy past its TTL, kept for grace (and not in the near-cache). */
   async function graced(movie: Movie): Promise<void> {
     await env.store.fill(movie, await env.module.get(FillLeases).fence(movie.id));
-    const [seconds] = (await env.redis.time()).map(Number);
-    await env.redis.hset(movieKey(movie.id), 'expiresAt', (seconds - 1) * 1000);
+    await expireCopyIn(env.redis, movie.id, -1_000);
   }
 
   it.each([

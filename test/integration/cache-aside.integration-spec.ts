@@ -17,6 +17,7 @@ import { MoviesRepository } from '../../src/movies/movies.repository';
 import { absentKey, leaseKey, movieKey } from '../../src/redis/cache-keys';
 import { apiMovieFactory } from '../factories/api-movie.factory';
 import { cacheTestingModule, type CacheTestingModule } from '../support/cache-testing-module';
+import { expireCopyIn } from '../support/expiry';
 import { expectFreshTtl } from '../support/ttl';
 import { sleep, until } from '../support/wait';
 
@@ -288,8 +289,7 @@ describe(`${CacheAsideInterceptor.name} with the near-cache`, () => {
     const movie = apiMovieFactory();
     await run({ id: movie.id }, handler(movie));
     near.invalidate(movie.id);
-    const [seconds, micros] = (await env.redis.time()).map(Number);
-    await env.redis.hset(movieKey(movie.id), 'expiresAt', seconds * 1000 + micros / 1000 + 300);
+    await expireCopyIn(env.redis, movie.id, 300);
     await run({ id: movie.id }, handler(new Error('must not be called'))); // Redis hit, kept
     await sleep(400);
 

@@ -7,6 +7,7 @@ import { MoviesRepository } from '../../src/movies/movies.repository';
 import { movieKey } from '../../src/redis/cache-keys';
 import { apiMovieFactory } from '../factories/api-movie.factory';
 import { cacheTestingModule, type CacheTestingModule } from '../support/cache-testing-module';
+import { expireCopyIn } from '../support/expiry';
 import { until } from '../support/wait';
 
 /** MongoDB by id, as refresh-ahead reads it: counts its reads. */
@@ -42,15 +43,6 @@ describe(CachedCopies.name, () => {
 
   const cacheCopy = async (movie: Movie) =>
     env.store.fill(movie, await env.module.get(FillLeases).fence(movie.id));
-  /** Sets the copy's logical expiry `ms` from Redis's now (negative: past its TTL). */
-  async function expiresIn(id: string, ms: number): Promise<void> {
-    const [seconds, micros] = (await env.redis.time()).map(Number);
-    await env.redis.hset(
-      movieKey(id),
-      'expiresAt',
-      Math.round(seconds * 1000 + micros / 1000 + ms),
-    );
-  }
 
   it('does not answer from the Redis copy of an id written while Redis was away', async () => {
     const movie = apiMovieFactory();
@@ -65,7 +57,7 @@ describe(CachedCopies.name, () => {
     it('does not take a copy past its TTL for that fill: it waits for the fresh one', async () => {
       const movie = apiMovieFactory({ rating: 5 });
       await cacheCopy(movie);
-      await expiresIn(movie.id, -1_000);
+      await expireCopyIn(env.redis, movie.id, -1_000);
       const filled = { ...movie, rating: 8 };
       setTimeout(() => void cacheCopy(filled), 100);
 
@@ -83,7 +75,7 @@ describe(CachedCopies.name, () => {
     it('refreshes a copy read from Redis close to its expiry, in the background', async () => {
       const movie = apiMovieFactory({ rating: 5 });
       await cacheCopy(movie);
-      await expiresIn(movie.id, 2_000);
+      await expireCopyIn(env.redis, movie.id, 2_000);
       repository.movies.set(movie.id, { ...movie, rating: 8 });
 
       await sut.read(movie.id);
@@ -108,7 +100,7 @@ describe(CachedCopies.name, () => {
       const [far, close] = [apiMovieFactory(), apiMovieFactory({ rating: 5 })];
       await cacheCopy(far);
       await cacheCopy(close);
-      await expiresIn(close.id, 2_000);
+      await expireCopyIn(env.redis, close.id, 2_000);
       near.keep(far, env.config.cacheTtlSeconds * 1000, near.token());
       repository.movies.set(close.id, { ...close, rating: 8 });
 
