@@ -6,7 +6,6 @@ import {
 } from '../../src/generated/nest/movies/v1/movie_service';
 import { CacheAsideReader } from '../../src/movies/cache/cache-aside.reader';
 import { CachedCopies } from '../../src/movies/cache/cached-copies';
-import { FillLeases } from '../../src/movies/cache/fill-leases';
 import { lookupKeys } from '../../src/movies/cache/lookup-keys';
 import { NearCache } from '../../src/movies/cache/near-cache';
 import { TitleMap } from '../../src/movies/cache/title-map';
@@ -70,7 +69,7 @@ describe(CacheAsideReader.name, () => {
 
   /** A copy past its TTL, kept for grace (and not in the near-cache). */
   async function graced(movie: Movie): Promise<void> {
-    await env.store.fill(movie, await env.module.get(FillLeases).fence(movie.id));
+    await env.cacheCopy(movie);
     await expireCopyIn(env.redis, movie.id, -1_000);
   }
 
@@ -215,7 +214,7 @@ describe(`${CacheAsideReader.name} while MongoDB's last answer was "unreachable"
 
   it('serves a copy past its TTL as STALE at once, not after CACHE_SOFT_TIMEOUT_MS', async () => {
     const movie = apiMovieFactory();
-    await env.store.fill(movie, await env.module.get(FillLeases).fence(movie.id));
+    await env.cacheCopy(movie);
     await env.redis.hset(movieKey(movie.id), 'expiresAt', 0);
     repository.unavailable = true;
     // MongoDB answers only after the reader did: a reader that waits for it times the test out.

@@ -2,7 +2,6 @@ import { DependencyUnavailableError, MovieNotFoundError } from '../../src/common
 import { CacheStatus, type Movie } from '../../src/generated/nest/movies/v1/movie_service';
 import { CacheMisses } from '../../src/movies/cache/cache-misses';
 import type { FillHook } from '../../src/movies/cache/fill-hook';
-import { FillLeases } from '../../src/movies/cache/fill-leases';
 import { lookupKeys } from '../../src/movies/cache/lookup-keys';
 import { NearCache } from '../../src/movies/cache/near-cache';
 import type { ReadOutcome } from '../../src/movies/cache/read-outcome';
@@ -32,7 +31,6 @@ describe(CacheMisses.name, () => {
   let env: CacheTestingModule;
   let sut: CacheMisses;
   let near: NearCache;
-  let leases: FillLeases;
   /** What the fill hook does between a miss's MongoDB read and its fill (nothing unless set). */
   let beforeFill: FillHook['beforeFill'];
 
@@ -43,7 +41,6 @@ describe(CacheMisses.name, () => {
     });
     sut = env.module.get(CacheMisses);
     near = env.module.get(NearCache);
-    leases = env.module.get(FillLeases);
     await until(async () => near.serving);
   });
   afterAll(() => env.module.close());
@@ -53,7 +50,7 @@ describe(CacheMisses.name, () => {
   });
 
   const cached = (id: string) => env.redis.hgetall(movieKey(id));
-  const cacheCopy = async (movie: Movie) => env.store.fill(movie, await leases.fence(movie.id));
+  const cacheCopy = (movie: Movie) => env.cacheCopy(movie);
   const otherInstanceLeases = (key: string) => env.redis.set(key, 'other', 'PX', 10_000);
   const refreshes = async () => refreshCounts(env.module);
   const moreRefreshes = async (before: Record<string, number>, outcome: string) =>

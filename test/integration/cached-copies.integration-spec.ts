@@ -1,6 +1,5 @@
 import type { Movie } from '../../src/generated/nest/movies/v1/movie_service';
 import { CachedCopies } from '../../src/movies/cache/cached-copies';
-import { FillLeases } from '../../src/movies/cache/fill-leases';
 import { NearCache } from '../../src/movies/cache/near-cache';
 import { OutageLedger } from '../../src/movies/cache/outage-ledger';
 import { MoviesRepository } from '../../src/movies/movies.repository';
@@ -41,8 +40,7 @@ describe(CachedCopies.name, () => {
     await env.redis.flushdb();
   });
 
-  const cacheCopy = async (movie: Movie) =>
-    env.store.fill(movie, await env.module.get(FillLeases).fence(movie.id));
+  const cacheCopy = (movie: Movie) => env.cacheCopy(movie);
 
   it('does not answer from the Redis copy of an id written while Redis was away', async () => {
     const movie = apiMovieFactory();

@@ -41,8 +41,7 @@ describe(WriteThroughHandler.name, () => {
     await env.redis.flushdb();
     repository.onUpdate = () => Promise.resolve();
   });
-  const fill = async (movie: Movie) =>
-    env.store.fill(movie, await env.module.get(FillLeases).fence(movie.id));
+  const fill = (movie: Movie) => env.cacheCopy(movie);
 
   it('writes MongoDB first, then installs the stored movie in the cache with a fresh TTL', async () => {
     const before = apiMovieFactory({ revision: 3, rating: 4 });

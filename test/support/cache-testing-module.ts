@@ -2,12 +2,14 @@ import { Test, type TestingModule } from '@nestjs/testing';
 import type Redis from 'ioredis';
 import type { ResolvedAppConfig } from '../../src/config/app-config';
 import { ConfigModule } from '../../src/config/config.module';
+import type { Movie } from '../../src/generated/nest/movies/v1/movie_service';
 import { MetricsModule } from '../../src/metrics/metrics.module';
 import { MetricsService } from '../../src/metrics/metrics.service';
 import { CacheCounters } from '../../src/movies/cache/cache-counters';
 import { FillHookModule, type FillHook } from '../../src/movies/cache/fill-hook';
+import { FillLeases } from '../../src/movies/cache/fill-leases';
 import { MOVIE_CACHE_PROVIDERS } from '../../src/movies/cache/movie-cache.providers';
-import { MovieCacheStore } from '../../src/movies/cache/movie-cache.store';
+import { MovieCacheStore, type FillResult } from '../../src/movies/cache/movie-cache.store';
 import { REDIS_CLIENT } from '../../src/redis/redis-connection';
 import { CacheManagerModule, RedisModule } from '../../src/redis/redis.module';
 import { freePort } from '../../src/stack/free-port';
@@ -19,6 +21,8 @@ export interface CacheTestingModule {
   counters: CacheCounters;
   redis: Redis;
   config: ResolvedAppConfig;
+  /** Fills the movie's copy as a miss that began now would. */
+  cacheCopy(movie: Movie): Promise<FillResult>;
 }
 
 /** The real movie-cache providers on the test Redis, plus whatever the unit under test needs. */
@@ -40,9 +44,12 @@ export async function cacheTestingModule(
     providers: [...MOVIE_CACHE_PROVIDERS, ...(providers ?? [])],
   }).compile();
   await module.init();
+  const store = module.get(MovieCacheStore);
+  const leases = module.get(FillLeases);
   return {
     module,
-    store: module.get(MovieCacheStore),
+    store,
+    cacheCopy: async (movie) => store.fill(movie, await leases.fence(movie.id)),
     counters: module.get(CacheCounters),
     redis: module.get(REDIS_CLIENT),
     config,
