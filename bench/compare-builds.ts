@@ -1,93 +1,196 @@
 /**
- * Hit and miss latency of two builds side by side (before and after a change to the cache core),
- * on one embedded stack: RunBenchmark (cold, Zipf over 1,000 movies, 20,000 lookups, concurrency
- * 16), the builds alternating for 3 rounds, each on its own Redis database.
- * Usage: npx tsx bench/compare-builds.ts <dist of build A> <dist of build B>
- * A build: git worktree add /tmp/a <commit> && cd /tmp/a && npm ci && npx tsc -p tsconfig.build.json
+ * Builds side by side on one embedded stack: GetMovie near-cache hits, Redis hits, misses and
+ * uncached reads under ghz at c16 and c64, then RunBenchmark (100,000 requests over 1,000 keys,
+ * concurrency 32). Rounds alternate the builds (forward, then backward); medians are printed with
+ * each build's ratio to the first. Each build has its own Redis database.
+ * Usage: npm run bench -- --scenario builds --build before=/tmp/before:/usr/bin/node --build after=.
+ *        [--rounds 2] [--seconds 5] [--misses 3000]
+ * A build is a checkout compiled with tsc (its dist/) and, after the colon, the Node.js binary to
+ * run it on (default: the one running this script).
  */
-import { spawn } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import mongoose from 'mongoose';
-import { sleep } from '../src/common/sleep';
-import { Distribution } from '../src/generated/client/movies/v1/movie_service';
-import { MovieApi } from '../src/grpc/movie-api';
+import { projectRoot } from '../src/common/paths';
+import { importMovies } from '../src/movies/import/movie-import';
 import { seedIfEmpty } from '../src/movies/import/seed-bundled';
+import { syntheticId, syntheticMovies } from '../src/movies/import/synthetic-movies';
+import { MOVIES_COLLECTION } from '../src/movies/movie.schema';
 import { startEmbeddedStack } from '../src/stack/embedded-stack';
-import { freePort } from '../src/stack/free-port';
+import { ghz, percentile } from './ghz';
+import { startService, THIS_BUILD, type Build, type RunningService } from './service';
 
-async function main() {
-  const builds = process.argv.slice(2);
-  const stack = await startEmbeddedStack({
-    dataDir: mkdtempSync(join(tmpdir(), 'fence-bench-')),
-    redis: true,
-    mongo: true,
-  });
-  const connection = await mongoose.createConnection(stack.mongoUri!).asPromise();
-  await seedIfEmpty(connection);
-  await connection.close();
-  const servers = await Promise.all(
-    builds.map(async (dist, i) => {
-      const port = await freePort();
-      const child = spawn('node', [join(dist, 'src/main.js')], {
-        env: {
-          ...process.env,
-          MONGODB_URI: stack.mongoUri,
-          REDIS_URL: `${stack.redisUrl}/${i + 1}`,
-          GRPC_PORT: String(port),
-          METRICS_PORT: '0',
-          LOG_LEVEL: 'warn',
-        },
-        stdio: ['ignore', 'ignore', 'inherit'],
-      });
-      const api = MovieApi.connect(`127.0.0.1:${port}`);
-      for (let n = 0; n < 100; n += 1) {
-        if (
-          await api.getCacheStats().then(
-            (s) => s.status === 'ok',
-            () => false,
-          )
-        )
-          break;
-        await sleep(200);
-      }
-      return { dist, child, api };
-    }),
-  );
-  const rows: string[] = [];
-  for (let round = 1; round <= 3; round += 1) {
-    for (const { dist, api } of servers) {
-      const r = await api.runBenchmark({
-        requests: 20_000,
-        keySpace: 1_000,
-        concurrency: 16,
-        distribution: Distribution.DISTRIBUTION_ZIPF,
-        seed: 7,
-      });
-      rows.push(
-        [
-          dist,
-          round,
-          r.hits,
-          r.misses,
-          r.hitLatency!.p50Ms,
-          r.hitLatency!.p99Ms,
-          r.missLatency!.p50Ms,
-          r.missLatency!.p99Ms,
-          Math.round(r.throughputRps),
-        ]
-          .map((v) => (typeof v === 'number' && !Number.isInteger(v) ? v.toFixed(2) : String(v)))
-          .join(' | '),
-      );
-      console.log(rows.at(-1));
-    }
-  }
-  for (const { child, api } of servers) {
-    api.close();
-    child.kill('SIGTERM');
-  }
-  await stack.stop();
+const SYNTHETIC_SEED = 77;
+const CONCURRENCIES = [16, 64];
+const TARGETS = ['near hit', 'redis hit', 'miss', 'uncached'] as const;
+
+interface NamedBuild extends Build {
+  label: string;
 }
 
-void main();
+interface Point {
+  rps: number;
+  p50Ms: number;
+  p99Ms: number;
+  errors: number;
+}
+
+export function parseBuild(spec: string): NamedBuild {
+  const [label, rest] = spec.split('=');
+  if (!label || !rest) throw new Error(`--build takes label=dir[:node], not ${spec}`);
+  const [dir, node] = rest.split(':');
+  return { label, root: resolve(dir), node: node ? resolve(node) : THIS_BUILD.node };
+}
+
+const median = (values: number[]) => {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = Math.floor(sorted.length / 2);
+  return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
+};
+
+function writeIds(dir: string, name: string, ids: string[]): string {
+  const file = join(dir, `${name}.json`);
+  writeFileSync(file, JSON.stringify(ids.map((id) => ({ id }))));
+  return file;
+}
+
+export async function compareBuilds(
+  builds: NamedBuild[],
+  options: { rounds: number; seconds: number; misses: number },
+): Promise<void> {
+  const dataDir = mkdtempSync(join(tmpdir(), 'bench-builds-'));
+  const stack = await startEmbeddedStack({ dataDir, redis: true, mongo: true });
+  const services: RunningService[] = [];
+  try {
+    const missSlices = builds.length * options.rounds * CONCURRENCIES.length;
+    const connection = await mongoose.createConnection(stack.mongoUri!).asPromise();
+    await seedIfEmpty(connection);
+    const collection = connection.collection(MOVIES_COLLECTION);
+    await importMovies(collection, syntheticMovies(missSlices * options.misses, SYNTHETIC_SEED));
+    const hot = (
+      await collection
+        .find({}, { projection: { _id: 1 } })
+        .sort({ _id: 1 })
+        .limit(100)
+        .toArray()
+    ).map((row) => String(row._id));
+    await connection.close();
+    const hotFile = writeIds(dataDir, 'hot', hot);
+
+    const env = (db: number, extra: Record<string, string>) => ({
+      MONGODB_URI: stack.mongoUri!,
+      REDIS_URL: `${stack.redisUrl}/${db}`,
+      CACHE_TTL_SECONDS: '3600',
+      NEAR_CACHE_TTL_MS: '3600000',
+      ...extra,
+    });
+    const fleet = [];
+    for (const [i, build] of builds.entries()) {
+      const near = await startService(env(i + 1, { NEAR_CACHE: 'on' }), build);
+      const redis = await startService(env(i + 1, { NEAR_CACHE: 'off' }), build);
+      const uncached = await startService(env(i + 1, { CACHE_ENABLED: 'false' }), build);
+      services.push(near, redis, uncached);
+      for (const id of hot) {
+        await near.api.getMovie({ id });
+        await redis.api.getMovie({ id });
+      }
+      fleet.push({ build, near, redis, uncached });
+    }
+
+    const points = new Map<string, Point[]>();
+    const record = (key: string, point: Point) =>
+      points.set(key, [...(points.get(key) ?? []), point]);
+    let slice = 0;
+    for (let round = 0; round < options.rounds; round += 1) {
+      const order = round % 2 === 0 ? fleet : [...fleet].reverse();
+      for (const { build, near, redis, uncached } of order) {
+        for (const c of CONCURRENCIES) {
+          const missIds = Array.from({ length: options.misses }, (_, k) =>
+            syntheticId(SYNTHETIC_SEED, slice * options.misses + k).toHexString(),
+          );
+          slice += 1;
+          const measure = async (target: string, run: () => ReturnType<typeof ghz>) => {
+            const report = await run();
+            const point = {
+              rps: report.rps,
+              p50Ms: percentile(report, 50),
+              p99Ms: percentile(report, 99),
+              errors: report.count - (report.statusCodeDistribution?.OK ?? 0),
+            };
+            record(`${build.label}|${target} c${c}`, point);
+            console.log(
+              `round ${round + 1} ${build.label} ${target} c${c}: ${point.rps.toFixed(0)} req/s, p50 ${point.p50Ms.toFixed(2)} ms, p99 ${point.p99Ms.toFixed(2)} ms, errors ${point.errors}`,
+            );
+          };
+          await measure('near hit', () => ghz(near.address, c, options.seconds, hotFile));
+          await measure('redis hit', () => ghz(redis.address, c, options.seconds, hotFile));
+          const missFile = writeIds(dataDir, `miss-${slice}`, missIds);
+          await measure('miss', () => ghz(near.address, c, { requests: options.misses }, missFile));
+          await measure('uncached', () => ghz(uncached.address, c, options.seconds, hotFile));
+        }
+        const report = await near.api.runBenchmark(
+          { requests: 100_000, concurrency: 32, keySpace: 1_000, seed: 42 },
+          undefined,
+          { deadline: Date.now() + 180_000 },
+        );
+        record(`${build.label}|RunBenchmark 100k`, {
+          rps: report.throughputRps,
+          p50Ms: report.durationMs / 1000,
+          p99Ms: 0,
+          errors: report.errors,
+        });
+        console.log(
+          `round ${round + 1} ${build.label} RunBenchmark 100k over 1,000 keys: ${(report.durationMs / 1000).toFixed(1)} s, ${report.throughputRps.toFixed(0)} req/s, errors ${report.errors}`,
+        );
+      }
+    }
+
+    const scenarios = [
+      ...CONCURRENCIES.flatMap((c) => TARGETS.map((t) => `${t} c${c}`)),
+      'RunBenchmark 100k',
+    ];
+    const first = builds[0].label;
+    const rows = scenarios.map((scenario) => {
+      const row: Record<string, string> = { scenario };
+      const base = points.get(`${first}|${scenario}`) ?? [];
+      for (const { label } of builds) {
+        const got = points.get(`${label}|${scenario}`) ?? [];
+        const rps = median(got.map((p) => p.rps));
+        row[`${label} req/s`] = rps.toFixed(0);
+        if (scenario.startsWith('RunBenchmark')) {
+          row[`${label} p99 ms`] = `${median(got.map((p) => p.p50Ms)).toFixed(1)} s`;
+        } else {
+          row[`${label} p99 ms`] = median(got.map((p) => p.p99Ms)).toFixed(2);
+        }
+        if (label !== first)
+          row[`${label}/${first}`] = (rps / median(base.map((p) => p.rps))).toFixed(2);
+      }
+      return row;
+    });
+    console.log(
+      `\nmedians of ${options.rounds} rounds (RunBenchmark: total time in the p99 column)`,
+    );
+    console.table(rows);
+    const results = join(projectRoot(), 'bench/results');
+    mkdirSync(results, { recursive: true });
+    writeFileSync(
+      join(results, 'builds.json'),
+      JSON.stringify(
+        {
+          measuredAt: new Date().toISOString(),
+          builds: builds.map(({ label, root, node }) => ({ label, root, node })),
+          options,
+          medians: rows,
+          points: Object.fromEntries(points),
+        },
+        null,
+        2,
+      ) + '\n',
+    );
+    console.log('wrote bench/results/builds.json');
+  } finally {
+    await Promise.all(services.map((service) => service.stop()));
+    await stack.stop();
+  }
+}

@@ -8,27 +8,28 @@
  * Prints throughput, p50/p99 and the ratios; writes bench/results/load.json and latency.svg.
  * Usage: npm run bench -- [--seconds 8] [--keys 100] [--chart-only (redraw from load.json)]
  *        npm run bench -- --scenario ttl|outage [--seconds 120]   (see bench/expiry.ts)
+ *        npm run bench -- --scenario builds --build a=<dir>[:node] --build b=...   (bench/compare-builds.ts)
  */
-import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { parseArgs, promisify } from 'node:util';
+import { parseArgs } from 'node:util';
 import mongoose from 'mongoose';
-import pidusage from 'pidusage';
-import { MOVIE_PROTO_PATH, projectRoot } from '../src/common/paths';
+import { projectRoot } from '../src/common/paths';
 import { sleep } from '../src/common/sleep';
 import { MovieApi } from '../src/grpc/movie-api';
 import { LatencyRecorder } from '../src/benchmark/latency-recorder';
 import { MOVIES_COLLECTION } from '../src/movies/movie.schema';
 import { startEmbeddedStack } from '../src/stack/embedded-stack';
 import { freePort } from '../src/stack/free-port';
+import { compareBuilds, parseBuild } from './compare-builds';
 import { expiryScenario } from './expiry';
+import { ghz, percentile, sampleRss } from './ghz';
 import { cpuSeconds, startService, type RunningService } from './service';
 
 const ROOT = projectRoot();
 const RESULTS = join(ROOT, 'bench/results');
-const GHZ = join(ROOT, '.tools/bin/ghz');
 
 interface Scenario {
   name: string;
@@ -45,28 +46,6 @@ interface Result extends Scenario {
   serverRssMb: number;
   /** Server CPU time (user + system) per answered call. */
   serverCpuUs: number;
-}
-
-interface GhzReport {
-  rps: number;
-  count: number;
-  latencyDistribution: Array<{ percentage: number; latency: number }> | null;
-  statusCodeDistribution: Record<string, number>;
-}
-
-/** Max RSS of a process while work runs, sampled every 250 ms. */
-async function sampleRss<T>(pid: number, work: Promise<T>): Promise<[T, number]> {
-  let max = 0;
-  let done = false;
-  const sampler = (async () => {
-    while (!done) {
-      max = Math.max(max, (await pidusage(pid).catch(() => ({ memory: 0 }))).memory);
-      await sleep(250);
-    }
-  })();
-  const result = await work.finally(() => (done = true));
-  await sampler;
-  return [result, max / 1024 / 1024];
 }
 
 /** The ceiling server answers GetMovie once it is up. */
@@ -86,42 +65,6 @@ async function waitReady(address: string): Promise<void> {
     api.close();
   }
 }
-
-async function ghz(
-  address: string,
-  concurrency: number,
-  seconds: number,
-  dataFile: string,
-): Promise<GhzReport> {
-  const { stdout } = await promisify(execFile)(
-    GHZ,
-    [
-      '--insecure',
-      '--proto',
-      MOVIE_PROTO_PATH,
-      '--call',
-      'movies.v1.MovieService/GetMovie',
-      '--data-file',
-      dataFile,
-      '-c',
-      String(concurrency),
-      '--connections',
-      String(Math.min(concurrency, 8)),
-      '-z',
-      `${seconds}s`,
-      '--duration-stop',
-      'wait',
-      '-O',
-      'json',
-      address,
-    ],
-    { maxBuffer: 64 * 1024 * 1024 },
-  );
-  return JSON.parse(stdout) as GhzReport;
-}
-
-const percentile = (report: GhzReport, p: number) =>
-  (report.latencyDistribution?.find((d) => d.percentage === p)?.latency ?? 0) / 1e6;
 
 async function chart(results: Result[], file: string): Promise<void> {
   const vega = await import('vega');
@@ -160,8 +103,18 @@ async function main() {
       keys: { type: 'string', default: '100' },
       'chart-only': { type: 'boolean', default: false },
       scenario: { type: 'string', default: 'load' },
+      build: { type: 'string', multiple: true, default: [] },
+      rounds: { type: 'string', default: '2' },
+      misses: { type: 'string', default: '3000' },
     },
   });
+  if (values.scenario === 'builds') {
+    return compareBuilds(values.build.map(parseBuild), {
+      rounds: Number(values.rounds),
+      seconds: values.seconds === '8' ? 5 : Number(values.seconds),
+      misses: Number(values.misses),
+    });
+  }
   if (values.scenario === 'ttl' || values.scenario === 'outage') {
     const seconds = values.seconds === '8' ? 120 : Number(values.seconds);
     return expiryScenario(values.scenario, seconds, mkdtempSync(join(tmpdir(), 'bench-expiry-')));

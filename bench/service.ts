@@ -1,6 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { projectRoot } from '../src/common/paths';
 import { sleep } from '../src/common/sleep';
 import { MovieApi } from '../src/grpc/movie-api';
@@ -24,11 +24,23 @@ export interface RunningService {
  * The built service as `npm start` runs it (scripts/serve.sh), on a free port, returned once it
  * reports both dependencies up (and so has imported the bundled movies, with SEED_IF_EMPTY).
  */
-export async function startService(env: Record<string, string>): Promise<RunningService> {
+/** A built checkout of the service and the Node.js binary to run it on. */
+export interface Build {
+  root: string;
+  node: string;
+}
+
+export const THIS_BUILD: Build = { root: projectRoot(), node: process.execPath };
+
+export async function startService(
+  env: Record<string, string>,
+  build: Build = THIS_BUILD,
+): Promise<RunningService> {
   const port = await freePort();
-  const child = spawn('sh', [join(projectRoot(), 'scripts/serve.sh'), 'dev'], {
+  const child = spawn('sh', [join(build.root, 'scripts/serve.sh'), 'dev'], {
     env: {
       ...process.env,
+      PATH: `${dirname(build.node)}:${process.env.PATH ?? ''}`,
       GRPC_PORT: String(port),
       METRICS_PORT: '0',
       SEED_IF_EMPTY: 'true',

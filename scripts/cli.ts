@@ -1,3 +1,4 @@
+import '../src/common/node-version';
 import { runCli } from '../src/cli/movie-cli';
 
 void runCli(process.argv);

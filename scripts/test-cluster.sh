@@ -23,5 +23,5 @@ specs=(
   test/e2e/cluster-failover.e2e-spec.ts
 )
 [ $# -eq 0 ] || specs=("$@")
-TEST_REDIS_CLUSTER=1 exec npx jest --runInBand \
+TEST_REDIS_CLUSTER=1 exec bash scripts/jest.sh --runInBand \
   --testNamePattern '^(?!.*(without Redis|reports Redis failures))' "${specs[@]}"

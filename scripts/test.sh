@@ -5,4 +5,4 @@ set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 source scripts/needs.sh
 ensure_setup --grpc-tools
-exec npx jest --runInBand "$@"
+exec bash scripts/jest.sh --runInBand "$@"

@@ -1,3 +1,4 @@
+import './common/node-version';
 import 'reflect-metadata';
 import { Logger } from '@nestjs/common';
 import { closeOnSignal, createApp } from './app.factory';
@@ -35,7 +36,9 @@ async function bootstrap(): Promise<void> {
   );
   if (config.seedIfEmpty ?? !config.mongoUri) await seedAppIfEmpty(app);
   await app.listen();
-  logger.log(`MovieService listening on ${config.grpc.host}:${config.grpc.port}`);
+  logger.log(
+    `MovieService listening on ${config.grpc.host}:${config.grpc.port} (Node.js ${process.version})`,
+  );
   if (stack) logger.log(`embedded MongoDB ${resolved.mongoUri}, Redis ${resolved.redisUrl}`);
   logger.log(
     `try: .tools/bin/grpcurl -plaintext -d '{"title": "The Great Train Robbery"}' localhost:${config.grpc.port} movies.v1.MovieService/GetMovie`,

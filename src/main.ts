@@ -1,3 +1,4 @@
+import './common/node-version';
 import 'reflect-metadata';
 import { Logger } from '@nestjs/common';
 import { closeOnSignal, createApp } from './app.factory';
@@ -15,7 +16,9 @@ async function bootstrap(): Promise<void> {
   const app = await createApp(config as ResolvedAppConfig);
   if (config.seedIfEmpty) await seedAppIfEmpty(app);
   await app.listen();
-  new Logger('Bootstrap').log(`MovieService listening on ${config.grpc.host}:${config.grpc.port}`);
+  new Logger('Bootstrap').log(
+    `MovieService listening on ${config.grpc.host}:${config.grpc.port} (Node.js ${process.version})`,
+  );
   closeOnSignal(app);
 }
 

@@ -1,5 +1,6 @@
 import { randomInt } from 'node:crypto';
-import prand from 'pure-rand';
+import { uniformInt } from 'pure-rand/distribution/uniformInt';
+import { xoroshiro128plus } from 'pure-rand/generator/xoroshiro128plus';
 import { InvalidArgumentError } from '../common/errors';
 import { Distribution, type RunBenchmarkRequest } from '../generated/nest/movies/v1/movie_service';
 
@@ -78,12 +79,8 @@ export function parseWorkload(request: Partial<RunBenchmarkRequest>): Workload {
 /** Key indexes (0..keys-1) to request, in order; the same workload and key count give the same sequence. */
 export function requestSequence(workload: Workload, keys: number): Uint32Array {
   // pure-rand seeds from 32 bits: fold the high bits of the 53-bit seed into them.
-  let rng = prand.xoroshiro128plus((workload.seed ^ Math.floor(workload.seed / 2 ** 32)) | 0);
-  const int = (min: number, max: number) => {
-    const [value, next] = prand.uniformIntDistribution(min, max, rng);
-    rng = next;
-    return value;
-  };
+  const rng = xoroshiro128plus((workload.seed ^ Math.floor(workload.seed / 2 ** 32)) | 0);
+  const int = (min: number, max: number) => uniformInt(rng, min, max);
   const unit = () => int(0, 2 ** 31 - 1) / 2 ** 31;
   const hot = Math.max(1, Math.round(keys * HOT_KEY_SHARE));
   const zipfCdf =

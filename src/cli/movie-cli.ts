@@ -11,6 +11,7 @@ interface Globals {
   address: string;
   token?: string;
   ca?: string;
+  tlsServerName?: string;
   json?: boolean;
 }
 
@@ -32,6 +33,10 @@ export function buildCli(output: (text: string) => void = console.log): Command 
       '--ca <pem>',
       'TLS: trust this CA or self-signed server certificate (default: plaintext)',
     )
+    .option(
+      '--tls-server-name <name>',
+      'TLS: the name to verify the certificate against (needed when --address is an IP address)',
+    )
     .option('--json', 'print JSON instead of tables')
     .showHelpAfterError();
 
@@ -39,8 +44,9 @@ export function buildCli(output: (text: string) => void = console.log): Command 
     output,
     json: () => program.opts<Globals>().json === true,
     withClient: async (call) => {
-      const { address, token, ca } = program.opts<Globals>();
-      const api = MovieApi.connect(address, token, ca ? { ca: readFileSync(ca) } : undefined);
+      const { address, token, ca, tlsServerName } = program.opts<Globals>();
+      const tls = ca ? { ca: readFileSync(ca), serverName: tlsServerName } : undefined;
+      const api = MovieApi.connect(address, token, tls);
       try {
         return await call(api);
       } finally {

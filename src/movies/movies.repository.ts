@@ -32,7 +32,12 @@ function isUnavailable(error: unknown): boolean {
 
 /** A write refused because a concurrent one won (SQLSTATE 40001 from the embedded database). */
 const lostUpdateRetry = retry(
-  handleWhen((error) => error.name === 'MongoServerError' && /SQLSTATE 40001/.test(error.message)),
+  handleWhen(
+    (error) =>
+      error instanceof Error &&
+      error.name === 'MongoServerError' &&
+      /SQLSTATE 40001/.test(error.message),
+  ),
   { maxAttempts: 100, backoff: new ExponentialBackoff({ initialDelay: 1, maxDelay: 20 }) },
 );
 

@@ -9,7 +9,7 @@ export const REDIS_CLIENT = Symbol('REDIS_CLIENT');
 export type RedisClient = Redis | Cluster;
 
 /** Options of every connection to one node: its own, or each node of a cluster. */
-function nodeOptions(config: ResolvedAppConfig): RedisOptions {
+function nodeOptions(config: ResolvedAppConfig): Omit<RedisOptions, 'replyMapping'> {
   return {
     connectionName: 'movie-cache',
     maxRetriesPerRequest: 1,

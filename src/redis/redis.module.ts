@@ -2,7 +2,6 @@ import { Global, Inject, Injectable, Module, OnApplicationShutdown } from '@nest
 import { CacheModule } from '@nestjs/cache-manager';
 import { KeyvAdapter, type CacheManagerStore } from 'cache-manager';
 import { redisInsStore, type RedisStore } from 'cache-manager-ioredis-yet';
-import { Keyv } from 'keyv';
 import { APP_CONFIG, type ResolvedAppConfig } from '../config/app-config';
 import { CACHE_MANAGER_NAMESPACE } from './cache-keys';
 import {
@@ -61,12 +60,9 @@ export const CacheManagerModule = CacheModule.registerAsync({
   imports: [RedisModule],
   inject: [REDIS_STORE, APP_CONFIG],
   useFactory: (store: RedisStore, config: ResolvedAppConfig) => ({
-    stores: [
-      new Keyv({
-        store: new KeyvAdapter(store as unknown as CacheManagerStore),
-        namespace: CACHE_MANAGER_NAMESPACE,
-      }),
-    ],
+    // A store adapter, not a Keyv: the module builds its Keyv from the ESM copy it imports.
+    stores: [new KeyvAdapter(store as unknown as CacheManagerStore)],
+    namespace: CACHE_MANAGER_NAMESPACE,
     ttl: config.cacheTtlSeconds * 1000,
   }),
 });

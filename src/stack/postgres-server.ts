@@ -93,7 +93,9 @@ async function initCluster(bin: string, pgData: string, owner: OsUser, cwd: stri
     );
   } catch (error) {
     const { stderr } = error as { stderr?: string };
-    throw new Error(`initdb ${pgData} failed: ${stderr || (error as Error).message}`);
+    throw new Error(`initdb ${pgData} failed: ${stderr || (error as Error).message}`, {
+      cause: error,
+    });
   }
 }
 

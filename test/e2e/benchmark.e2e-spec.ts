@@ -108,7 +108,7 @@ describe('RunBenchmark', () => {
 
     await leaderboard.flush();
 
-    expect(await t.redis.zrange(TRENDING_ALL_KEY, 0, -1, 'WITHSCORES')).toEqual([outside, '1']);
+    expect(await t.redis.zrange(TRENDING_ALL_KEY, '0', '-1', 'WITHSCORES')).toEqual([outside, '1']);
   });
 
   it.each([

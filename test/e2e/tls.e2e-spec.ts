@@ -29,7 +29,10 @@ describe('TLS for the gRPC server', () => {
 
   beforeAll(async () => {
     t = await startTestApp({ env: { GRPC_TLS_CERT: cert, GRPC_TLS_KEY: key }, movies: [movie] });
-    secure = MovieApi.connect(t.address, t.config.adminToken, { ca: readFileSync(cert) });
+    secure = MovieApi.connect(t.address, t.config.adminToken, {
+      ca: readFileSync(cert),
+      serverName: 'localhost',
+    });
   });
   afterAll(async () => {
     secure.close();
@@ -39,6 +42,26 @@ describe('TLS for the gRPC server', () => {
   it('serves clients that trust its certificate', async () => {
     const response = await secure.getMovie({ id: movie._id.toHexString() });
     expect(response.movie?.title).toBe('Encrypted');
+  });
+
+  it('asks for a server name when the address is an IP address (Node.js refuses one as SNI)', () => {
+    expect(() => MovieApi.connect(t.address, undefined, { ca: readFileSync(cert) })).toThrow(
+      /needs a server name .*--tls-server-name/,
+    );
+  });
+
+  it('refuses a server name the certificate does not carry', async () => {
+    const wrong = MovieApi.connect(t.address, undefined, {
+      ca: readFileSync(cert),
+      serverName: 'elsewhere.example',
+    });
+    try {
+      await expect(wrong.getMovie({ id: movie._id.toHexString() })).rejects.toMatchObject({
+        code: status.UNAVAILABLE,
+      });
+    } finally {
+      wrong.close();
+    }
   });
 
   it('refuses plaintext clients', async () => {

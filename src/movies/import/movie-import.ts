@@ -43,7 +43,7 @@ export async function* readMovieFile(path: string): AsyncGenerator<Document> {
     try {
       yield EJSON.parse(line, { relaxed: true }) as Document;
     } catch (error) {
-      throw new Error(`${path}:${lineNumber}: ${(error as Error).message}`);
+      throw new Error(`${path}:${lineNumber}: ${(error as Error).message}`, { cause: error });
     }
   }
 }

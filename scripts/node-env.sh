@@ -1,0 +1,27 @@
+# Sourced by every script that runs Node: puts the Node.js that .node-version pins first in PATH.
+# A system Node of that major or newer is used as is; an older one (or none) gets the pinned
+# release from the npm registry's node-<os>-<arch> package, installed once into the tools cache.
+use_pinned_node() {
+  local root cache want have dir os arch tmp
+  root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+  cache="${MOVIE_CACHE_TOOLS:-${XDG_CACHE_HOME:-$HOME/.cache}/movie-cache-tools}"
+  want="$(tr -d ' v\n' <"$root/.node-version")"
+  have="$(node -p 'process.versions.node' 2>/dev/null || echo 0)"
+  [ "${have%%.*}" -ge "${want%%.*}" ] && return 0
+  dir="$cache/node-v$want"
+  if [ ! -x "$dir/bin/node" ]; then
+    os="$(uname -s | tr '[:upper:]' '[:lower:]')"
+    case "$(uname -m)" in x86_64) arch=x64 ;; aarch64 | arm64) arch=arm64 ;; *) arch="$(uname -m)" ;; esac
+    printf '\033[1msetup:\033[0m installing Node.js %s (node-%s-%s from the npm registry; system Node is %s)\n' \
+      "$want" "$os" "$arch" "$have" >&2
+    mkdir -p "$cache"
+    tmp="$(mktemp -d "$cache/node-install.XXXXXX")"
+    npm install --prefix "$tmp" --no-save --no-package-lock --no-audit --no-fund --loglevel=error \
+      "node-$os-$arch@$want" >&2
+    rm -rf "$dir"
+    mv "$tmp/node_modules/node-$os-$arch" "$dir"
+    rm -rf "$tmp"
+  fi
+  export PATH="$dir/bin:$PATH"
+}
+use_pinned_node
