@@ -4,7 +4,7 @@
  * concurrency 32). Rounds alternate the builds (forward, then backward); medians are printed with
  * each build's ratio to the first. Each build has its own Redis database.
  * Usage: npm run bench -- --scenario builds --build before=/tmp/before:/usr/bin/node --build after=.
- *        [--rounds 2] [--seconds 5] [--misses 3000]
+ *        [--rounds 3] [--seconds 5] [--misses 3000]
  * A build is a checkout compiled with tsc (its dist/) and, after the colon, the Node.js binary to
  * run it on (default: the one running this script).
  */
@@ -96,6 +96,11 @@ export async function compareBuilds(
         await redis.api.getMovie({ id });
       }
       fleet.push({ build, near, redis, uncached });
+    }
+
+    // Unmeasured: JIT warm-up of every build, and time for the storage to settle after the import.
+    for (const { near, uncached } of fleet) {
+      for (const service of [near, uncached]) await ghz(service.address, 16, 3, hotFile);
     }
 
     const points = new Map<string, Point[]>();

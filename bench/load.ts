@@ -104,7 +104,7 @@ async function main() {
       'chart-only': { type: 'boolean', default: false },
       scenario: { type: 'string', default: 'load' },
       build: { type: 'string', multiple: true, default: [] },
-      rounds: { type: 'string', default: '2' },
+      rounds: { type: 'string', default: '3' },
       misses: { type: 'string', default: '3000' },
     },
   });

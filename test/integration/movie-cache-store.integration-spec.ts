@@ -23,6 +23,10 @@ describe(MovieCacheStore.name, () => {
 
   const cachedRating = (id: string) => env.redis.hget(movieKey(id), 'rating');
 
+  it('talks RESP3 to Redis (ioredis 6 negotiates it), so every script below runs on its replies', async () => {
+    expect(await env.redis.client('INFO')).toMatch(/\bresp=3\b/);
+  });
+
   it('round-trips a movie through its hash, with and without a rating', async () => {
     const rated = apiMovieFactory({ genres: ['Sci-Fi', 'Ação'], cast: ['"Quoted" Name'] });
     const unrated = apiMovieFactory({ rating: undefined, genres: [] });
