@@ -25,3 +25,7 @@ use_pinned_node() {
   export PATH="$dir/bin:$PATH"
 }
 use_pinned_node
+
+# The code is CommonJS and NestJS 12 is ESM: Jest loads ESM packages through require(esm), which
+# it supports on Node >= 24.9 with the VM modules API on (scripts/jest.sh, the mutation runs).
+JEST_NODE_OPTIONS="--experimental-vm-modules --disable-warning=ExperimentalWarning"
