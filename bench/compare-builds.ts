@@ -29,10 +29,12 @@ interface NamedBuild extends Build {
   label: string;
 }
 
+/** One measured point: a ghz run (latencies) or a RunBenchmark run (its total time). */
 interface Point {
   rps: number;
-  p50Ms: number;
-  p99Ms: number;
+  p50Ms?: number;
+  p99Ms?: number;
+  seconds?: number;
   errors: number;
 }
 
@@ -115,8 +117,13 @@ export async function compareBuilds(
             syntheticId(SYNTHETIC_SEED, slice * options.misses + k).toHexString(),
           );
           slice += 1;
-          const measure = async (target: string, run: () => ReturnType<typeof ghz>) => {
-            const report = await run();
+          const measure = async (
+            target: (typeof TARGETS)[number],
+            service: RunningService,
+            length: Parameters<typeof ghz>[2],
+            dataFile: string,
+          ) => {
+            const report = await ghz(service.address, c, length, dataFile);
             const point = {
               rps: report.rps,
               p50Ms: percentile(report, 50),
@@ -128,11 +135,11 @@ export async function compareBuilds(
               `round ${round + 1} ${build.label} ${target} c${c}: ${point.rps.toFixed(0)} req/s, p50 ${point.p50Ms.toFixed(2)} ms, p99 ${point.p99Ms.toFixed(2)} ms, errors ${point.errors}`,
             );
           };
-          await measure('near hit', () => ghz(near.address, c, options.seconds, hotFile));
-          await measure('redis hit', () => ghz(redis.address, c, options.seconds, hotFile));
+          await measure('near hit', near, options.seconds, hotFile);
+          await measure('redis hit', redis, options.seconds, hotFile);
           const missFile = writeIds(dataDir, `miss-${slice}`, missIds);
-          await measure('miss', () => ghz(near.address, c, { requests: options.misses }, missFile));
-          await measure('uncached', () => ghz(uncached.address, c, options.seconds, hotFile));
+          await measure('miss', near, { requests: options.misses }, missFile);
+          await measure('uncached', uncached, options.seconds, hotFile);
         }
         const report = await near.api.runBenchmark(
           { requests: 100_000, concurrency: 32, keySpace: 1_000, seed: 42 },
@@ -141,8 +148,7 @@ export async function compareBuilds(
         );
         record(`${build.label}|RunBenchmark 100k`, {
           rps: report.throughputRps,
-          p50Ms: report.durationMs / 1000,
-          p99Ms: 0,
+          seconds: report.durationMs / 1000,
           errors: report.errors,
         });
         console.log(
@@ -163,11 +169,9 @@ export async function compareBuilds(
         const got = points.get(`${label}|${scenario}`) ?? [];
         const rps = median(got.map((p) => p.rps));
         row[`${label} req/s`] = rps.toFixed(0);
-        if (scenario.startsWith('RunBenchmark')) {
-          row[`${label} p99 ms`] = `${median(got.map((p) => p.p50Ms)).toFixed(1)} s`;
-        } else {
-          row[`${label} p99 ms`] = median(got.map((p) => p.p99Ms)).toFixed(2);
-        }
+        row[`${label} p99 ms`] = got[0]?.seconds
+          ? `${median(got.map((p) => p.seconds!)).toFixed(1)} s`
+          : median(got.map((p) => p.p99Ms!)).toFixed(2);
         if (label !== first)
           row[`${label}/${first}`] = (rps / median(base.map((p) => p.rps))).toFixed(2);
       }

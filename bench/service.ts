@@ -20,10 +20,6 @@ export interface RunningService {
   stop(): Promise<void>;
 }
 
-/**
- * The built service as `npm start` runs it (scripts/serve.sh), on a free port, returned once it
- * reports both dependencies up (and so has imported the bundled movies, with SEED_IF_EMPTY).
- */
 /** A built checkout of the service and the Node.js binary to run it on. */
 export interface Build {
   root: string;
@@ -32,6 +28,10 @@ export interface Build {
 
 export const THIS_BUILD: Build = { root: projectRoot(), node: process.execPath };
 
+/**
+ * The built service as `npm start` runs it (scripts/serve.sh), on a free port, returned once it
+ * reports both dependencies up (and so has imported the bundled movies, with SEED_IF_EMPTY).
+ */
 export async function startService(
   env: Record<string, string>,
   build: Build = THIS_BUILD,

@@ -1,10 +1,12 @@
 # Sourced by every script that runs Node: puts the Node.js that .node-version pins first in PATH.
 # A system Node of that major or newer is used as is; an older one (or none) gets the pinned
 # release from the npm registry's node-<os>-<arch> package, installed once into the tools cache.
+# The cache of built and downloaded tools, outside the clone (setup.sh keeps its builds there too).
+TOOLS_CACHE="${MOVIE_CACHE_TOOLS:-${XDG_CACHE_HOME:-$HOME/.cache}/movie-cache-tools}"
+
 use_pinned_node() {
-  local root cache want have dir os arch tmp
+  local root cache="$TOOLS_CACHE" want have dir os arch tmp
   root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-  cache="${MOVIE_CACHE_TOOLS:-${XDG_CACHE_HOME:-$HOME/.cache}/movie-cache-tools}"
   want="$(tr -d ' v\n' <"$root/.node-version")"
   have="$(node -p 'process.versions.node' 2>/dev/null || echo 0)"
   [ "${have%%.*}" -ge "${want%%.*}" ] && return 0

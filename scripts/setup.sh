@@ -8,7 +8,7 @@ set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 source "$ROOT/scripts/node-env.sh"
-CACHE="${MOVIE_CACHE_TOOLS:-${XDG_CACHE_HOME:-$HOME/.cache}/movie-cache-tools}"
+CACHE="$TOOLS_CACHE"
 BIN="$ROOT/.tools/bin"
 FERRETDB_VERSION="v1.24.2"
 GRPCURL_VERSION="v1.9.3"
