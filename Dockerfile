@@ -18,6 +18,7 @@ COPY --from=build /app/node_modules ./node_modules
 COPY --from=build /app/dist ./dist
 COPY --from=build /app/proto ./proto
 COPY --from=build /app/third_party ./third_party
+COPY --from=build /app/src/redis/commands ./src/redis/commands
 COPY data ./data
 COPY scripts/serve.sh ./scripts/serve.sh
 USER node

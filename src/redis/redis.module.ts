@@ -12,6 +12,7 @@ import {
 } from './redis-connection';
 import { RedisCircuit } from './redis-circuit';
 import { ReplicaAck } from './replica-ack';
+import { REDIS_SCRIPTS, loadScripts } from './redis-scripts';
 
 const REDIS_STORE = Symbol('REDIS_STORE');
 
@@ -27,7 +28,8 @@ class RedisLifecycle implements OnApplicationShutdown {
 
 /**
  * The Redis connection (one per app, through cache-manager's store: one server or a cluster),
- * the breaker in front of it, and the replica acknowledgement of writes on a cluster.
+ * the breaker in front of it, the Lua scripts, and the replica acknowledgement of writes on a
+ * cluster.
  */
 @Global()
 @Module({
@@ -38,7 +40,7 @@ class RedisLifecycle implements OnApplicationShutdown {
       useFactory: async (config: ResolvedAppConfig): Promise<RedisStore> => {
         const client = createRedisClient(config);
         await waitForRedis(client, Math.max(config.redisTimeoutMs * 10, 5_000));
-        return redisInsStore(client, { ttl: config.cacheTtlSeconds * 1000 });
+        return redisInsStore(client);
       },
     },
     {
@@ -46,11 +48,12 @@ class RedisLifecycle implements OnApplicationShutdown {
       inject: [REDIS_STORE],
       useFactory: (store: RedisStore) => store.client,
     },
+    { provide: REDIS_SCRIPTS, inject: [REDIS_CLIENT], useFactory: loadScripts },
     RedisCircuit,
     ReplicaAck,
     RedisLifecycle,
   ],
-  exports: [REDIS_STORE, REDIS_CLIENT, RedisCircuit, ReplicaAck],
+  exports: [REDIS_STORE, REDIS_CLIENT, REDIS_SCRIPTS, RedisCircuit, ReplicaAck],
 })
 export class RedisModule {}
 
@@ -58,11 +61,11 @@ export class RedisModule {}
 export const CacheManagerModule = CacheModule.registerAsync({
   isGlobal: true,
   imports: [RedisModule],
-  inject: [REDIS_STORE, APP_CONFIG],
-  useFactory: (store: RedisStore, config: ResolvedAppConfig) => ({
+  inject: [REDIS_STORE],
+  // No default TTL: every entry is written with the one its owner's policy gives.
+  useFactory: (store: RedisStore) => ({
     // A store adapter, not a Keyv: the module builds its Keyv from the ESM copy it imports.
     stores: [new KeyvAdapter(store as unknown as CacheManagerStore)],
     namespace: CACHE_MANAGER_NAMESPACE,
-    ttl: config.cacheTtlSeconds * 1000,
   }),
 });

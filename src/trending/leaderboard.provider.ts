@@ -1,5 +1,5 @@
 import { Inject, Injectable, Logger, OnModuleDestroy, OnModuleInit } from '@nestjs/common';
-import type { ChainableCommander, default as Redis } from 'ioredis';
+import type { ChainableCommander } from 'ioredis';
 import {
   TRENDING_ALL_KEY,
   TRENDING_TITLES_KEY,
@@ -7,49 +7,17 @@ import {
   trendingWindowKey,
 } from '../redis/cache-keys';
 import { RedisCircuit } from '../redis/redis-circuit';
+import { REDIS_SCRIPTS, type RedisScripts } from '../redis/redis-scripts';
 import { APP_CONFIG, type AppConfig } from '../config/app-config';
 import type { TrendingEntry } from '../generated/nest/movies/v1/movie_service';
 import { MoviesRepository } from '../movies/movies.repository';
 import { addTo, countView, noViews } from './pending-views';
 import { MAX_WINDOW_SECONDS, bucketStart, rankReply, toEntries, windowBuckets } from './ranking';
 
-// KEYS[1]: the ranked set (for a window: a scratch key); KEYS[2..]: buckets to sum into it.
-// ARGV[1]: limit. Returns everything above the limit-th score plus the ties at that score in
-// member order, so the caller can break ties by id; a window's scratch key is deleted.
-const TOP_MOVIES = `
-local key, limit = KEYS[1], tonumber(ARGV[1])
-local union = #KEYS > 1
-if union then
-  redis.call('DEL', key)
-  local i = 2
-  while i <= #KEYS do
-    local j = math.min(i + 999, #KEYS)
-    if redis.call('EXISTS', key) == 1 then
-      redis.call('ZUNIONSTORE', key, j - i + 2, key, unpack(KEYS, i, j))
-    else
-      redis.call('ZUNIONSTORE', key, j - i + 1, unpack(KEYS, i, j))
-    end
-    i = j + 1
-  end
-end
-local top = redis.call('ZREVRANGE', key, 0, limit - 1, 'WITHSCORES')
-local result = top
-if #top == limit * 2 then
-  local boundary = top[#top]
-  result = redis.call('ZRANGEBYSCORE', key, '(' .. boundary, '+inf', 'WITHSCORES')
-  local tied = redis.call('ZRANGEBYSCORE', key, boundary, boundary, 'WITHSCORES', 'LIMIT', 0, limit - #result / 2)
-  for _, value in ipairs(tied) do table.insert(result, value) end
-end
-if union then redis.call('DEL', key) end
-return result`;
-
 /** View counts in Redis sorted sets: all-time and in time buckets for sliding windows. */
 @Injectable()
 export class LeaderboardProvider implements OnModuleInit, OnModuleDestroy {
   private readonly logger = new Logger(LeaderboardProvider.name);
-  private readonly scripts: Redis & {
-    topMovies(numKeys: number, ...keysAndArgs: (string | number)[]): Promise<string[]>;
-  };
   private pending = noViews();
   private flushing?: Promise<void>;
   private timer?: NodeJS.Timeout;
@@ -58,10 +26,8 @@ export class LeaderboardProvider implements OnModuleInit, OnModuleDestroy {
     private readonly redis: RedisCircuit,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     private readonly repository: MoviesRepository,
-  ) {
-    redis.client.defineCommand('topMovies', { lua: TOP_MOVIES });
-    this.scripts = redis.client as typeof this.scripts;
-  }
+    @Inject(REDIS_SCRIPTS) private readonly scripts: RedisScripts,
+  ) {}
 
   onModuleInit(): void {
     this.timer = setInterval(() => void this.flush(), this.config.viewFlushMs);

@@ -1,11 +1,11 @@
 import { DependencyUnavailableError, MovieNotFoundError } from '../../src/common/errors';
 import { CacheStatus, type Movie } from '../../src/generated/nest/movies/v1/movie_service';
 import { CacheMisses } from '../../src/movies/cache/cache-misses';
+import { CachePolicy } from '../../src/movies/cache/cache-policy';
 import type { FillHook } from '../../src/movies/cache/fill-hook';
 import { lookupKeys } from '../../src/movies/cache/lookup-keys';
 import { NearCache } from '../../src/movies/cache/near-cache';
 import type { ReadOutcome } from '../../src/movies/cache/read-outcome';
-import { RefreshAhead } from '../../src/movies/cache/refresh-ahead';
 import { TitleMap } from '../../src/movies/cache/title-map';
 import { absentKey, fenceKey, leaseKey, movieKey } from '../../src/redis/cache-keys';
 import { apiMovieFactory } from '../factories/api-movie.factory';
@@ -276,8 +276,8 @@ describe(`${CacheMisses.name}: the cost of a miss, for refresh-ahead (xfetch)`, 
 
   it('follows what misses take: after fast misses a copy a second from expiry is not due, after slow ones one 100 ms from it is', async () => {
     const misses = env.module.get(CacheMisses);
-    const refreshAhead = env.module.get(RefreshAhead);
-    const dueIn = (ms: number) => Array.from({ length: 100 }, () => refreshAhead.due(ms));
+    const policy = env.module.get(CachePolicy);
+    const dueIn = (ms: number) => Array.from({ length: 100 }, () => policy.refreshDue(ms));
     const miss = (delayMs: number) => {
       const movie = apiMovieFactory();
       return misses.byId(movie.id, () => sleep(delayMs).then(() => movie), nobodyElse);

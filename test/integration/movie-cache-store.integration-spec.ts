@@ -1,5 +1,5 @@
 import { DependencyUnavailableError } from '../../src/common/errors';
-import { FillLeases } from '../../src/movies/cache/fill-leases';
+import { WriteFence } from '../../src/movies/cache/write-fence';
 import { MovieCacheStore } from '../../src/movies/cache/movie-cache.store';
 import { fenceKey, movieKey } from '../../src/redis/cache-keys';
 import { apiMovieFactory } from '../factories/api-movie.factory';
@@ -15,8 +15,8 @@ describe(MovieCacheStore.name, () => {
   beforeAll(async () => {
     env = await cacheTestingModule();
     sut = env.store;
-    const leases = env.module.get(FillLeases);
-    fenceOf = (id) => leases.fence(id);
+    const leases = env.module.get(WriteFence);
+    fenceOf = (id) => leases.current(id);
   });
   afterAll(() => env.module.close());
   beforeEach(() => env.redis.flushdb());

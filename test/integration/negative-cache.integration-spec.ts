@@ -1,5 +1,4 @@
-import { CacheTtl } from '../../src/movies/cache/cache-ttl';
-import { FillLeases } from '../../src/movies/cache/fill-leases';
+import { WriteFence } from '../../src/movies/cache/write-fence';
 import { NegativeCache } from '../../src/movies/cache/negative-cache';
 import { absentKey, fenceKey, titleTag } from '../../src/redis/cache-keys';
 import { cacheTestingModule, type CacheTestingModule } from '../support/cache-testing-module';
@@ -13,8 +12,8 @@ describe(NegativeCache.name, () => {
   beforeAll(async () => {
     env = await cacheTestingModule();
     sut = env.module.get(NegativeCache);
-    const leases = env.module.get(FillLeases);
-    fenceOf = (tag) => leases.fence(tag);
+    const leases = env.module.get(WriteFence);
+    fenceOf = (tag) => leases.current(tag);
   });
   afterAll(() => env.module.close());
   beforeEach(() => env.redis.flushdb());
@@ -34,7 +33,7 @@ describe(NegativeCache.name, () => {
 
   it('remembers nothing, and says so, once a write moved the fence', async () => {
     const fence = await fenceOf(tag);
-    await sut.titleWritten('Unmade Film', 1999);
+    await env.module.get(WriteFence).raiseTitle('Unmade Film', 1999);
 
     expect(await sut.remember(tag, undefined, fence)).toBe(false);
     expect(await sut.isAbsent(tag)).toBe(false);
@@ -46,32 +45,6 @@ describe(NegativeCache.name, () => {
 
     expect(await sut.remember(tag, undefined, fence)).toBe(false);
     expect(await sut.isAbsent(tag)).toBe(false);
-  });
-
-  it("a written title forgets its absences with and without its year, not another year's", async () => {
-    for (const year of [undefined, 1999, 2005]) await sut.remember(tag, year, await fenceOf(tag));
-
-    await sut.titleWritten('Unmade Film', 1999);
-
-    expect(await sut.isAbsent(tag)).toBe(false);
-    expect(await sut.isAbsent(tag, 1999)).toBe(false);
-    expect(await sut.isAbsent(tag, 2005)).toBe(true);
-  });
-
-  it('a written title counts one more write on its fence, under the same generation', async () => {
-    const [generation, writes] = (await fenceOf(tag)).split(':');
-
-    await sut.titleWritten('Unmade Film', 1999);
-    await sut.titleWritten('Unmade Film', 1999);
-
-    expect(await env.redis.get(fenceKey(tag))).toBe(`${generation}:${Number(writes) + 2}`);
-  });
-
-  it('a written title with no fence gets one, expiring like every fence', async () => {
-    await sut.titleWritten('Unmade Film', 1999);
-
-    expect(await env.redis.get(fenceKey(tag))).toMatch(/^[\w-]+:1$/);
-    expect(await env.redis.ttl(fenceKey(tag))).toBe(env.module.get(CacheTtl).fenceSeconds);
   });
 });
 
@@ -85,7 +58,7 @@ describe(`${NegativeCache.name} with NEGATIVE_TTL_SECONDS=0`, () => {
 
   it('remembers no absence, and says so', async () => {
     const tag = titleTag('Unmade Film');
-    const fence = await env.module.get(FillLeases).fence(tag);
+    const fence = await env.module.get(WriteFence).current(tag);
 
     await expect(env.module.get(NegativeCache).remember(tag, undefined, fence)).resolves.toBe(
       false,

@@ -1,4 +1,4 @@
-import { FillLeases } from '../../src/movies/cache/fill-leases';
+import { WriteFence } from '../../src/movies/cache/write-fence';
 import { NearCache } from '../../src/movies/cache/near-cache';
 import { OutageLedger } from '../../src/movies/cache/outage-ledger';
 import { fenceKey, movieKey } from '../../src/redis/cache-keys';
@@ -13,7 +13,7 @@ describe(OutageLedger.name, () => {
   let redis: ChildService;
   let env: CacheTestingModule;
   let sut: OutageLedger;
-  const fenceOf = (id: string) => env.module.get(FillLeases).fence(id);
+  const fenceOf = (id: string) => env.module.get(WriteFence).current(id);
 
   beforeAll(async () => {
     // A server of its own, to be frozen.

@@ -2,7 +2,7 @@ import { DependencyUnavailableError, MovieNotFoundError } from '../../src/common
 import type { Movie } from '../../src/generated/nest/movies/v1/movie_service';
 import { WriteThroughHandler } from '../../src/movies/cache/write-through.handler';
 import { MoviesRepository } from '../../src/movies/movies.repository';
-import { FillLeases } from '../../src/movies/cache/fill-leases';
+import { WriteFence } from '../../src/movies/cache/write-fence';
 import { NegativeCache } from '../../src/movies/cache/negative-cache';
 import { absentKey, fenceKey, movieKey, titleTag } from '../../src/redis/cache-keys';
 import { apiMovieFactory } from '../factories/api-movie.factory';
@@ -91,9 +91,9 @@ describe(WriteThroughHandler.name, () => {
     const negative = env.module.get(NegativeCache);
     const tag = titleTag(movie.title);
     for (const [key, year] of [[movie.id], [tag], [tag, 1999]] as Array<[string, number?]>) {
-      expect(await negative.remember(key, year, await env.module.get(FillLeases).fence(key))).toBe(
-        true,
-      );
+      expect(
+        await negative.remember(key, year, await env.module.get(WriteFence).current(key)),
+      ).toBe(true);
     }
     const titleFence = await env.redis.get(fenceKey(tag));
     repository.next = movie;

@@ -7,7 +7,7 @@ import { MetricsModule } from '../../src/metrics/metrics.module';
 import { MetricsService } from '../../src/metrics/metrics.service';
 import { CacheCounters } from '../../src/movies/cache/cache-counters';
 import { FillHookModule, type FillHook } from '../../src/movies/cache/fill-hook';
-import { FillLeases } from '../../src/movies/cache/fill-leases';
+import { WriteFence } from '../../src/movies/cache/write-fence';
 import { MOVIE_CACHE_PROVIDERS } from '../../src/movies/cache/movie-cache.providers';
 import { MovieCacheStore, type FillResult } from '../../src/movies/cache/movie-cache.store';
 import { REDIS_CLIENT } from '../../src/redis/redis-connection';
@@ -45,11 +45,11 @@ export async function cacheTestingModule(
   }).compile();
   await module.init();
   const store = module.get(MovieCacheStore);
-  const leases = module.get(FillLeases);
+  const leases = module.get(WriteFence);
   return {
     module,
     store,
-    cacheCopy: async (movie) => store.fill(movie, await leases.fence(movie.id)),
+    cacheCopy: async (movie) => store.fill(movie, await leases.current(movie.id)),
     counters: module.get(CacheCounters),
     redis: module.get(REDIS_CLIENT),
     config,

@@ -1,12 +1,12 @@
-import { Inject, Injectable } from '@nestjs/common';
+import { Injectable } from '@nestjs/common';
 import { DependencyUnavailableError, MovieNotFoundError } from '../../common/errors';
 import { poll } from '../../common/sleep';
-import { APP_CONFIG, type AppConfig } from '../../config/app-config';
 import { CacheStatus, CacheTier, type Movie } from '../../generated/nest/movies/v1/movie_service';
 import { leaseKey, titleKey } from '../../redis/cache-keys';
 import { describeLookup, type MovieLookup } from '../movie-lookup';
 import { MoviesRepository } from '../movies.repository';
 import { CacheMisses, type TitleResolution } from './cache-misses';
+import { CachePolicy } from './cache-policy';
 import { CachedCopies, type GracedCopy } from './cached-copies';
 import { lookupKeys } from './lookup-keys';
 import { NearCache } from './near-cache';
@@ -50,7 +50,7 @@ export class CacheAsideReader {
     private readonly misses: CacheMisses,
     private readonly clock: LogicalClock,
     private readonly repository: MoviesRepository,
-    @Inject(APP_CONFIG) private readonly config: AppConfig,
+    private readonly policy: CachePolicy,
   ) {}
 
   /** A near-cache hit, answered synchronously; null otherwise (then `read`). */
@@ -121,7 +121,7 @@ export class CacheAsideReader {
     }
     let timer: NodeJS.Timeout | undefined;
     const soft = new Promise<null>((resolve) => {
-      timer = setTimeout(() => resolve(null), this.config.cacheSoftTimeoutMs);
+      timer = setTimeout(() => resolve(null), this.policy.softTimeoutMs);
     });
     try {
       const first = await Promise.race([miss, soft]);
@@ -175,7 +175,7 @@ export class CacheAsideReader {
     load: Load,
   ): Promise<ReadOutcome> {
     const { readAt, resolved } = await this.misses.byTitle(lookup, load, () =>
-      poll(() => this.resolveTitle(lookup, this.clock.tick()), this.config.fillLeaseMs, POLL_MS),
+      poll(() => this.resolveTitle(lookup, this.clock.tick()), this.policy.fillLeaseMs, POLL_MS),
     );
     if (resolved.kind === 'absent') return resolved;
     this.near.keepTitle(titleKey(lookup.title, lookup.year), resolved.id);

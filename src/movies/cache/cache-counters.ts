@@ -10,7 +10,7 @@ import {
   TTL_SETTING_KEY,
 } from '../../redis/cache-keys';
 import { RedisCircuit } from '../../redis/redis-circuit';
-import { CacheTtl } from './cache-ttl';
+import { CachePolicy } from './cache-policy';
 
 export interface CacheCountersSnapshot {
   hits: number;
@@ -49,7 +49,7 @@ export class CacheCounters implements OnModuleInit, OnModuleDestroy {
 
   constructor(
     private readonly redis: RedisCircuit,
-    private readonly ttl: CacheTtl,
+    private readonly policy: CachePolicy,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
 
@@ -102,7 +102,7 @@ export class CacheCounters implements OnModuleInit, OnModuleDestroy {
   async publishState(status: 'ok' | 'degraded'): Promise<void> {
     await this.redis.run('counters', (redis) =>
       Promise.all([
-        redis.set(TTL_SETTING_KEY, String(this.ttl.baseSeconds)),
+        redis.set(TTL_SETTING_KEY, String(this.policy.ttlSeconds)),
         redis.set(SYSTEM_STATUS_KEY, status),
       ]),
     );

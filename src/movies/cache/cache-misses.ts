@@ -2,15 +2,13 @@ import { Inject, Injectable } from '@nestjs/common';
 import { DependencyUnavailableError, MovieNotFoundError } from '../../common/errors';
 import { CacheStatus, type Movie } from '../../generated/nest/movies/v1/movie_service';
 import { MetricsService } from '../../metrics/metrics.service';
-import { leaseKey } from '../../redis/cache-keys';
 import type { MovieLookup } from '../movie-lookup';
 import { FILL_HOOK, type FillHook } from './fill-hook';
-import { FillLeases } from './fill-leases';
 import { lookupKeys } from './lookup-keys';
+import { CachePolicy } from './cache-policy';
 import { MovieCacheStore } from './movie-cache.store';
 import { NegativeCache } from './negative-cache';
 import { OutageLedger } from './outage-ledger';
-import { RefreshAhead } from './refresh-ahead';
 import { NearCache } from './near-cache';
 import {
   LogicalClock,
@@ -20,6 +18,7 @@ import {
   type ReadOutcome,
 } from './read-outcome';
 import { TitleMap } from './title-map';
+import { WriteFence } from './write-fence';
 
 /** A refused fill means the miss read a copy older than a write: read again, this many times in all. */
 const MAX_READS = 3;
@@ -33,7 +32,7 @@ export type TitleResolution = { kind: 'id'; id: string } | Absent;
 
 /**
  * Cache misses: one MongoDB read per lookup across instances (a Redis lease; the others wait for
- * its fill), and fills fenced against writes. The fence (see FillLeases and MovieCacheStore) is
+ * its fill), and fills fenced against writes. The fence (see WriteFence) is
  * read before MongoDB is; a fill is stored only if no newer write was recorded since and the
  * fence was not lost, else the miss reads MongoDB again. Absences are remembered the same way.
  */
@@ -41,14 +40,14 @@ export type TitleResolution = { kind: 'id'; id: string } | Absent;
 export class CacheMisses {
   constructor(
     private readonly store: MovieCacheStore,
-    private readonly leases: FillLeases,
+    private readonly fence: WriteFence,
     private readonly negative: NegativeCache,
     private readonly titles: TitleMap,
     private readonly ledger: OutageLedger,
     private readonly near: NearCache,
     private readonly clock: LogicalClock,
     private readonly metrics: MetricsService,
-    private readonly refreshAhead: RefreshAhead,
+    private readonly policy: CachePolicy,
     @Inject(FILL_HOOK) private readonly fillHook: FillHook,
   ) {}
 
@@ -60,13 +59,12 @@ export class CacheMisses {
     load: () => Promise<Movie>,
     awaitOther: () => Promise<ReadOutcome | null>,
   ): Promise<ReadOutcome> {
-    const key = leaseKey(id);
-    const ticket = await this.leases.begin(key, id);
+    const ticket = await this.fence.begin(id);
     try {
       const other = ticket.lease === null ? await awaitOther() : null;
       return other ?? (await this.loadAndFill(id, ticket.fence, load));
     } finally {
-      if (ticket.lease) await this.leases.release(key, ticket.lease).catch(() => undefined);
+      await this.fence.end(ticket, id);
     }
   }
 
@@ -80,7 +78,7 @@ export class CacheMisses {
     awaitOther: () => Promise<TitleResolution | null>,
   ): Promise<{ readAt: number; resolved: TitleResolution }> {
     const keys = lookupKeys(lookup);
-    const ticket = await this.leases.begin(keys.lease, keys.tag);
+    const ticket = await this.fence.begin(keys.tag, keys.year);
     try {
       const other = ticket.lease === null ? await awaitOther() : null;
       const readAt = this.clock.tick();
@@ -94,7 +92,7 @@ export class CacheMisses {
         return { readAt, resolved: await this.absent(keys.tag, keys.year, ticket.fence, readAt) };
       }
     } finally {
-      if (ticket.lease) await this.leases.release(keys.lease, ticket.lease).catch(() => undefined);
+      await this.fence.end(ticket, keys.tag, keys.year);
     }
   }
 
@@ -106,9 +104,8 @@ export class CacheMisses {
   async refresh(id: string, load: () => Promise<Movie>): Promise<void> {
     if (this.refreshing.has(id)) return;
     this.refreshing.add(id);
-    const key = leaseKey(id);
     try {
-      const ticket = await this.leases.begin(key, id);
+      const ticket = await this.fence.begin(id);
       if (!ticket.lease) return;
       try {
         const movie = await load();
@@ -117,7 +114,7 @@ export class CacheMisses {
         this.metrics.cacheRefreshes.inc({ outcome: filled.kind });
         if (filled.kind === 'stored') this.near.keep(movie, filled.ttlMs, token);
       } finally {
-        await this.leases.release(key, ticket.lease).catch(() => undefined);
+        await this.fence.end(ticket, id);
       }
     } catch {
       this.metrics.cacheRefreshes.inc({ outcome: 'failed' });
@@ -161,7 +158,7 @@ export class CacheMisses {
         return found(answer(movie, CacheStatus.CACHE_STATUS_BYPASS), readAt);
       }
       this.metrics.cacheFills.inc({ outcome: filled.kind });
-      this.refreshAhead.observeMiss(performance.now() - started);
+      this.policy.observeMiss(performance.now() - started);
       await this.ledger.settle(id).catch(() => undefined);
       if (filled.kind === 'stored') {
         this.near.keep(movie, filled.ttlMs, token);
@@ -170,7 +167,7 @@ export class CacheMisses {
       if (filled.kind === 'cached') return found(miss(filled.movie), sentAt);
       // Refused: the copy read may predate a write. It is still fresh as of its own read.
       if (reads === MAX_READS) return found(miss(movie), readAt);
-      if (filled.kind === 'unfenced') fence = await this.leases.fence(id);
+      if (filled.kind === 'unfenced') fence = await this.fence.current(id);
     }
   }
 

@@ -1,15 +1,14 @@
-import { Inject, Injectable } from '@nestjs/common';
+import { Injectable } from '@nestjs/common';
 import { MovieNotFoundError } from '../../common/errors';
 import { poll } from '../../common/sleep';
-import { APP_CONFIG, type AppConfig } from '../../config/app-config';
 import { CacheStatus, CacheTier, type Movie } from '../../generated/nest/movies/v1/movie_service';
 import { MoviesRepository } from '../movies.repository';
 import { CacheMisses } from './cache-misses';
+import { CachePolicy } from './cache-policy';
 import { MovieCacheStore } from './movie-cache.store';
 import { NearCache } from './near-cache';
 import { OutageLedger } from './outage-ledger';
 import { LogicalClock, answer, type ReadOutcome } from './read-outcome';
-import { RefreshAhead } from './refresh-ahead';
 
 const POLL_MS = 10;
 
@@ -33,10 +32,9 @@ export class CachedCopies {
     private readonly store: MovieCacheStore,
     private readonly ledger: OutageLedger,
     private readonly clock: LogicalClock,
-    private readonly refreshAhead: RefreshAhead,
     private readonly misses: CacheMisses,
     private readonly repository: MoviesRepository,
-    @Inject(APP_CONFIG) private readonly config: AppConfig,
+    private readonly policy: CachePolicy,
   ) {}
 
   /**
@@ -75,13 +73,13 @@ export class CachedCopies {
         const cached = await this.read(id);
         return cached && cached.kind !== 'graced' ? cached : null;
       },
-      this.config.fillLeaseMs,
+      this.policy.fillLeaseMs,
       POLL_MS,
     );
   }
 
   private refreshIfDue(id: string, remainingMs: number): void {
-    if (this.refreshAhead.due(remainingMs)) void this.misses.refresh(id, this.loadById(id));
+    if (this.policy.refreshDue(remainingMs)) void this.misses.refresh(id, this.loadById(id));
   }
 
   loadById(id: string): () => Promise<Movie> {

@@ -1,5 +1,4 @@
 import { Inject, Injectable, OnApplicationShutdown, OnModuleInit } from '@nestjs/common';
-import type Redis from 'ioredis';
 import { randomBytes } from 'node:crypto';
 import { sleep } from '../../common/sleep';
 import { APP_CONFIG, type AppConfig } from '../../config/app-config';
@@ -9,29 +8,13 @@ import {
   nearCacheAckChannel,
 } from '../../redis/cache-keys';
 import { RedisCircuit } from '../../redis/redis-circuit';
+import { REDIS_SCRIPTS, type RedisScripts } from '../../redis/redis-scripts';
 import { ShardSubscriber } from '../../redis/shard-subscriber';
 import { FILL_HOOK, type FillHook } from './fill-hook';
+import { CachePolicy } from './cache-policy';
 import { Acks } from './invalidation-acks';
 import { NearCache } from './near-cache';
 import { OutageLedger } from './outage-ledger';
-
-// KEYS: the registry of live instances. ARGV: instance id, lease ms. Registered until now + lease.
-const REGISTER = `
-local t = redis.call('TIME')
-local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
-redis.call('ZADD', KEYS[1], now + tonumber(ARGV[2]), ARGV[1])
-redis.call('PEXPIRE', KEYS[1], 10 * tonumber(ARGV[2]))
-return 1`;
-
-// KEYS: the registry. ARGV: channel, message. Publishes an invalidation and returns the
-// instances registered live at that moment: each must acknowledge it, or let its lease run out.
-const INVALIDATE = `
-local t = redis.call('TIME')
-local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
-redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now)
-local live = redis.call('ZRANGE', KEYS[1], 0, -1)
-redis.call('SPUBLISH', ARGV[1], ARGV[2])
-return live`;
 
 const PINGS_PER_LEASE = 5;
 /** Leases without hearing its own ping after which a subscription is taken again. */
@@ -62,10 +45,6 @@ export class InvalidationBus implements OnModuleInit, OnApplicationShutdown {
   private readonly pingsSent = new Map<number, number>();
   /** Acks by invalidation; registered before publishing, as an ack can beat the script's reply. */
   private readonly acks = new Map<string, Acks>();
-  private readonly scripts: Redis & {
-    registerInstance(key: string, id: string, leaseMs: number): Promise<number>;
-    invalidate(key: string, channel: string, message: string): Promise<string[]>;
-  };
 
   constructor(
     private readonly redis: RedisCircuit,
@@ -73,12 +52,11 @@ export class InvalidationBus implements OnModuleInit, OnApplicationShutdown {
     private readonly ledger: OutageLedger,
     @Inject(APP_CONFIG) config: AppConfig,
     @Inject(FILL_HOOK) private readonly hooks: FillHook,
+    @Inject(REDIS_SCRIPTS) private readonly scripts: RedisScripts,
+    policy: CachePolicy,
   ) {
-    this.leaseMs = config.nearCache.leaseMs;
+    this.leaseMs = policy.nearLeaseMs;
     this.active = near.enabled || config.redisCluster !== undefined;
-    redis.client.defineCommand('registerInstance', { numberOfKeys: 1, lua: REGISTER });
-    redis.client.defineCommand('invalidate', { numberOfKeys: 1, lua: INVALIDATE });
-    this.scripts = redis.client as typeof this.scripts;
   }
 
   async onModuleInit(): Promise<void> {

@@ -1,9 +1,13 @@
 import { loadConfig } from '../../config/app-config';
 import { apiMovieFactory } from '../../../test/factories/api-movie.factory';
+import { CachePolicy } from './cache-policy';
 import { NearCache } from './near-cache';
 
+const withConfig = (config: ReturnType<typeof loadConfig>) =>
+  new NearCache(config, new CachePolicy(config));
+
 const nearCache = (env: Record<string, string>) => {
-  const sut = new NearCache(loadConfig(env));
+  const sut = withConfig(loadConfig(env));
   sut.extendLease(performance.now() + 60_000);
   return sut;
 };
@@ -87,13 +91,13 @@ describe(NearCache.name, () => {
   });
 
   it('answers only within its lease, and forgets everything after a lapse', () => {
-    const sut = new NearCache(loadConfig({}));
+    const sut = withConfig(loadConfig({}));
     const movie = apiMovieFactory();
     sut.extendLease(performance.now() + 60_000);
     sut.keep(movie, 60_000, sut.token());
     expect(sut.movie(movie.id)?.movie).toEqual(movie);
 
-    const lapsed = new NearCache(loadConfig({}));
+    const lapsed = withConfig(loadConfig({}));
     lapsed.extendLease(performance.now() - 1);
     lapsed.keep(movie, 60_000, lapsed.token());
     expect(lapsed.movie(movie.id)).toBeUndefined();

@@ -1,6 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { LRUCache } from 'lru-cache';
 import { APP_CONFIG, type AppConfig } from '../../config/app-config';
+import { CachePolicy } from './cache-policy';
 import type { Movie, NearCacheStats } from '../../generated/nest/movies/v1/movie_service';
 
 /** A kept copy and when its Redis copy stops being fresh (performance.now() time). */
@@ -33,8 +34,11 @@ export class NearCache {
   private invalidationSeq = 0;
   private servingUntil = 0;
 
-  constructor(@Inject(APP_CONFIG) config: AppConfig) {
-    const { enabled, maxEntries, maxBytes, ttlMs } = config.nearCache;
+  constructor(
+    @Inject(APP_CONFIG) config: AppConfig,
+    private readonly policy: CachePolicy,
+  ) {
+    const { enabled, maxEntries, maxBytes } = config.nearCache;
     this.enabled = enabled && config.cacheEnabled;
     const onDispose = (_value: unknown, _key: string, reason: LRUCache.DisposeReason) => {
       if (reason === 'evict') this.counts.evictions += 1;
@@ -43,10 +47,10 @@ export class NearCache {
       max: maxEntries,
       maxSize: maxBytes,
       sizeCalculation: movieBytes,
-      ttl: ttlMs,
+      ttl: policy.nearTtlMs,
       disposeAfter: onDispose,
     });
-    this.titles = new LRUCache<string, string>({ max: maxEntries, ttl: ttlMs });
+    this.titles = new LRUCache<string, string>({ max: maxEntries, ttl: policy.nearTtlMs });
   }
 
   /** Answering from process memory is allowed (enabled, and within the coherence lease). */
@@ -90,7 +94,7 @@ export class NearCache {
   keep(movie: Movie, ttlMs: number, token: number): void {
     if (!this.serving || token !== this.invalidationSeq || ttlMs <= 0) return;
     const copy = { movie, freshUntil: performance.now() + ttlMs };
-    this.movies.set(movie.id, copy, { ttl: Math.min(ttlMs, this.movies.ttl) });
+    this.movies.set(movie.id, copy, { ttl: this.policy.nearTtl(ttlMs) });
   }
 
   keepTitle(key: string, id: string): void {

@@ -1,21 +1,9 @@
 import { Injectable, OnModuleDestroy } from '@nestjs/common';
-import type Redis from 'ioredis';
-import { absentKey, fenceKey, movieKey } from '../../redis/cache-keys';
-import { RedisCircuit } from '../../redis/redis-circuit';
+import { fenceKey } from '../../redis/cache-keys';
 import { ReplicaAck } from '../../redis/replica-ack';
-import { CacheTtl } from './cache-ttl';
-import { newGeneration } from './movie-cache.store';
+import { CachePolicy } from './cache-policy';
 import { NearCache } from './near-cache';
-
-// The repair of an id whose copy may predate a write. KEYS: movie, fence, absent marker.
-// ARGV: a new generation, fence ttl. The fence keeps its revision under a new generation, so
-// every fill begun before now is refused wherever it runs; the copy and any absence are dropped.
-const REPAIR = `
-local fence = redis.call('GET', KEYS[2])
-local revision = fence and string.match(fence, ':(.*)$') or '0'
-redis.call('SET', KEYS[2], ARGV[1] .. ':' .. revision, 'EX', ARGV[2])
-redis.call('DEL', KEYS[1], KEYS[3])
-return 1`;
+import { WriteFence } from './write-fence';
 
 const REPAIR_EVERY_MS = 100;
 
@@ -25,28 +13,22 @@ const REPAIR_EVERY_MS = 100;
  * be lost in a failover), here or on another instance (announced through the invalidation bus
  * before the write is acknowledged). They are read from MongoDB until repaired: the repair runs
  * as soon as the slot answers, on every instance that holds the id, and refuses every older fill
- * and copy, wherever it comes from, by giving the fence a new generation (see REPAIR).
+ * and copy, wherever it comes from, by giving the fence a new generation (WriteFence.regenerate).
  */
 @Injectable()
 export class OutageLedger implements OnModuleDestroy {
   /** Dirty ids, each with the mark it got last: a repair clears only the mark it saw. */
   private readonly dirty = new Map<string, number>();
   private marks = 0;
-  private readonly scripts: Redis & {
-    repairMovie(movie: string, fence: string, absent: string, ...args: string[]): Promise<number>;
-  };
   private timer?: NodeJS.Timeout;
   private repairing?: Promise<number>;
 
   constructor(
-    private readonly redis: RedisCircuit,
+    private readonly fence: WriteFence,
     private readonly replicas: ReplicaAck,
-    private readonly ttl: CacheTtl,
+    private readonly policy: CachePolicy,
     private readonly near: NearCache,
-  ) {
-    redis.client.defineCommand('repairMovie', { numberOfKeys: 3, lua: REPAIR });
-    this.scripts = redis.client as typeof this.scripts;
-  }
+  ) {}
 
   onModuleDestroy(): void {
     clearInterval(this.timer);
@@ -69,7 +51,7 @@ export class OutageLedger implements OnModuleDestroy {
    */
   async confirmInstalled(id: string): Promise<void> {
     if (this.dirty.has(id)) return;
-    if (!(await this.replicas.confirm(fenceKey(id), this.ttl.fenceSeconds))) this.markDirty(id);
+    if (!(await this.replicas.confirm(fenceKey(id), this.policy.fenceSeconds))) this.markDirty(id);
   }
 
   /**
@@ -102,7 +84,7 @@ export class OutageLedger implements OnModuleDestroy {
   }
 
   private async repairMarked(marked: Array<[string, number]>): Promise<number> {
-    const repaired = await Promise.allSettled(marked.map(([id]) => this.repair(id)));
+    const repaired = await Promise.allSettled(marked.map(([id]) => this.fence.regenerate(id)));
     const done = marked.filter((_, i) => repaired[i].status === 'fulfilled');
     for (const [id, mark] of done) {
       if (this.dirty.get(id) === mark) this.dirty.delete(id);
@@ -110,17 +92,5 @@ export class OutageLedger implements OnModuleDestroy {
       this.near.invalidate(id);
     }
     return done.length;
-  }
-
-  private repair(id: string): Promise<number> {
-    return this.redis.run('repair', () =>
-      this.scripts.repairMovie(
-        movieKey(id),
-        fenceKey(id),
-        absentKey(id),
-        newGeneration(),
-        String(this.ttl.fenceSeconds),
-      ),
-    );
   }
 }

@@ -3,7 +3,7 @@ import { CACHE_MANAGER } from '@nestjs/cache-manager';
 import type { Cache } from 'cache-manager';
 import { titleKey } from '../../redis/cache-keys';
 import { RedisCircuit } from '../../redis/redis-circuit';
-import { CacheTtl } from './cache-ttl';
+import { CachePolicy } from './cache-policy';
 
 /**
  * Title (and year) -> movie id, kept through CACHE_MANAGER: a plain key/value entry with a TTL,
@@ -14,7 +14,7 @@ export class TitleMap {
   constructor(
     @Inject(CACHE_MANAGER) private readonly cacheManager: Cache,
     private readonly redis: RedisCircuit,
-    private readonly ttl: CacheTtl,
+    private readonly policy: CachePolicy,
   ) {}
 
   /** The movie id a title (and year) lookup resolved to before, if still cached. */
@@ -26,8 +26,7 @@ export class TitleMap {
   }
 
   async remember(title: string, year: number | undefined, id: string): Promise<void> {
-    await this.redis.run('cache', () =>
-      this.cacheManager.set(titleKey(title, year), id, this.ttl.jitteredSeconds() * 1000),
-    );
+    const ttlMs = this.policy.jitteredTtlSeconds() * 1000;
+    await this.redis.run('cache', () => this.cacheManager.set(titleKey(title, year), id, ttlMs));
   }
 }

@@ -4,7 +4,7 @@ import type { Movie } from '../../generated/nest/movies/v1/movie_service';
 import { MoviesRepository } from '../movies.repository';
 import { InvalidationBus } from './invalidation-bus';
 import { MovieCacheStore } from './movie-cache.store';
-import { NegativeCache } from './negative-cache';
+import { WriteFence } from './write-fence';
 import { OutageLedger } from './outage-ledger';
 
 export interface WriteThroughResult {
@@ -24,7 +24,7 @@ export class WriteThroughHandler {
   constructor(
     private readonly repository: MoviesRepository,
     private readonly store: MovieCacheStore,
-    private readonly negative: NegativeCache,
+    private readonly fence: WriteFence,
     private readonly ledger: OutageLedger,
     private readonly bus: InvalidationBus,
   ) {}
@@ -36,7 +36,7 @@ export class WriteThroughHandler {
       // Both before the acknowledgement: the fences refuse any fill or absence read before now.
       await Promise.all([
         this.store.install(movie),
-        this.negative.titleWritten(movie.title, movie.year),
+        this.fence.raiseTitle(movie.title, movie.year),
       ]);
       this.ledger.clear(movie.id);
       await this.bus.invalidate(movie.id);

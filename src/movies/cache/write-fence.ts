@@ -1,0 +1,92 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { randomBytes, randomUUID } from 'node:crypto';
+import { absentKey, fenceKey, leaseKey, movieKey, titleTag } from '../../redis/cache-keys';
+import { RedisCircuit } from '../../redis/redis-circuit';
+import { REDIS_SCRIPTS, type RedisScripts } from '../../redis/redis-scripts';
+import { CachePolicy } from './cache-policy';
+
+export interface MissTicket {
+  /** The lease token, or null while another instance fills this lookup. */
+  lease: string | null;
+  /** The write fence as it was before this miss reads MongoDB. */
+  fence: string;
+}
+
+/**
+ * The write fence of a lookup, "<generation>:<revision>" (its Lua: commands/includes/fence.lua).
+ * A miss reads it before MongoDB; its fill is refused if a write raised it since, or if it was
+ * lost or regenerated. Writes raise it; a repair regenerates it.
+ */
+@Injectable()
+export class WriteFence {
+  constructor(
+    private readonly redis: RedisCircuit,
+    @Inject(REDIS_SCRIPTS) private readonly scripts: RedisScripts,
+    private readonly policy: CachePolicy,
+  ) {}
+
+  /** A fresh generation: a fence evicted and created again never looks like the old one. */
+  static generation(): string {
+    return randomBytes(6).toString('base64url');
+  }
+
+  /**
+   * Begins a miss of `tag` (and `year`): reads the fence its fill will be checked against and
+   * tries to take the lookup's fill lease (one MongoDB read across instances), in one round trip.
+   */
+  async begin(tag: string, year?: number, withLease = true): Promise<MissTicket> {
+    const token = withLease ? randomUUID() : '';
+    const [leased, fence] = await this.redis.run('cache', () =>
+      this.scripts.beginMiss(
+        leaseKey(tag, year),
+        fenceKey(tag),
+        token,
+        this.policy.fillLeaseMs,
+        WriteFence.generation(),
+        this.policy.fenceSeconds,
+      ),
+    );
+    return { lease: leased === 1 ? token : null, fence };
+  }
+
+  /** The fence now (created if lost), for a miss whose fill was refused and reads again. */
+  async current(tag: string): Promise<string> {
+    return (await this.begin(tag, undefined, false)).fence;
+  }
+
+  /** Ends a miss: its lease, if it took one, is released (it expires anyway). */
+  async end(ticket: MissTicket, tag: string, year?: number): Promise<void> {
+    if (!ticket.lease) return;
+    const lease = ticket.lease;
+    await this.redis
+      .run('cache', () => this.scripts.releaseLease(leaseKey(tag, year), lease))
+      .catch(() => undefined);
+  }
+
+  /** A movie with this title was written: title misses begun before now remember no absence. */
+  async raiseTitle(title: string, year: number): Promise<void> {
+    const tag = titleTag(title);
+    await this.redis.run('cache', () =>
+      this.scripts.titleWritten(
+        fenceKey(tag),
+        absentKey(tag),
+        absentKey(tag, year),
+        this.policy.fenceSeconds,
+        WriteFence.generation(),
+      ),
+    );
+  }
+
+  /** The id's copy may predate a write: a new generation refuses every older fill; copy dropped. */
+  async regenerate(id: string): Promise<void> {
+    await this.redis.run('repair', () =>
+      this.scripts.repairMovie(
+        movieKey(id),
+        fenceKey(id),
+        absentKey(id),
+        WriteFence.generation(),
+        this.policy.fenceSeconds,
+      ),
+    );
+  }
+}

@@ -1,0 +1,17 @@
+--[[
+  Starts a miss: reads (or creates) the fence its fill will be checked against, and tries to
+  take the fill lease, so one instance reads MongoDB for a cold lookup.
+  Input:
+    KEYS[1] fill lease
+    KEYS[2] write fence
+    ARGV[1] lease token ('' to only read the fence)
+    ARGV[2] lease time (ms)
+    ARGV[3] a new fence generation, used if the fence was lost
+    ARGV[4] fence TTL (s)
+  Output: {leased (1 or 0), fence}
+]]
+--- @include "fence"
+local fence = fence_begin(KEYS[2], ARGV[3], ARGV[4])
+local leased = 0
+if ARGV[1] ~= '' and redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2], 'NX') then leased = 1 end
+return {leased, fence}

@@ -1,0 +1,16 @@
+--[[
+  Repairs an id whose cached copy may be older than MongoDB: the fence keeps its revision under
+  a new generation, so every fill begun before now is refused wherever it runs; the copy and
+  any absence are dropped.
+  Input:
+    KEYS[1] movie copy (hash)
+    KEYS[2] write fence
+    KEYS[3] absence marker
+    ARGV[1] a new fence generation
+    ARGV[2] fence TTL (s)
+  Output: 1
+]]
+--- @include "fence"
+fence_regenerate(KEYS[2], ARGV[1], ARGV[2])
+redis.call('DEL', KEYS[1], KEYS[3])
+return 1
