@@ -11,7 +11,7 @@ import type { ResolvedAppConfig } from './config/app-config';
 import { ConfigModule } from './config/config.module';
 import { MetricsModule } from './metrics/metrics.module';
 import type { MetricsService } from './metrics/metrics.service';
-import { FillHookModule, type FillHook } from './movies/cache/fill-hook';
+import { CacheHooksModule, type CacheHooks } from './movies/cache/cache-hooks';
 import { mongooseOptions, watchConnection } from './movies/mongo-connection';
 import { MoviesModule } from './movies/movies.module';
 import { OpsModule } from './ops/ops.module';
@@ -20,7 +20,7 @@ import { TrendingModule } from './trending/trending.module';
 
 export interface AppOptions {
   /** Test seam between a miss's MongoDB read and its cache fill. */
-  fillHook?: FillHook;
+  hooks?: CacheHooks;
 }
 
 /** What the app shares with the gRPC server it is created with. */
@@ -53,7 +53,7 @@ export class AppModule {
         }),
         RedisModule,
         CacheManagerModule,
-        FillHookModule.register(options.fillHook),
+        CacheHooksModule.register(options.hooks),
         MoviesModule,
         TrendingModule,
         BenchmarkModule,

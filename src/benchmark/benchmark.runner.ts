@@ -10,8 +10,7 @@ import {
   type TrendingEntry,
 } from '../generated/nest/movies/v1/movie_service';
 import { MovieApi } from '../grpc/movie-api';
-import { MovieCacheStore } from '../movies/cache/movie-cache.store';
-import { NearCache } from '../movies/cache/near-cache';
+import { MovieCache } from '../movies/cache/movie-cache';
 import { MoviesRepository } from '../movies/movies.repository';
 import { UncountedTraffic } from '../trending/uncounted-traffic';
 import { drive } from './drive';
@@ -41,8 +40,7 @@ export class BenchmarkRunner {
 
   constructor(
     private readonly repository: MoviesRepository,
-    private readonly cache: MovieCacheStore,
-    private readonly near: NearCache,
+    private readonly cache: MovieCache,
     private readonly uncounted: UncountedTraffic,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
@@ -69,7 +67,6 @@ export class BenchmarkRunner {
       throw new FailedPreconditionError('the movies collection is empty: seed it first');
     if (!workload.warmStart) {
       await this.cache.evict(ids);
-      ids.forEach((id) => this.near.invalidate(id));
     }
     const sequence = requestSequence(workload, ids.length);
     const requested = new Uint32Array(ids.length);

@@ -25,7 +25,7 @@ const flag = z
     value === undefined || value === '' ? undefined : ['true', '1'].includes(value),
   );
 
-/** Every environment variable the service reads, validated; the README's configuration table. */
+/** Every environment variable the service reads, validated; docs/configuration.md's table. */
 export const envSchema = z
   .object({
     NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),

@@ -33,11 +33,9 @@ type Handler = (call: Call, callback?: Callback) => void;
 type Finish = (code: status, cacheStatus?: number, messages?: number) => void;
 
 /**
- * Observes every call the server handles: the RPC metrics (method, status, duration, cache
- * status), a log line at debug, and at info one summary line every 10 s of the calls by method
- * and status, so a loaded server does not log per call. Requests that were not a valid message are
- * answered INVALID_ARGUMENT here, before the application. It wraps each handler the server
- * registers (a grpc-js server interceptor would cost about 18 µs more per call: docs/benchmarks.md).
+ * Wraps every handler the server registers: RPC metrics, a debug line per call and a summary every
+ * 10 s, and INVALID_ARGUMENT for a request that is not a valid message (cheaper than a grpc-js
+ * server interceptor: docs/benchmarks.md).
  */
 export function observeCalls(server: Server, metrics: MetricsService, logger: Logger): void {
   let summary: Record<string, Record<string, number>> = {};

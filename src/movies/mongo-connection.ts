@@ -3,11 +3,9 @@ import type { Connection, ConnectOptions } from 'mongoose';
 import type { AppConfig } from '../config/app-config';
 
 /**
- * On a replica set a write is acknowledged once a majority has it (it survives a failover, and
- * a retry after a failover applies it once), and reads go to the primary at majority read
- * concern: a fill never reads a revision older than an acknowledged write (the fence would
- * refuse to cache it, but the miss would still answer with it), nor one a failover rolls back.
- * These override the URI's options. A standalone server (or FerretDB) accepts and ignores them.
+ * Majority writes and primary reads at majority read concern: on a replica set no fill reads a
+ * revision older than an acknowledged write, nor one a failover rolls back (docs/guarantees.md).
+ * A standalone server (or FerretDB) accepts and ignores them.
  */
 export function mongooseOptions(config: AppConfig): ConnectOptions {
   return {

@@ -18,7 +18,7 @@ import { MoviesService } from './movies.service';
 export class MoviesController implements Pick<MovieServiceController, 'updateRating'> {
   constructor(private readonly movies: MoviesService) {}
 
-  /** Runs on a cache miss only: CacheAside answers GetMovie, with the movie and its cache status. */
+  /** Runs with CACHE_ENABLED=false only: CacheAside answers GetMovie from the movie cache. */
   @GrpcMethod(MOVIE_SERVICE_NAME)
   @CacheAside()
   getMovie(request: GetMovieRequest): Promise<Movie> {

@@ -5,7 +5,7 @@ import type {
   UpdateRatingRequest,
   UpdateRatingResponse,
 } from '../generated/nest/movies/v1/movie_service';
-import { WriteThroughHandler } from './cache/write-through.handler';
+import { MovieCache } from './cache/movie-cache';
 import { describeLookup, parseMovieLookup, parseRating, type MovieLookup } from './movie-lookup';
 import { MoviesRepository } from './movies.repository';
 
@@ -13,10 +13,10 @@ import { MoviesRepository } from './movies.repository';
 export class MoviesService {
   constructor(
     private readonly repository: MoviesRepository,
-    private readonly writeThrough: WriteThroughHandler,
+    private readonly cache: MovieCache,
   ) {}
 
-  /** The stored movie, straight from MongoDB (GetMovie reaches this only on a cache miss). */
+  /** The stored movie, straight from MongoDB (GetMovie reaches this only with CACHE_ENABLED=false). */
   async find(lookup: MovieLookup): Promise<Movie> {
     const movie =
       lookup.kind === 'id'
@@ -30,6 +30,6 @@ export class MoviesService {
     const lookup = parseMovieLookup(request);
     const rating = parseRating(request.rating);
     const id = lookup.kind === 'id' ? lookup.id : (await this.find(lookup)).id;
-    return this.writeThrough.updateRating(id, rating);
+    return this.cache.updateRating(id, rating);
   }
 }

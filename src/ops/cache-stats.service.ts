@@ -1,8 +1,6 @@
-import { Inject, Injectable } from '@nestjs/common';
-import { APP_CONFIG, type AppConfig } from '../config/app-config';
+import { Injectable } from '@nestjs/common';
 import type { GetCacheStatsResponse } from '../generated/nest/movies/v1/movie_service';
-import { CacheCounters } from '../movies/cache/cache-counters';
-import { NearCache } from '../movies/cache/near-cache';
+import { MovieCache } from '../movies/cache/movie-cache';
 import { TrendingFeed } from '../trending/trending-feed.service';
 import { HealthMonitor } from './health.monitor';
 
@@ -11,19 +9,15 @@ export class CacheStatsService {
   private readonly startedAt = Date.now();
 
   constructor(
-    private readonly counters: CacheCounters,
-    private readonly near: NearCache,
+    private readonly cache: MovieCache,
     private readonly health: HealthMonitor,
     private readonly trending: TrendingFeed,
-    @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
 
   /** Counters from the Redis strings, with a live check of both dependencies. */
   async getCacheStats(): Promise<GetCacheStatsResponse> {
     const { redisOk, mongoOk } = await this.health.check();
-    const counters = redisOk
-      ? await this.counters.read().catch(() => this.counters.local())
-      : this.counters.local();
+    const { counters, ttlSeconds, near } = await this.cache.stats(redisOk);
     const lookups = counters.hits + counters.misses;
     return {
       hits: counters.hits,
@@ -31,13 +25,13 @@ export class CacheStatsService {
       bypasses: counters.bypasses,
       stale: counters.stale,
       hitRatio: lookups === 0 ? 0 : counters.hits / lookups,
-      ttlSeconds: counters.ttlSeconds ?? this.config.cacheTtlSeconds,
+      ttlSeconds,
       redisOk,
       mongoOk,
       status: redisOk && mongoOk ? 'ok' : 'degraded',
       startedAtUnixMs: this.startedAt,
       trendingStreams: this.trending.openStreams,
-      nearCache: this.near.stats(),
+      nearCache: near,
     };
   }
 }

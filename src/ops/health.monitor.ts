@@ -10,8 +10,7 @@ import { HealthImplementation, type ServingStatus } from 'grpc-health-check';
 import type { Connection } from 'mongoose';
 import { APP_CONFIG, type AppConfig } from '../config/app-config';
 import { MOVIE_SERVICE_FULL_NAME } from '../grpc/grpc-channel';
-import { CacheCounters } from '../movies/cache/cache-counters';
-import { OutageLedger } from '../movies/cache/outage-ledger';
+import { MovieCache } from '../movies/cache/movie-cache';
 import { MoviesRepository } from '../movies/movies.repository';
 import { RedisCircuit } from '../redis/redis-circuit';
 
@@ -41,8 +40,7 @@ export class HealthMonitor implements OnApplicationBootstrap, OnModuleDestroy {
     @InjectConnection() private readonly connection: Connection,
     private readonly redis: RedisCircuit,
     private readonly repository: MoviesRepository,
-    private readonly counters: CacheCounters,
-    private readonly ledger: OutageLedger,
+    private readonly cache: MovieCache,
   ) {}
 
   async onApplicationBootstrap(): Promise<void> {
@@ -66,8 +64,8 @@ export class HealthMonitor implements OnApplicationBootstrap, OnModuleDestroy {
     const [redisOk, mongoOk] = await Promise.all([this.redis.ping(), this.repository.ping()]);
     this.update({ redisOk, mongoOk });
     if (redisOk) {
-      await this.counters.publishState(mongoOk ? 'ok' : 'degraded').catch(() => undefined);
-      const evicted = await this.ledger.evictDirty().catch(() => 0);
+      await this.cache.publishState(mongoOk ? 'ok' : 'degraded').catch(() => undefined);
+      const evicted = await this.cache.repairDirty().catch(() => 0);
       if (evicted > 0) this.logger.log(`evicted ${evicted} movies written while Redis was away`);
     }
     return this.last;

@@ -1,23 +1,9 @@
 import { createHash } from 'node:crypto';
 
 /**
- * Every Redis key the service uses is built here. Keys that one script or transaction touches
- * together share a hash tag (the part in braces), so on a Redis Cluster they live in one slot:
- *
- *   movie:{<id>}               hash   a cached movie (fields of the Movie message, JSON arrays)
- *   fence:{<tag>}              string "<generation>:<revision>" write fence of a lookup tag
- *   lease:{<tag>}[:<year>]     string the one fill in progress for a lookup, across instances
- *   absent:{<tag>}[:<year>]    string the lookup is known to find no movie (negative cache)
- *   cm:title:{<t>}:<year>      string title -> movie id, through CACHE_MANAGER (keyv adds "cm:")
- *   near:{n}:instances         zset   near-cache instances and when their lease ends (Redis time)
- *   near:{n}:invalidations, near:{n}:acks:<instance>   sharded pub/sub channels of the near-cache,
- *                              in the registry's slot: one master orders every message
- *   trending:bucket:{w}:<s>, trending:window:{w}:<s>   one slot: a window sums its buckets there
- *   stats:*, settings:*, system:status, trending:all, trending:titles   one key per command
- *
- * A lookup's tag is the movie id, or for a title "t:" and the title's SHA-256: any input yields a
- * bounded key of hex digits (no key injection, no separators from input). Movie tags spread over
- * every slot; the fixed tags {n} and {w} each pin a small, bounded key family to one shard.
+ * Every Redis key the service uses is built here (the table: docs/architecture.md#redis-keys).
+ * Keys one script touches share a hash tag, so on a cluster they live in one slot; a title's tag
+ * is its SHA-256, so no input shapes a key.
  */
 
 /** keyv's namespace for CACHE_MANAGER entries: every key it writes starts with "cm:". */
@@ -39,9 +25,8 @@ export const leaseKey = (tag: string, year?: number): string => withYear(`lease:
 /** Marks a lookup as known absent, for NEGATIVE_TTL_SECONDS. */
 export const absentKey = (tag: string, year?: number): string => withYear(`absent:{${tag}}`, year);
 
-/** Title (and year) -> movie id, as passed to CACHE_MANAGER (stored under "cm:" + this). */
-export const titleKey = (title: string, year?: number): string =>
-  `title:{${titleTag(title)}}:${year ?? 0}`;
+/** A title's tag (titleTag) and year -> movie id, as passed to CACHE_MANAGER (stored under "cm:" + this). */
+export const titleKey = (tag: string, year?: number): string => `title:{${tag}}:${year ?? 0}`;
 
 /**
  * Near-cache coherence: invalidations and pings, acks to one writer (sharded pub/sub channels),

@@ -15,14 +15,9 @@ import { MetricsService } from '../metrics/metrics.service';
 import { REDIS_CLIENT, type RedisClient } from './redis-connection';
 
 /**
- * The one way to Redis for every feature: failures surface as DependencyUnavailableError('Redis'),
- * and after REDIS_BREAKER_THRESHOLD failures in a row one breaker opens for the whole process:
- * calls fail at once for REDIS_BREAKER_COOLDOWN_MS instead of each paying a timeout, then one
- * call probes again. On a cluster, where a failed master takes down only its slots, the breaker
- * opens when nine calls in ten fail within a second (the cluster as a whole is away), so a
- * failover does not send every read to MongoDB; and a command to a failed master, which ioredis
- * retries until the replica takes over (seconds), is bounded by REDIS_TIMEOUT_MS: a read of those
- * slots falls back to MongoDB (BYPASS) meanwhile.
+ * The one way to Redis: failures become DependencyUnavailableError('Redis'), and one breaker per
+ * process fails calls at once while Redis is away (on a cluster, only when most calls fail, so a
+ * failover does not send every read to MongoDB). docs/operations.md has the settings.
  */
 @Injectable()
 export class RedisCircuit {

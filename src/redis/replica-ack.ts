@@ -8,13 +8,9 @@ import { REDIS_CLIENT, type RedisClient } from './redis-connection';
 const WAIT_MS = 100;
 
 /**
- * Whether writes to a key's slot survive a failover. Redis replicates asynchronously: a master
- * that dies right after it answered may take the write along, and its replica, promoted, has the
- * key as it was. `confirm` writes to the slot once more (re-arming the key's TTL) on a connection
- * of its own and WAITs until one replica has it: that replica then has every earlier write to
- * the slot. On one Redis server there is nothing to wait for (true). On a cluster it always
- * waits: the client's slot map may not list a master's replicas yet, and a master without
- * replica makes every write wait WAIT_MS and count as not confirmed (its copy is then repaired).
+ * Whether writes to a key's slot would survive a failover: writes it again and WAITs for one
+ * replica (Redis replicates asynchronously). Always true on one server; a master without
+ * replica counts as not confirmed, and the id is repaired.
  */
 @Injectable()
 export class ReplicaAck implements OnModuleInit, OnApplicationShutdown {

@@ -11,11 +11,9 @@ export interface ShardSubscriberHandlers {
 }
 
 /**
- * A sharded subscription (SSUBSCRIBE) to channels of one hash slot, held on the master that serves
- * the slot: every message published there (SPUBLISH, also from a script) arrives in the order the
- * master ran it, and a master that dies or hands the slot over ends the subscription (a gap)
- * instead of leaving it on a replica that may not have received the last messages. It connects
- * again, to whichever master serves the slot then, until closed.
+ * A sharded subscription (SSUBSCRIBE) held on the master of the channels' slot: messages arrive in
+ * the order that master ran them, and a master that dies or hands the slot over ends it (a gap)
+ * instead of leaving it on a replica. It subscribes again wherever the slot goes, until closed.
  */
 export class ShardSubscriber {
   private connection?: Redis;

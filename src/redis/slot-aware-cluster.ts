@@ -1,11 +1,9 @@
 import { Cluster, type RedisKey } from 'ioredis';
 
 /**
- * ioredis's Cluster with two adaptations, so code written for one Redis server runs unchanged:
- * - A script defined without a fixed key count (the count is its first argument) skips
- *   auto-pipelining: ioredis would route its batch by that count instead of by its keys.
- * - DEL of keys in several slots deletes them one by one (auto-pipelined per node), where one
- *   server would take them in one command; it is then not atomic.
+ * ioredis's Cluster, so code written for one server runs unchanged: a script whose key count is
+ * its first argument skips auto-pipelining (ioredis would route by the count), and a DEL across
+ * slots deletes key by key (then not atomically).
  */
 export class SlotAwareCluster extends Cluster {
   override defineCommand(

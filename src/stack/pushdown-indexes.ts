@@ -1,8 +1,6 @@
 /**
- * FerretDB 1.24 (PostgreSQL backend) pushes a bare equality down as `_jsonb->'field' @> value`.
- * Its own indexes are btrees on `_jsonb->'field'`, which cannot serve `@>`, so every lookup is a
- * sequential scan. A GIN `jsonb_path_ops` index on the same expression can: these fields get one
- * in every collection table FerretDB creates (an event trigger), and in tables that already exist.
+ * FerretDB 1.24 pushes an equality down as `_jsonb->'field' @> value`, which its btree indexes
+ * cannot serve; a GIN `jsonb_path_ops` index on the same expression can (docs/database.md).
  */
 export const PUSHDOWN_FIELDS: Readonly<Record<string, readonly string[]>> = {
   '*': ['_id'],
@@ -29,10 +27,8 @@ function fieldsFor(): string {
 }
 
 /**
- * FerretDB applies an update by reading the document, changing it in Go and writing it back, so
- * two concurrent updates of one movie can both write revision r+1 and one is lost (200 concurrent
- * $inc updates left 94-96). In a movies table an update must raise the revision: the loser's write
- * fails (SQLSTATE 40001) and the repository retries it on top of the winner's.
+ * FerretDB updates by read-modify-write, so two concurrent updates can both write revision r+1.
+ * In a movies table an update must raise the revision: the loser fails (40001) and is retried.
  */
 const REVISION_RISES_SQL = `
 CREATE OR REPLACE FUNCTION public.movie_cache_revision_rises() RETURNS trigger

@@ -171,7 +171,7 @@ describe('RunBenchmark past its deadline', () => {
     const t = await startTestApp({
       env: { ADMIN_TOKEN: TOKEN, SHUTDOWN_GRACE_MS: '100' },
       // Misses hang for 4 s between MongoDB and Redis: the run's calls are in flight at its deadline.
-      fillHook: { beforeFill: () => (stall ? sleep(4_000) : Promise.resolve()) },
+      hooks: { beforeFill: () => (stall ? sleep(4_000) : Promise.resolve()) },
     });
     try {
       await importMovies(t.movies, await bundledMovies());

@@ -1,6 +1,6 @@
 import { CacheStatus } from '../../src/generated/client/movies/v1/movie_service';
 import { NearCache } from '../../src/movies/cache/near-cache';
-import { OutageLedger } from '../../src/movies/cache/outage-ledger';
+import { DirtyIds } from '../../src/movies/cache/dirty-ids';
 import { NEAR_CACHE_INSTANCES_KEY, movieKey } from '../../src/redis/cache-keys';
 import { firstNodeUrl, parseClusterNodes } from '../../src/config/redis-cluster-nodes';
 import type { ChildService } from '../../src/stack/child-service';
@@ -127,7 +127,7 @@ describe('Redis Cluster: a master killed mid-load (SIGKILL), two instances', () 
       const stored = await a.movies.findOne({ _id: movies[ids.indexOf(id)]._id });
       expect({ id, revision: stored?.revision ?? 0 }).toEqual({ id, revision: load.writes(id) });
     }
-    const repaired = (t: TestApp) => ids.every((id) => !t.app.get(OutageLedger).isDirty(id));
+    const repaired = (t: TestApp) => ids.every((id) => !t.app.get(DirtyIds).has(id));
     await until(async () => repaired(a) && repaired(b));
     await until(async () => {
       for (const t of [a, b])

@@ -1,6 +1,6 @@
 import { status } from '@grpc/grpc-js';
 import { ObjectId } from 'bson';
-import type { FillHook } from '../../src/movies/cache/fill-hook';
+import type { CacheHooks } from '../../src/movies/cache/cache-hooks';
 import { CacheStatus } from '../../src/generated/client/movies/v1/movie_service';
 import type { Movie } from '../../src/generated/nest/movies/v1/movie_service';
 import { movieFactory } from '../factories/movie.factory';
@@ -62,14 +62,14 @@ describe('no stale read after an acknowledged write', () => {
     const gate = new Promise<void>((resolve) => (release = resolve));
     let readerPaused!: () => void;
     const paused = new Promise<void>((resolve) => (readerPaused = resolve));
-    const hook: FillHook = {
+    const hook: CacheHooks = {
       beforeFill: async (m: Movie) => {
         if (m.id !== id) return;
         readerPaused();
         await gate;
       },
     };
-    const t = await startTestApp({ movies: [movie], fillHook: hook });
+    const t = await startTestApp({ movies: [movie], hooks: hook });
     try {
       // The reader missed and read revision 0 from MongoDB; it is held before its fill.
       const lateReader = t.api.getMovie({ id });
@@ -99,16 +99,16 @@ describe('no stale read after an acknowledged write', () => {
       const movies = Array.from({ length: 4 }, (_, i) => movieFactory({ title: `Stress ${i}` }));
       const ids = movies.map((m) => m._id.toHexString());
       // Random pauses between the MongoDB read and the fill widen the race windows.
-      const hook: FillHook = {
+      const hook: CacheHooks = {
         beforeFill: () => (Math.random() < 0.3 ? sleep(Math.random() * 15) : Promise.resolve()),
       };
       const env = { CACHE_TTL_SECONDS: '1', CACHE_TTL_JITTER: '0.5', NEAR_CACHE: nearCache };
-      const a = await startTestApp({ env, movies, fillHook: hook });
+      const a = await startTestApp({ env, movies, hooks: hook });
       const b = await startTestApp({
         env,
         config: { mongoUri: a.config.mongoUri },
         keepRedis: true,
-        fillHook: hook,
+        hooks: hook,
       });
       const acked = new Map<string, Array<{ at: number; revision: number }>>(
         ids.map((id) => [id, []]),

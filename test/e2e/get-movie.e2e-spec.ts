@@ -2,7 +2,13 @@ import { CacheCounters } from '../../src/movies/cache/cache-counters';
 import { NearCache } from '../../src/movies/cache/near-cache';
 import { status } from '@grpc/grpc-js';
 import { ObjectId } from 'bson';
-import { STATS_HITS_KEY, STATS_MISSES_KEY, movieKey, titleKey } from '../../src/redis/cache-keys';
+import {
+  STATS_HITS_KEY,
+  STATS_MISSES_KEY,
+  movieKey,
+  titleKey,
+  titleTag,
+} from '../../src/redis/cache-keys';
 import { CacheStatus } from '../../src/generated/client/movies/v1/movie_service';
 import { movieFactory } from '../factories/movie.factory';
 import { startTestApp, type TestApp } from '../support/test-app';
@@ -97,7 +103,7 @@ describe('GetMovie (cache-aside)', () => {
     expect(first.cacheStatus).toBe(CacheStatus.CACHE_STATUS_MISS);
     expect(second.movie?.id).toBe(heat._id.toHexString());
     expect(second.cacheStatus).toBe(CacheStatus.CACHE_STATUS_HIT);
-    expect(await t.redis.exists(`cm:${titleKey('Heat')}`)).toBe(1);
+    expect(await t.redis.exists(`cm:${titleKey(titleTag('Heat'))}`)).toBe(1);
   });
 
   it('narrows a title lookup by year', async () => {

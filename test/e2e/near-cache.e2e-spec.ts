@@ -1,7 +1,7 @@
 import { CacheTier } from '../../src/generated/client/movies/v1/movie_service';
-import { InvalidationBus } from '../../src/movies/cache/invalidation-bus';
+import { CacheInstance } from '../../src/movies/cache/coherence-messages';
 import { NearCache } from '../../src/movies/cache/near-cache';
-import type { FillHook } from '../../src/movies/cache/fill-hook';
+import type { CacheHooks } from '../../src/movies/cache/cache-hooks';
 import { movieFactory } from '../factories/movie.factory';
 import { startTestApp, type TestApp } from '../support/test-app';
 import { sleep, until } from '../support/wait';
@@ -9,14 +9,14 @@ import { sleep, until } from '../support/wait';
 const LEASE_MS = 500;
 
 /** Two instances on one MongoDB and Redis, each with its near-cache. */
-async function twoInstances(movies: ReturnType<typeof movieFactory>[], hooksOfB?: FillHook) {
+async function twoInstances(movies: ReturnType<typeof movieFactory>[], hooksOfB?: CacheHooks) {
   const env = { NEAR_CACHE_LEASE_MS: String(LEASE_MS) };
   const a = await startTestApp({ env, movies });
   const b = await startTestApp({
     env,
     config: { mongoUri: a.config.mongoUri },
     keepRedis: true,
-    fillHook: hooksOfB,
+    hooks: hooksOfB,
   });
   for (const t of [a, b]) await until(async () => t.app.get(NearCache).serving);
   return { a, b };
@@ -112,7 +112,7 @@ describe('near-cache coherence across instances', () => {
     try {
       await b.api.getMovie({ id });
       expect(await servedLocally(b, id)).toBe(true);
-      const name = `movie-cache-invalidations-${b.app.get(InvalidationBus).instanceId}`;
+      const name = `movie-cache-invalidations-${b.app.get(CacheInstance).id}`;
 
       const killed = await a.redis.call('CLIENT', 'KILL', 'NAME', name).catch(async () => {
         const list = String(await a.redis.call('CLIENT', 'LIST'));

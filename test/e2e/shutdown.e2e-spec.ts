@@ -2,7 +2,7 @@ import { status } from '@grpc/grpc-js';
 import { execFileSync, spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { closeApp } from '../../src/app.factory';
-import type { FillHook } from '../../src/movies/cache/fill-hook';
+import type { CacheHooks } from '../../src/movies/cache/cache-hooks';
 import { projectRoot } from '../../src/common/paths';
 import { MovieApi } from '../../src/grpc/movie-api';
 import { freePort } from '../../src/stack/free-port';
@@ -12,12 +12,12 @@ import { startTestApp } from '../support/test-app';
 import { sleep } from '../support/wait';
 import { tempDir } from '../support/temp-dir';
 
-const slowFill = (ms: number): FillHook => ({ beforeFill: () => sleep(ms) });
+const slowFill = (ms: number): CacheHooks => ({ beforeFill: () => sleep(ms) });
 
 describe('graceful shutdown', () => {
   it('lets in-flight calls finish and ends open streams with UNAVAILABLE', async () => {
     const movie = movieFactory({ title: 'Last Order' });
-    const t = await startTestApp({ movies: [movie], fillHook: slowFill(400) });
+    const t = await startTestApp({ movies: [movie], hooks: slowFill(400) });
     const stream = new SnapshotReader(t.api.streamTrending({}));
     await stream.waitFor(() => true);
     const inFlight = t.api.getMovie({ id: movie._id.toHexString() });
@@ -35,7 +35,7 @@ describe('graceful shutdown', () => {
     const t = await startTestApp({
       env: { SHUTDOWN_GRACE_MS: '300' },
       movies: [movie],
-      fillHook: slowFill(10_000),
+      hooks: slowFill(10_000),
     });
     const inFlight = t.api.getMovie({ id: movie._id.toHexString() });
     inFlight.catch(() => undefined);

@@ -12,7 +12,7 @@ describe('write fence: a fill that read before an acknowledged write never lands
     const movie = movieFactory({ title: 'Expired Mid-Fill', rating: 5 });
     const id = movie._id.toHexString();
     const gate = fillGate(id);
-    const t = await startTestApp({ movies: [movie], fillHook: gate.hook });
+    const t = await startTestApp({ movies: [movie], hooks: gate.hook });
     try {
       const reader = t.api.getMovie({ id });
       expect(await gate.reached()).toBe(0);
@@ -38,7 +38,7 @@ describe('write fence: a fill that read before an acknowledged write never lands
     const movie = movieFactory({ title: 'Fence Evicted', rating: 5 });
     const id = movie._id.toHexString();
     const gate = fillGate(id);
-    const t = await startTestApp({ movies: [movie], fillHook: gate.hook });
+    const t = await startTestApp({ movies: [movie], hooks: gate.hook });
     try {
       const reader = t.api.getMovie({ id });
       await gate.reached();
@@ -60,7 +60,7 @@ describe('write fence: a fill that read before an acknowledged write never lands
     const movie = movieFactory({ title: 'Late Joiner', rating: 5 });
     const id = movie._id.toHexString();
     const gate = fillGate(id);
-    const t = await startTestApp({ movies: [movie], fillHook: gate.hook });
+    const t = await startTestApp({ movies: [movie], hooks: gate.hook });
     try {
       // The leader reads three times, each read overtaken by a write: its last answer
       // (revision 2) is fresh for it, but older than the write the joiner saw acknowledged.
@@ -90,7 +90,7 @@ describe('write fence: a fill that read before an acknowledged write never lands
     const movie = movieFactory({ title: 'Two Instances', rating: 5 });
     const id = movie._id.toHexString();
     const gate = fillGate(id);
-    const a = await startTestApp({ movies: [movie], fillHook: gate.hook });
+    const a = await startTestApp({ movies: [movie], hooks: gate.hook });
     const b = await startTestApp({ config: { mongoUri: a.config.mongoUri }, keepRedis: true });
     try {
       const leader = a.api.getMovie({ id }); // holds the lease, its fill held after reading 0
@@ -117,7 +117,7 @@ describe('write fence: a fill that read before an acknowledged write never lands
     const movie = movieFactory({ title: 'Fenced Title', rating: 5 });
     const id = movie._id.toHexString();
     const gate = fillGate(id);
-    const t = await startTestApp({ movies: [movie], fillHook: gate.hook });
+    const t = await startTestApp({ movies: [movie], hooks: gate.hook });
     try {
       const reader = t.api.getMovie({ title: 'Fenced Title' });
       expect(await gate.reached()).toBe(0);

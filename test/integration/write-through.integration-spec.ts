@@ -4,6 +4,7 @@ import { WriteThroughHandler } from '../../src/movies/cache/write-through.handle
 import { MoviesRepository } from '../../src/movies/movies.repository';
 import { WriteFence } from '../../src/movies/cache/write-fence';
 import { NegativeCache } from '../../src/movies/cache/negative-cache';
+import { DirtyIds } from '../../src/movies/cache/dirty-ids';
 import { absentKey, fenceKey, movieKey, titleTag } from '../../src/redis/cache-keys';
 import { apiMovieFactory } from '../factories/api-movie.factory';
 import { cacheTestingModule, type CacheTestingModule } from '../support/cache-testing-module';
@@ -70,6 +71,8 @@ describe(WriteThroughHandler.name, () => {
       fenced: false,
     });
     expectFreshTtl(await env.redis.ttl(movieKey(before.id)), env.config);
+    // One Redis server: no replica to wait for, so nothing is left to repair.
+    expect(env.module.get(DirtyIds).has(before.id)).toBe(false);
   });
 
   it('leaves the cache untouched when the MongoDB write fails', async () => {
@@ -131,6 +134,8 @@ describe(`${WriteThroughHandler.name} without Redis`, () => {
       const result = await env.module.get(WriteThroughHandler).updateRating(repository.next.id, 3);
 
       expect(result).toEqual({ movie: repository.next, cacheRefreshed: false });
+      // Read from MongoDB until its copy is repaired, once Redis answers.
+      expect(env.module.get(DirtyIds).has(repository.next.id)).toBe(true);
     } finally {
       await env.module.close();
     }

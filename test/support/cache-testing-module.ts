@@ -6,13 +6,15 @@ import type { Movie } from '../../src/generated/nest/movies/v1/movie_service';
 import { MetricsModule } from '../../src/metrics/metrics.module';
 import { MetricsService } from '../../src/metrics/metrics.service';
 import { CacheCounters } from '../../src/movies/cache/cache-counters';
-import { FillHookModule, type FillHook } from '../../src/movies/cache/fill-hook';
+import { CacheHooksModule, type CacheHooks } from '../../src/movies/cache/cache-hooks';
 import { WriteFence } from '../../src/movies/cache/write-fence';
 import { MOVIE_CACHE_PROVIDERS } from '../../src/movies/cache/movie-cache.providers';
+import { MOVIE_SOURCE } from '../../src/movies/cache/movie-source';
 import { MovieCacheStore, type FillResult } from '../../src/movies/cache/movie-cache.store';
 import { REDIS_CLIENT } from '../../src/redis/redis-connection';
 import { CacheManagerModule, RedisModule } from '../../src/redis/redis.module';
 import { freePort } from '../../src/stack/free-port';
+import { MovieSourceDouble } from './movie-source-double';
 import { testConfig } from './test-env';
 
 export interface CacheTestingModule {
@@ -21,6 +23,8 @@ export interface CacheTestingModule {
   counters: CacheCounters;
   redis: Redis;
   config: ResolvedAppConfig;
+  /** MongoDB as the cache reads it. */
+  source: MovieSourceDouble;
   /** Fills the movie's copy as a miss that began now would. */
   cacheCopy(movie: Movie): Promise<FillResult>;
 }
@@ -28,20 +32,25 @@ export interface CacheTestingModule {
 /** The real movie-cache providers on the test Redis, plus whatever the unit under test needs. */
 export async function cacheTestingModule(
   providers: Parameters<typeof Test.createTestingModule>[0]['providers'] = [],
-  options: { redisUnreachable?: boolean; env?: Record<string, string>; fillHook?: FillHook } = {},
+  options: { redisUnreachable?: boolean; env?: Record<string, string>; hooks?: CacheHooks } = {},
 ): Promise<CacheTestingModule> {
   let config = testConfig({ REDIS_TIMEOUT_MS: '200', ...options.env });
   if (options.redisUnreachable)
     config = { ...config, redisUrl: `redis://127.0.0.1:${await freePort()}` };
+  const source = new MovieSourceDouble();
   const module = await Test.createTestingModule({
     imports: [
       ConfigModule.register(config),
       MetricsModule.register(new MetricsService()),
       RedisModule,
       CacheManagerModule,
-      FillHookModule.register(options.fillHook),
+      CacheHooksModule.register(options.hooks),
     ],
-    providers: [...MOVIE_CACHE_PROVIDERS, ...(providers ?? [])],
+    providers: [
+      ...MOVIE_CACHE_PROVIDERS,
+      { provide: MOVIE_SOURCE, useValue: source },
+      ...(providers ?? []),
+    ],
   }).compile();
   await module.init();
   const store = module.get(MovieCacheStore);
@@ -53,5 +62,6 @@ export async function cacheTestingModule(
     counters: module.get(CacheCounters),
     redis: module.get(REDIS_CLIENT),
     config,
+    source,
   };
 }

@@ -1,4 +1,4 @@
-import type { FillHook } from '../../src/movies/cache/fill-hook';
+import type { CacheHooks } from '../../src/movies/cache/cache-hooks';
 import type { Movie } from '../../src/generated/nest/movies/v1/movie_service';
 
 /**
@@ -8,7 +8,7 @@ import type { Movie } from '../../src/generated/nest/movies/v1/movie_service';
 export function fillGate(id: string) {
   const held: Array<{ revision: number; go: () => void }> = [];
   const waiting: Array<(revision: number) => void> = [];
-  const hook: FillHook = {
+  const hook: CacheHooks = {
     beforeFill: (movie: Movie) => {
       if (movie.id !== id) return Promise.resolve();
       return new Promise<void>((go) => {

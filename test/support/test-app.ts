@@ -4,7 +4,7 @@ import type { Document } from 'bson';
 import type Redis from 'ioredis';
 import type { Connection, mongo } from 'mongoose';
 import { closeApp, createApp } from '../../src/app.factory';
-import type { FillHook } from '../../src/movies/cache/fill-hook';
+import type { CacheHooks } from '../../src/movies/cache/cache-hooks';
 import type { ResolvedAppConfig } from '../../src/config/app-config';
 import { MovieApi } from '../../src/grpc/movie-api';
 import { MOVIES_COLLECTION } from '../../src/movies/movie.schema';
@@ -29,7 +29,7 @@ export interface TestAppOptions {
   config?: Partial<ResolvedAppConfig>;
   /** Keep Redis contents (default: the Redis database is flushed first). */
   keepRedis?: boolean;
-  fillHook?: FillHook;
+  hooks?: CacheHooks;
   /** Wait for MongoDB before returning (default); false for tests that start it down. */
   awaitMongo?: boolean;
 }
@@ -43,7 +43,7 @@ export async function startTestApp(options: TestAppOptions = {}): Promise<TestAp
   };
   const redis = inspectRedis(config.redisUrl);
   if (!options.keepRedis) await redis.flushdb();
-  const app = await createApp(config, { fillHook: options.fillHook });
+  const app = await createApp(config, { hooks: options.hooks });
   const connection = app.get<Connection>(getConnectionToken());
   const movies = connection.collection(MOVIES_COLLECTION) as unknown as mongo.Collection;
   if (options.awaitMongo !== false) await connection.asPromise();

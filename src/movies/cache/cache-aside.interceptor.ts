@@ -7,31 +7,29 @@ import {
   UseInterceptors,
 } from '@nestjs/common';
 import type { Metadata } from '@grpc/grpc-js';
-import { Observable, defer, lastValueFrom, of } from 'rxjs';
+import { Observable, defer, map, of } from 'rxjs';
 import { APP_CONFIG, type AppConfig } from '../../config/app-config';
-import type {
-  GetMovieRequest,
-  GetMovieResponse,
-  Movie,
+import {
+  CacheStatus,
+  type GetMovieRequest,
+  type GetMovieResponse,
+  type Movie,
 } from '../../generated/nest/movies/v1/movie_service';
 import { lookupOf } from '../movie-lookup';
 import { MovieReadEvents } from '../movie-read-events';
-import { CacheAsideReader } from './cache-aside.reader';
-import type { CacheAsideResult } from './read-outcome';
-import { CacheCounters } from './cache-counters';
+import { lookupKeys } from './lookup-keys';
+import { MovieCache } from './movie-cache';
+import { answer, type CacheAsideResult } from './read-outcome';
 
 /**
- * Cache-aside around a handler that loads a movie from MongoDB: the handler runs only on a miss
- * (see CacheAsideReader), and the interceptor answers GetMovie with the movie and its cache status.
- * Its bookkeeping: each answer is counted (CacheCounters) and announced on MovieReadEvents (views
- * for trending), both in process.
+ * Cache-aside for GetMovie: answered from the movie cache, which reads MongoDB on a miss; the
+ * handler runs only with CACHE_ENABLED=false. Each answer is counted and announced (trending).
  */
 @Injectable()
 export class CacheAsideInterceptor implements NestInterceptor<Movie, GetMovieResponse> {
   constructor(
-    private readonly reader: CacheAsideReader,
+    private readonly cache: MovieCache,
     private readonly reads: MovieReadEvents,
-    private readonly counters: CacheCounters,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
 
@@ -39,22 +37,21 @@ export class CacheAsideInterceptor implements NestInterceptor<Movie, GetMovieRes
     const rpc = context.switchToRpc();
     const lookup = lookupOf(rpc.getData<GetMovieRequest>());
     const served = (response: CacheAsideResult) => {
-      this.counters.record(response.cacheStatus);
+      this.cache.count(response.cacheStatus);
       this.reads.served$.next({ movie: response.movie, metadata: rpc.getContext<Metadata>() });
       return response;
     };
+    // The uncached baseline: every read from MongoDB, through the handler.
+    if (!this.config.cacheEnabled) {
+      return next
+        .handle()
+        .pipe(map((movie) => served(answer(movie, CacheStatus.CACHE_STATUS_BYPASS))));
+    }
+    const keys = lookupKeys(lookup);
     // The hot path: a near-cache hit needs no promise.
-    const local = this.config.cacheEnabled ? this.reader.local(lookup) : null;
+    const local = this.cache.nearHit(lookup, keys);
     if (local) return of(served(local));
-    const load = () => lastValueFrom(next.handle());
-    return defer(async () =>
-      served(
-        // CACHE_ENABLED=false: the uncached baseline, every read from MongoDB.
-        this.config.cacheEnabled
-          ? await this.reader.read(lookup, load)
-          : await this.reader.bypass(load),
-      ),
-    );
+    return defer(async () => served(await this.cache.read(lookup, keys)));
   }
 }
 

@@ -36,11 +36,8 @@ const FIELD: Partial<Record<CacheStatus, keyof Tally>> = {
 };
 
 /**
- * Hit/miss/bypass/stale counters of all instances, as Redis strings. Each lookup is counted in process
- * and added to Redis every VIEW_FLUSH_MS (one INCRBY each), so a hit costs no Redis command and a
- * counter takes at most one write per instance and flush, however busy: no hot key. Each counter
- * is its own command (on a cluster the keys live in different slots); a read includes what this
- * instance has not flushed yet. Also publishes settings and status.
+ * Hit/miss/bypass/stale counters of all instances: counted in process, added to Redis every
+ * VIEW_FLUSH_MS (one INCRBY per counter), so a hit costs no Redis command and no key runs hot.
  */
 @Injectable()
 export class CacheCounters implements OnModuleInit, OnModuleDestroy {
@@ -122,7 +119,7 @@ export class CacheCounters implements OnModuleInit, OnModuleDestroy {
   }
 
   /** Counters without Redis: only what this process has not flushed. */
-  local(): CacheCountersSnapshot {
+  unflushed(): CacheCountersSnapshot {
     return { ...this.pending };
   }
 }

@@ -1,26 +1,36 @@
 import { CacheCounters } from './cache-counters';
-import { CacheMisses } from './cache-misses';
 import { CachePolicy } from './cache-policy';
+import { CacheInstance } from './coherence-messages';
 import { InvalidationBus } from './invalidation-bus';
 import { MovieCacheStore } from './movie-cache.store';
 import { NearCache } from './near-cache';
+import { NearCacheLease } from './near-cache-lease';
 import { NegativeCache } from './negative-cache';
-import { OutageLedger } from './outage-ledger';
+import { DirtyIds } from './dirty-ids';
+import { ReadPipeline } from './read-pipeline';
 import { LogicalClock } from './read-outcome';
+import { RefreshAhead } from './refresh-ahead';
 import { TitleMap } from './title-map';
+import { TitleReads } from './title-reads';
+import { WriteAcks } from './write-acks';
 import { WriteFence } from './write-fence';
 
-/** The movie cache on Redis and in process: what needs Redis, not MongoDB. */
+/** The movie cache's parts on Redis and in process; MongoDB comes in as MOVIE_SOURCE. */
 export const MOVIE_CACHE_PROVIDERS = [
   CachePolicy,
   MovieCacheStore,
   NegativeCache,
   TitleMap,
   WriteFence,
-  OutageLedger,
+  DirtyIds,
   CacheCounters,
   LogicalClock,
   NearCache,
+  CacheInstance,
+  NearCacheLease,
+  WriteAcks,
   InvalidationBus,
-  CacheMisses,
+  RefreshAhead,
+  ReadPipeline,
+  TitleReads,
 ];

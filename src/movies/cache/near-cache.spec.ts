@@ -15,7 +15,8 @@ const nearCache = (env: Record<string, string>) => {
 describe(NearCache.name, () => {
   it('holds its entry bound through a 100,000-key scan', () => {
     const sut = nearCache({ NEAR_CACHE_MAX_ENTRIES: '1000' });
-    for (let i = 0; i < 100_000; i += 1) sut.keep(apiMovieFactory(), 60_000, sut.token());
+    for (let i = 0; i < 100_000; i += 1)
+      sut.keep(apiMovieFactory(), 60_000, sut.invalidationCount());
 
     expect(sut.stats()).toMatchObject({ entries: 1_000, evictions: 99_000 });
   });
@@ -23,7 +24,8 @@ describe(NearCache.name, () => {
   it('holds its byte bound when movies are large', () => {
     const sut = nearCache({ NEAR_CACHE_MAX_ENTRIES: '100000', NEAR_CACHE_MAX_MB: '1' });
     const plot = 'x'.repeat(20_000);
-    for (let i = 0; i < 100_000; i += 1) sut.keep(apiMovieFactory({ plot }), 60_000, sut.token());
+    for (let i = 0; i < 100_000; i += 1)
+      sut.keep(apiMovieFactory({ plot }), 60_000, sut.invalidationCount());
 
     const { bytes, entries } = sut.stats();
     expect(bytes).toBeLessThanOrEqual(1024 * 1024);
@@ -34,10 +36,10 @@ describe(NearCache.name, () => {
   it('does not keep a copy read before an invalidation arrived', () => {
     const sut = nearCache({});
     const movie = apiMovieFactory();
-    const token = sut.token();
+    const seen = sut.invalidationCount();
     sut.invalidate(movie.id);
 
-    sut.keep(movie, 60_000, token);
+    sut.keep(movie, 60_000, seen);
 
     expect(sut.movie(movie.id)).toBeUndefined();
   });
@@ -46,7 +48,7 @@ describe(NearCache.name, () => {
     const sut = nearCache({});
     const cast = Array.from({ length: 1_000 }, (_, i) => String(i % 10));
     const movie = apiMovieFactory({ cast });
-    sut.keep(movie, 60_000, sut.token());
+    sut.keep(movie, 60_000, sut.invalidationCount());
 
     const strings = [
       movie.id,
@@ -62,10 +64,10 @@ describe(NearCache.name, () => {
   it('counts as evictions only copies pushed out by its bounds, not replaced or invalidated ones', () => {
     const sut = nearCache({ NEAR_CACHE_MAX_ENTRIES: '2' });
     const [a, b, c] = [apiMovieFactory(), apiMovieFactory(), apiMovieFactory()];
-    sut.keep(a, 60_000, sut.token());
-    sut.keep(a, 60_000, sut.token());
+    sut.keep(a, 60_000, sut.invalidationCount());
+    sut.keep(a, 60_000, sut.invalidationCount());
     sut.invalidate(a.id);
-    for (const movie of [a, b, c]) sut.keep(movie, 60_000, sut.token());
+    for (const movie of [a, b, c]) sut.keep(movie, 60_000, sut.invalidationCount());
 
     expect(sut.stats()).toMatchObject({ entries: 2, evictions: 1, invalidations: 1 });
   });
@@ -73,18 +75,18 @@ describe(NearCache.name, () => {
   it('does not keep a copy read before it was cleared, whatever invalidations came after', () => {
     const sut = nearCache({});
     const movie = apiMovieFactory();
-    const token = sut.token();
+    const seen = sut.invalidationCount();
     sut.clear();
     sut.invalidate(apiMovieFactory().id);
 
-    sut.keep(movie, 60_000, token);
+    sut.keep(movie, 60_000, seen);
 
     expect(sut.movie(movie.id)).toBeUndefined();
   });
 
   it('is off while caching is off (CACHE_ENABLED=false)', () => {
     const sut = nearCache({ CACHE_ENABLED: 'false', NEAR_CACHE: 'on' });
-    sut.keep(apiMovieFactory(), 60_000, sut.token());
+    sut.keep(apiMovieFactory(), 60_000, sut.invalidationCount());
 
     expect(sut.enabled).toBe(false);
     expect(sut.serving).toBe(false);
@@ -94,12 +96,12 @@ describe(NearCache.name, () => {
     const sut = withConfig(loadConfig({}));
     const movie = apiMovieFactory();
     sut.extendLease(performance.now() + 60_000);
-    sut.keep(movie, 60_000, sut.token());
+    sut.keep(movie, 60_000, sut.invalidationCount());
     expect(sut.movie(movie.id)?.movie).toEqual(movie);
 
     const lapsed = withConfig(loadConfig({}));
     lapsed.extendLease(performance.now() - 1);
-    lapsed.keep(movie, 60_000, lapsed.token());
+    lapsed.keep(movie, 60_000, lapsed.invalidationCount());
     expect(lapsed.movie(movie.id)).toBeUndefined();
     expect(lapsed.serving).toBe(false);
   });

@@ -19,11 +19,9 @@ function movieBytes({ movie }: NearCopy): number {
 }
 
 /**
- * The near-cache (L1): decoded movies and title -> id mappings in this process, bounded by
- * entries and bytes, each entry living NEAR_CACHE_TTL_MS at most and never past its Redis copy.
- * It answers only while the invalidation channel vouches for it (see InvalidationBus): `serving`.
- * A copy read from Redis is kept only if no invalidation arrived since its read was sent
- * (`token()`), so a write cannot be overtaken by a slow read.
+ * The near-cache (L1): movies and title -> id in process memory, bounded by entries and bytes. It
+ * serves only while the channel vouches for it (NearCacheLease), and keeps a copy only if no
+ * invalidation arrived since its read began, so a slow read never overtakes a write.
  */
 @Injectable()
 export class NearCache {
@@ -85,14 +83,17 @@ export class NearCache {
     return this.serving ? this.titles.get(key) : undefined;
   }
 
-  /** Taken before a Redis read whose result may be kept here. */
-  token(): number {
+  /** How many invalidations so far: taken before a Redis read whose result may be kept here. */
+  invalidationCount(): number {
     return this.invalidationSeq;
   }
 
-  /** Keeps a copy read after `token` was taken, for at most `ttlMs` (its Redis copy's TTL). */
-  keep(movie: Movie, ttlMs: number, token: number): void {
-    if (!this.serving || token !== this.invalidationSeq || ttlMs <= 0) return;
+  /**
+   * Keeps a copy whose read began when the count was `seen` (none arrived since), for at most
+   * `ttlMs`, its Redis copy's freshness.
+   */
+  keep(movie: Movie, ttlMs: number, seen: number): void {
+    if (!this.serving || seen !== this.invalidationSeq || ttlMs <= 0) return;
     const copy = { movie, freshUntil: performance.now() + ttlMs };
     this.movies.set(movie.id, copy, { ttl: this.policy.nearTtl(ttlMs) });
   }

@@ -3,6 +3,9 @@ import { absentKey, fenceKey } from '../../redis/cache-keys';
 import { RedisCircuit } from '../../redis/redis-circuit';
 import { REDIS_SCRIPTS, type RedisScripts } from '../../redis/redis-scripts';
 import { CachePolicy } from './cache-policy';
+import { LogicalClock, type ReadOutcome, type Tick } from './read-outcome';
+
+export type Absent = ReadOutcome & { kind: 'absent' };
 
 /** Lookups known to find no movie, remembered for NEGATIVE_TTL_SECONDS unless a write intervenes. */
 @Injectable()
@@ -11,6 +14,7 @@ export class NegativeCache {
     private readonly redis: RedisCircuit,
     @Inject(REDIS_SCRIPTS) private readonly scripts: RedisScripts,
     private readonly policy: CachePolicy,
+    private readonly clock: LogicalClock,
   ) {}
 
   /** Remembers the lookup as absent if its fence is still the one the miss saw; true if stored. */
@@ -25,5 +29,20 @@ export class NegativeCache {
 
   async isAbsent(tag: string, year?: number): Promise<boolean> {
     return (await this.redis.run('cache', (redis) => redis.exists(absentKey(tag, year)))) === 1;
+  }
+
+  /**
+   * A miss that began at fence `fence` and read nothing at `readAt`: the absence is remembered
+   * unless a write moved the fence since, and is fresh as of its sending if it was.
+   */
+  async afterMiss(
+    tag: string,
+    year: number | undefined,
+    fence: string,
+    readAt: Tick,
+  ): Promise<Absent> {
+    const sentAt = this.clock.tick();
+    const stored = await this.remember(tag, year, fence).catch(() => false);
+    return { kind: 'absent', freshAt: stored ? sentAt : readAt };
   }
 }

@@ -1,7 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { CACHE_MANAGER } from '@nestjs/cache-manager';
 import type { Cache } from 'cache-manager';
-import { titleKey } from '../../redis/cache-keys';
 import { RedisCircuit } from '../../redis/redis-circuit';
 import { CachePolicy } from './cache-policy';
 
@@ -17,16 +16,14 @@ export class TitleMap {
     private readonly policy: CachePolicy,
   ) {}
 
-  /** The movie id a title (and year) lookup resolved to before, if still cached. */
-  async resolve(title: string, year?: number): Promise<string | undefined> {
-    const id = await this.redis.run('cache', () =>
-      this.cacheManager.get<string>(titleKey(title, year)),
-    );
+  /** The movie id a title (and year) lookup resolved to before, if still cached (key: titleKey). */
+  async resolve(key: string): Promise<string | undefined> {
+    const id = await this.redis.run('cache', () => this.cacheManager.get<string>(key));
     return typeof id === 'string' ? id : undefined;
   }
 
-  async remember(title: string, year: number | undefined, id: string): Promise<void> {
+  async remember(key: string, id: string): Promise<void> {
     const ttlMs = this.policy.jitteredTtlSeconds() * 1000;
-    await this.redis.run('cache', () => this.cacheManager.set(titleKey(title, year), id, ttlMs));
+    await this.redis.run('cache', () => this.cacheManager.set(key, id, ttlMs));
   }
 }

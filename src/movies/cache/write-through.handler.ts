@@ -1,11 +1,14 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { MovieNotFoundError } from '../../common/errors';
 import type { Movie } from '../../generated/nest/movies/v1/movie_service';
+import { fenceKey } from '../../redis/cache-keys';
+import { ReplicaAck } from '../../redis/replica-ack';
 import { MoviesRepository } from '../movies.repository';
+import { CachePolicy } from './cache-policy';
+import { DirtyIds } from './dirty-ids';
 import { InvalidationBus } from './invalidation-bus';
 import { MovieCacheStore } from './movie-cache.store';
 import { WriteFence } from './write-fence';
-import { OutageLedger } from './outage-ledger';
 
 export interface WriteThroughResult {
   movie: Movie;
@@ -13,9 +16,9 @@ export interface WriteThroughResult {
 }
 
 /**
- * Write-through: MongoDB first; only once it succeeded, the cached copy gets the new state and the
- * write fences of the id and of the title are raised, and every instance's near-cache drops the
- * movie, all before the call is acknowledged.
+ * Write-through: MongoDB first; only once it succeeded, the cached copy gets the new state, the
+ * fences of the id and the title are raised, and every instance's near-cache drops the movie,
+ * all before the call is acknowledged.
  */
 @Injectable()
 export class WriteThroughHandler {
@@ -25,30 +28,43 @@ export class WriteThroughHandler {
     private readonly repository: MoviesRepository,
     private readonly store: MovieCacheStore,
     private readonly fence: WriteFence,
-    private readonly ledger: OutageLedger,
+    private readonly dirty: DirtyIds,
+    private readonly replicas: ReplicaAck,
+    private readonly policy: CachePolicy,
     private readonly bus: InvalidationBus,
   ) {}
 
   async updateRating(id: string, rating: number): Promise<WriteThroughResult> {
     const movie = await this.repository.updateRating(id, rating);
     if (!movie) throw new MovieNotFoundError(`id ${id}`);
+    const cacheRefreshed = await this.refreshCache(movie);
+    await this.bus.invalidate(movie.id);
+    if (!cacheRefreshed) {
+      this.logger.warn(
+        `movie ${id} revision ${movie.revision} saved, cache not refreshed: Redis unavailable`,
+      );
+    }
+    return { movie, cacheRefreshed };
+  }
+
+  /** Installs the copy and raises the fences; an id whose copy may not last is marked dirty. */
+  private async refreshCache(movie: Movie): Promise<boolean> {
     try {
       // Both before the acknowledgement: the fences refuse any fill or absence read before now.
       await Promise.all([
         this.store.install(movie),
         this.fence.raiseTitle(movie.title, movie.year),
       ]);
-      this.ledger.clear(movie.id);
-      await this.bus.invalidate(movie.id);
-      return { movie, cacheRefreshed: true };
     } catch {
-      // Redis unreachable: the cached copy may be stale until it is evicted after the outage.
-      this.ledger.markDirty(movie.id);
-      await this.bus.invalidate(movie.id);
-      this.logger.warn(
-        `movie ${id} revision ${movie.revision} saved, cache not refreshed: Redis unavailable`,
-      );
-      return { movie, cacheRefreshed: false };
+      // Redis unreachable: the id reads MongoDB until its copy is repaired.
+      this.dirty.mark(movie.id);
+      return false;
     }
+    this.dirty.repairSoon(movie.id);
+    // A successful install does not clear an earlier mark: that write may be the newer one.
+    if (this.dirty.has(movie.id)) return true;
+    const replicated = await this.replicas.confirm(fenceKey(movie.id), this.policy.fenceSeconds);
+    if (!replicated) this.dirty.mark(movie.id);
+    return true;
   }
 }

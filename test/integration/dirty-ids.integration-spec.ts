@@ -1,6 +1,6 @@
 import { WriteFence } from '../../src/movies/cache/write-fence';
 import { NearCache } from '../../src/movies/cache/near-cache';
-import { OutageLedger } from '../../src/movies/cache/outage-ledger';
+import { DirtyIds } from '../../src/movies/cache/dirty-ids';
 import { fenceKey, movieKey } from '../../src/redis/cache-keys';
 import type { ChildService } from '../../src/stack/child-service';
 import { startRedisServer } from '../../src/stack/embedded-stack';
@@ -9,10 +9,10 @@ import { cacheTestingModule, type CacheTestingModule } from '../support/cache-te
 import { tempDir } from '../support/temp-dir';
 import { until } from '../support/wait';
 
-describe(OutageLedger.name, () => {
+describe(DirtyIds.name, () => {
   let redis: ChildService;
   let env: CacheTestingModule;
-  let sut: OutageLedger;
+  let sut: DirtyIds;
   const fenceOf = (id: string) => env.module.get(WriteFence).current(id);
 
   beforeAll(async () => {
@@ -21,7 +21,7 @@ describe(OutageLedger.name, () => {
     env = await cacheTestingModule([], {
       env: { REDIS_URL: `redis://127.0.0.1:${redis.port}`, REDIS_BREAKER_COOLDOWN_MS: '100' },
     });
-    sut = env.module.get(OutageLedger);
+    sut = env.module.get(DirtyIds);
   });
   afterAll(async () => {
     await env.module.close();
@@ -33,11 +33,11 @@ describe(OutageLedger.name, () => {
     await env.store.fill(old, await fenceOf(old.id));
     const begunBefore = await fenceOf(old.id);
 
-    sut.markDirty(old.id);
-    expect(sut.isDirty(old.id)).toBe(true);
-    expect(await sut.evictDirty()).toBe(1);
+    sut.mark(old.id);
+    expect(sut.has(old.id)).toBe(true);
+    expect(await sut.repairAll()).toBe(1);
 
-    expect(sut.isDirty(old.id)).toBe(false);
+    expect(sut.has(old.id)).toBe(false);
     expect(await env.redis.exists(movieKey(old.id))).toBe(0);
     expect(await env.store.fill(old, begunBefore)).toEqual({ kind: 'unfenced' });
     expect(await env.store.fill({ ...old, revision: 2 }, begunBefore)).toEqual({
@@ -55,36 +55,27 @@ describe(OutageLedger.name, () => {
     await env.store.fill(movie, await fenceOf(movie.id));
     redis.signal('SIGSTOP');
     try {
-      sut.markDirty(movie.id);
-      expect(await sut.evictDirty()).toBe(0);
-      expect(sut.isDirty(movie.id)).toBe(true);
+      sut.mark(movie.id);
+      expect(await sut.repairAll()).toBe(0);
+      expect(sut.has(movie.id)).toBe(true);
     } finally {
       redis.signal('SIGCONT');
     }
 
-    await until(async () => !sut.isDirty(movie.id), 5_000);
+    await until(async () => !sut.has(movie.id), 5_000);
     expect(await env.redis.exists(movieKey(movie.id))).toBe(0);
   });
 
   it('drops the id from the near-cache when marked and again when repaired: a copy read before either is not kept', async () => {
     const near = env.module.get(NearCache);
     const movie = apiMovieFactory();
-    const beforeMark = near.token();
+    const beforeMark = near.invalidationCount();
 
-    sut.markDirty(movie.id);
-    const beforeRepair = near.token();
-    await sut.evictDirty();
+    sut.mark(movie.id);
+    const beforeRepair = near.invalidationCount();
+    await sut.repairAll();
 
     expect(beforeRepair).toBeGreaterThan(beforeMark);
-    expect(near.token()).toBeGreaterThan(beforeRepair);
-  });
-
-  it('confirms installs at once on one Redis server (no replica to wait for)', async () => {
-    const movie = apiMovieFactory();
-    await env.store.install(movie);
-
-    await sut.confirmInstalled(movie.id);
-
-    expect(sut.isDirty(movie.id)).toBe(false);
+    expect(near.invalidationCount()).toBeGreaterThan(beforeRepair);
   });
 });

@@ -1,0 +1,109 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { MovieNotFoundError } from '../../common/errors';
+import { CacheStatus, type NearCacheStats } from '../../generated/nest/movies/v1/movie_service';
+import { describeLookup, type MovieLookup } from '../movie-lookup';
+import { CacheCounters, type CacheCountersSnapshot } from './cache-counters';
+import { CachePolicy } from './cache-policy';
+import { lookupKeys, type LookupKeys } from './lookup-keys';
+import { MovieCacheStore } from './movie-cache.store';
+import { MOVIE_SOURCE, type MovieSource } from './movie-source';
+import { NearCache } from './near-cache';
+import { DirtyIds } from './dirty-ids';
+import { isRedisDown, ReadPipeline } from './read-pipeline';
+import { LogicalClock, answer, type CacheAsideResult, type ReadOutcome } from './read-outcome';
+import { TitleReads } from './title-reads';
+import { WriteThroughHandler, type WriteThroughResult } from './write-through.handler';
+
+export interface CacheStats {
+  counters: CacheCountersSnapshot;
+  ttlSeconds: number;
+  near: NearCacheStats;
+}
+
+/** The movie cache as the rest of the service sees it: reads, the write-through, stats, upkeep. */
+@Injectable()
+export class MovieCache {
+  constructor(
+    private readonly pipeline: ReadPipeline,
+    private readonly titles: TitleReads,
+    private readonly writeThrough: WriteThroughHandler,
+    private readonly counters: CacheCounters,
+    private readonly near: NearCache,
+    private readonly store: MovieCacheStore,
+    private readonly dirty: DirtyIds,
+    private readonly clock: LogicalClock,
+    private readonly policy: CachePolicy,
+    @Inject(MOVIE_SOURCE) private readonly source: MovieSource,
+  ) {}
+
+  /** A near-cache hit, answered synchronously; null otherwise (then `read`, with the same keys). */
+  nearHit(lookup: MovieLookup, keys: LookupKeys): CacheAsideResult | null {
+    const arrivedAt = this.clock.tick();
+    const outcome =
+      lookup.kind === 'id'
+        ? this.pipeline.fromNearCache(lookup.id, arrivedAt)
+        : this.titles.fromNearCache(keys, arrivedAt);
+    return outcome?.kind === 'movie' ? outcome.result : null;
+  }
+
+  /** Past the near-cache: Redis, then MongoDB on a miss; from MongoDB alone (BYPASS) without Redis. */
+  async read(lookup: MovieLookup, keys = lookupKeys(lookup)): Promise<CacheAsideResult> {
+    const arrivedAt = this.clock.tick();
+    let outcome: ReadOutcome;
+    try {
+      outcome =
+        lookup.kind === 'id'
+          ? await this.pipeline.read(lookup.id, arrivedAt, true)
+          : await this.titles.read(lookup, keys, arrivedAt);
+    } catch (error) {
+      if (!isRedisDown(error)) throw error;
+      return this.bypass(lookup);
+    }
+    if (outcome.kind === 'absent') throw new MovieNotFoundError(describeLookup(lookup));
+    return outcome.result;
+  }
+
+  private async bypass(lookup: MovieLookup): Promise<CacheAsideResult> {
+    const movie =
+      lookup.kind === 'id'
+        ? await this.source.findById(lookup.id)
+        : await this.source.findByTitle(lookup.title, lookup.year);
+    if (!movie) throw new MovieNotFoundError(describeLookup(lookup));
+    return answer(movie, CacheStatus.CACHE_STATUS_BYPASS);
+  }
+
+  /** Counts an answer (hit, miss, bypass, stale) for every instance's counters. */
+  count(status: CacheStatus): void {
+    this.counters.record(status);
+  }
+
+  updateRating(id: string, rating: number): Promise<WriteThroughResult> {
+    return this.writeThrough.updateRating(id, rating);
+  }
+
+  /** Counters of every instance (this one's alone without Redis), and this near-cache's. */
+  async stats(redisOk: boolean): Promise<CacheStats> {
+    const counters = redisOk
+      ? await this.counters.read().catch(() => this.counters.unflushed())
+      : this.counters.unflushed();
+    // The TTL in force as an instance published it, else this one's.
+    const ttlSeconds = counters.ttlSeconds ?? this.policy.ttlSeconds;
+    return { counters, ttlSeconds, near: this.near.stats() };
+  }
+
+  /** Publishes the TTL in force and the status (while Redis answers). */
+  publishState(status: 'ok' | 'degraded'): Promise<void> {
+    return this.counters.publishState(status);
+  }
+
+  /** Repairs the ids written while their Redis slot was away; returns how many. */
+  repairDirty(): Promise<number> {
+    return this.dirty.repairAll();
+  }
+
+  /** Drops the copies of `ids` here and in Redis (a cold start, for the benchmark). */
+  async evict(ids: string[]): Promise<void> {
+    await this.store.evict(ids);
+    for (const id of ids) this.near.invalidate(id);
+  }
+}

@@ -1,0 +1,198 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { DependencyUnavailableError } from '../../common/errors';
+import { poll } from '../../common/sleep';
+import { CacheStatus, CacheTier, type Movie } from '../../generated/nest/movies/v1/movie_service';
+import { MetricsService } from '../../metrics/metrics.service';
+import { leaseKey } from '../../redis/cache-keys';
+import { CachePolicy } from './cache-policy';
+import { CACHE_HOOKS, type CacheHooks } from './cache-hooks';
+import { MovieCacheStore } from './movie-cache.store';
+import { MOVIE_SOURCE, type MovieSource } from './movie-source';
+import { NearCache } from './near-cache';
+import { NegativeCache } from './negative-cache';
+import { DirtyIds } from './dirty-ids';
+import { RefreshAhead } from './refresh-ahead';
+import { LogicalClock, answer, found, miss, type ReadOutcome, type Tick } from './read-outcome';
+import { SingleFlight } from './single-flight';
+import { WriteFence } from './write-fence';
+
+/** A refused fill means the miss read a copy older than a write: read again, this many times in all. */
+const MAX_READS = 3;
+const POLL_MS = 10;
+
+/** A copy past its TTL, kept for grace: `servable` as STALE if MongoDB fails (no newer write). */
+interface GracedCopy {
+  kind: 'graced';
+  movie: Movie;
+  servable: boolean;
+  freshAt: Tick;
+}
+
+const isDown = (dependency: 'Redis' | 'MongoDB') => (error: unknown) =>
+  error instanceof DependencyUnavailableError && error.dependency === dependency;
+export const isRedisDown = isDown('Redis');
+const isMongoDown = isDown('MongoDB');
+
+/**
+ * GetMovie of an id, in the order it happens: the near-cache, Redis, grace or refresh-ahead, then
+ * a miss (single flight, lease, fenced fill, read again if refused). Every answer goes only to
+ * requests that arrived before it was read.
+ */
+@Injectable()
+export class ReadPipeline {
+  private readonly flights = new SingleFlight();
+
+  constructor(
+    private readonly near: NearCache,
+    private readonly store: MovieCacheStore,
+    private readonly fence: WriteFence,
+    private readonly negative: NegativeCache,
+    private readonly dirty: DirtyIds,
+    private readonly clock: LogicalClock,
+    private readonly policy: CachePolicy,
+    private readonly metrics: MetricsService,
+    private readonly refreshAhead: RefreshAhead,
+    @Inject(MOVIE_SOURCE) private readonly source: MovieSource,
+    @Inject(CACHE_HOOKS) private readonly hooks: CacheHooks,
+  ) {}
+
+  /** `nearChecked`: the caller already asked the near-cache (a lookup is counted there once). */
+  async read(id: string, arrivedAt: Tick, nearChecked = false): Promise<ReadOutcome> {
+    // One soft timeout per request, however often it reads again.
+    let softUntil: number | undefined;
+    for (let first = true; ; first = false) {
+      const near = first && nearChecked ? null : this.fromNearCache(id, arrivedAt);
+      if (near) return near;
+      const cached = await this.fromRedis(id);
+      if (cached && cached.kind !== 'graced') return cached;
+      const missed = this.flights.run(leaseKey(id), arrivedAt, () => this.miss(id));
+      let outcome;
+      if (cached?.servable) {
+        softUntil ??= performance.now() + this.policy.softTimeoutMs;
+        outcome = await this.staleIfMongoFails(missed, cached, softUntil);
+      } else outcome = await missed;
+      if (outcome) return outcome;
+      // Joined a miss whose answer predates this request: read again.
+    }
+  }
+
+  /** 1. Process memory: every write acknowledged so far has been dropped from it. */
+  fromNearCache(id: string, arrivedAt: Tick): ReadOutcome | null {
+    const copy = this.near.movie(id);
+    if (!copy) return null;
+    // A hot movie is mostly served from here, so this is where its refresh-ahead falls due.
+    this.refreshAhead.ifDue(id, copy.freshUntil - performance.now());
+    return found(
+      answer(copy.movie, CacheStatus.CACHE_STATUS_HIT, CacheTier.CACHE_TIER_LOCAL),
+      arrivedAt,
+    );
+  }
+
+  /** 2. Redis: null on a miss, and for an id written during an outage (it reads MongoDB). */
+  private async fromRedis(id: string): Promise<ReadOutcome | GracedCopy | null> {
+    if (this.dirty.has(id)) return null;
+    const readAt = this.clock.tick();
+    const seen = this.near.invalidationCount();
+    const cached = await this.store.read(id);
+    if (cached.kind === 'absent') return { kind: 'absent', freshAt: readAt };
+    if (cached.kind === 'miss') return null;
+    if (cached.ttlMs <= 0) {
+      return { kind: 'graced', movie: cached.movie, servable: !cached.fenced, freshAt: readAt };
+    }
+    this.near.keep(cached.movie, cached.ttlMs, seen);
+    this.refreshAhead.ifDue(id, cached.ttlMs);
+    return found(
+      answer(cached.movie, CacheStatus.CACHE_STATUS_HIT, CacheTier.CACHE_TIER_REDIS),
+      readAt,
+    );
+  }
+
+  /**
+   * 3. A copy past its TTL is refreshed as a miss; if MongoDB fails or is slower than
+   * CACHE_SOFT_TIMEOUT_MS, it is served as STALE (the miss goes on in the background). While
+   * MongoDB's last answer was "unreachable", STALE is served at once.
+   */
+  private async staleIfMongoFails(
+    missed: Promise<ReadOutcome | null>,
+    graced: GracedCopy,
+    softUntil: number,
+  ): Promise<ReadOutcome | null> {
+    const stale = found(
+      answer(graced.movie, CacheStatus.CACHE_STATUS_STALE, CacheTier.CACHE_TIER_REDIS),
+      graced.freshAt,
+    );
+    if (this.source.unavailable) {
+      missed.catch(() => undefined);
+      return stale;
+    }
+    let timer: NodeJS.Timeout | undefined;
+    const late = new Promise<'late'>((resolve) => {
+      timer = setTimeout(() => resolve('late'), Math.max(0, softUntil - performance.now()));
+    });
+    try {
+      const first = await Promise.race([missed, late]);
+      if (first !== 'late') return first;
+      missed.catch(() => undefined);
+      return stale;
+    } catch (error) {
+      if (!isMongoDown(error)) throw error;
+      return stale;
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  /** 4. A miss: the lease holder reads MongoDB; other instances wait for its fill. */
+  private async miss(id: string): Promise<ReadOutcome> {
+    const ticket = await this.fence.begin(id);
+    try {
+      const filled = ticket.lease ? null : await this.otherInstanceFill(id);
+      return filled ?? (await this.loadAndFill(id, ticket.fence));
+    } finally {
+      await this.fence.end(ticket, id);
+    }
+  }
+
+  /** Another instance holds the lease: its fill, if it comes within the lease time. */
+  private otherInstanceFill(id: string): Promise<ReadOutcome | null> {
+    const filled = async () => {
+      const cached = await this.fromRedis(id);
+      return cached && cached.kind !== 'graced' ? cached : null;
+    };
+    return poll(filled, this.policy.fillLeaseMs, POLL_MS);
+  }
+
+  /** 5. MongoDB, then a fill fenced against writes; a refused fill reads MongoDB again. */
+  private async loadAndFill(id: string, firstFence: string): Promise<ReadOutcome> {
+    let fence = firstFence;
+    for (let reads = 1; ; reads += 1) {
+      const readAt = this.clock.tick();
+      const started = performance.now();
+      const movie = await this.source.findById(id);
+      if (!movie) return this.negative.afterMiss(id, undefined, fence, readAt);
+      let sentAt: Tick;
+      let seen: number;
+      let filled;
+      try {
+        await this.hooks.beforeFill(movie);
+        sentAt = this.clock.tick();
+        seen = this.near.invalidationCount();
+        filled = await this.store.fill(movie, fence);
+      } catch (error) {
+        if (!isRedisDown(error)) throw error;
+        return found(answer(movie, CacheStatus.CACHE_STATUS_BYPASS), readAt);
+      }
+      this.metrics.cacheFills.inc({ outcome: filled.kind });
+      this.policy.observeMiss(performance.now() - started);
+      await this.dirty.settle(id).catch(() => undefined);
+      if (filled.kind === 'stored') {
+        this.near.keep(movie, filled.ttlMs, seen);
+        return found(miss(movie), sentAt);
+      }
+      if (filled.kind === 'cached') return found(miss(filled.movie), sentAt);
+      // Refused: the copy read may predate a write. It is still fresh as of its own read.
+      if (reads === MAX_READS) return found(miss(movie), readAt);
+      if (filled.kind === 'unfenced') fence = await this.fence.current(id);
+    }
+  }
+}

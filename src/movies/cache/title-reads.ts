@@ -1,0 +1,99 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { poll } from '../../common/sleep';
+import type { MovieLookup } from '../movie-lookup';
+import { CachePolicy } from './cache-policy';
+import type { LookupKeys } from './lookup-keys';
+import { MOVIE_SOURCE, type MovieSource } from './movie-source';
+import { NearCache } from './near-cache';
+import { NegativeCache, type Absent } from './negative-cache';
+import { ReadPipeline } from './read-pipeline';
+import { LogicalClock, miss, type ReadOutcome, type Tick } from './read-outcome';
+import { SingleFlight } from './single-flight';
+import { TitleMap } from './title-map';
+import { WriteFence } from './write-fence';
+
+const POLL_MS = 10;
+
+type TitleLookup = Extract<MovieLookup, { kind: 'title' }>;
+type Resolution = { kind: 'id'; id: string } | Absent;
+
+/**
+ * GetMovie by title: the title resolves to an id (near-cache, title map, or on a miss the title
+ * query, one per title across instances), and that id is read through the ReadPipeline.
+ */
+@Injectable()
+export class TitleReads {
+  private readonly flights = new SingleFlight();
+
+  constructor(
+    private readonly pipeline: ReadPipeline,
+    private readonly titles: TitleMap,
+    private readonly negative: NegativeCache,
+    private readonly near: NearCache,
+    private readonly fence: WriteFence,
+    private readonly clock: LogicalClock,
+    private readonly policy: CachePolicy,
+    @Inject(MOVIE_SOURCE) private readonly source: MovieSource,
+  ) {}
+
+  /** The title's id and its copy both in process memory, answered synchronously. */
+  fromNearCache(keys: LookupKeys, arrivedAt: Tick): ReadOutcome | null {
+    const id = this.near.title(keys.title);
+    return id ? this.pipeline.fromNearCache(id, arrivedAt) : null;
+  }
+
+  async read(lookup: TitleLookup, keys: LookupKeys, arrivedAt: Tick): Promise<ReadOutcome> {
+    for (;;) {
+      const known = await this.resolve(keys, this.clock.tick());
+      if (known?.kind === 'absent') return known;
+      if (known) return this.pipeline.read(known.id, arrivedAt);
+      const outcome = await this.flights.run(keys.lease, arrivedAt, () => this.miss(lookup, keys));
+      if (outcome) return outcome;
+    }
+  }
+
+  /** The title's cached id, or its remembered absence, or null. */
+  private async resolve(keys: LookupKeys, readAt: Tick): Promise<Resolution | null> {
+    const id = this.near.title(keys.title) ?? (await this.titles.resolve(keys.title));
+    if (id) {
+      this.near.keepTitle(keys.title, id);
+      return { kind: 'id', id };
+    }
+    return (await this.negative.isAbsent(keys.tag, keys.year))
+      ? { kind: 'absent', freshAt: readAt }
+      : null;
+  }
+
+  /** A title miss: the query names the id, then read as an id; a MISS even if its copy was cached. */
+  private async miss(lookup: TitleLookup, keys: LookupKeys): Promise<ReadOutcome> {
+    const { readAt, resolved } = await this.query(lookup, keys);
+    if (resolved.kind === 'absent') return resolved;
+    this.near.keepTitle(keys.title, resolved.id);
+    const outcome = await this.pipeline.read(resolved.id, readAt);
+    return outcome.kind === 'movie' ? { ...outcome, result: miss(outcome.result.movie) } : outcome;
+  }
+
+  /** The title query, by the lease holder; other instances wait for its answer in the title map. */
+  private async query(
+    lookup: TitleLookup,
+    keys: LookupKeys,
+  ): Promise<{ readAt: Tick; resolved: Resolution }> {
+    const ticket = await this.fence.begin(keys.tag, keys.year);
+    try {
+      const other = ticket.lease
+        ? null
+        : await poll(() => this.resolve(keys, this.clock.tick()), this.policy.fillLeaseMs, POLL_MS);
+      const readAt = this.clock.tick();
+      if (other) return { readAt, resolved: other };
+      const movie = await this.source.findByTitle(lookup.title, lookup.year);
+      if (!movie) {
+        const absent = await this.negative.afterMiss(keys.tag, keys.year, ticket.fence, readAt);
+        return { readAt, resolved: absent };
+      }
+      await this.titles.remember(keys.title, movie.id);
+      return { readAt, resolved: { kind: 'id', id: movie.id } };
+    } finally {
+      await this.fence.end(ticket, keys.tag, keys.year);
+    }
+  }
+}
