@@ -1,12 +1,7 @@
 /**
- * Builds side by side on one embedded stack: GetMovie near-cache hits, Redis hits, misses and
- * uncached reads under ghz at c16 and c64, then RunBenchmark (100,000 requests over 1,000 keys,
- * concurrency 32). Rounds alternate the builds (forward, then backward); medians are printed with
- * each build's ratio to the first. Each build has its own Redis database.
- * Usage: npm run bench -- --scenario builds --build before=/tmp/before:/usr/bin/node --build after=.
- *        [--rounds 3] [--seconds 5] [--misses 3000]
- * A build is a checkout compiled with tsc (its dist/) and, after the colon, the Node.js binary to
- * run it on (default: the one running this script).
+ * Builds side by side on one embedded stack (npm run bench -- --scenario builds --build
+ * label=<checkout>[:<node binary>] ...): near-cache hits, Redis hits, misses and uncached reads at
+ * c16 and c64, then RunBenchmark; rounds alternate the builds; medians and ratios to the first.
  */
 import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';

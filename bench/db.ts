@@ -2,17 +2,26 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import Table from 'cli-table3';
 import * as hdr from 'hdr-histogram-js';
-import mongoose, { type Connection, Types } from 'mongoose';
-import { BUNDLED_MOVIES_PATH, projectRoot } from '../src/common/paths';
-import { importMovies, readMovieFile } from '../src/movies/import/movie-import';
-import { syntheticId, syntheticMovies } from '../src/movies/import/synthetic-movies';
+import mongoose from 'mongoose';
+import { projectRoot } from '../src/common/paths';
+import { syntheticId } from '../src/movies/import/synthetic-movies';
 import { loadConfig } from '../src/config/app-config';
 import { MetricsService } from '../src/metrics/metrics.service';
-import { MOVIES_COLLECTION, MovieEntity, MovieSchema } from '../src/movies/movie.schema';
+import { MovieEntity, MovieSchema } from '../src/movies/movie.schema';
 import { MoviesRepository } from '../src/movies/movies.repository';
 import { startEmbeddedStack, type FerretDbBackend } from '../src/stack/embedded-stack';
+import { SYNTHETIC_SEED, bundledMovies, fill } from './db-data';
+import {
+  OPERATIONS,
+  plans,
+  printTable,
+  type Bundled,
+  type Cell,
+  type SizeResult,
+} from './db-report';
+
+const SLOW_MS = 200; // a backend this slow at concurrency 1 is not run at higher concurrency
 
 const USAGE = `npm run bench:db -- [--backends postgresql,sqlite] [--sizes 1000,100000] [--million]
                        [--seconds 3] [--concurrency 1,16] [--data-dir <dir>] [--uri <mongodb uri>]
@@ -22,67 +31,6 @@ const USAGE = `npm run bench:db -- [--backends postgresql,sqlite] [--sizes 1000,
   --million      adds 1,000,000 documents (about 2 minutes of import on 2 cores, 3 GB of disk)
   --data-dir     keep the data there (<dir>/<backend>) and reuse it on the next run
   --uri          measure this server instead (e.g. a real MongoDB; its database is filled as above)`;
-
-type Operation = 'id' | 'title' | 'update';
-const OPERATIONS: Operation[] = ['id', 'title', 'update'];
-const SLOW_MS = 200; // a backend this slow at concurrency 1 is not run at higher concurrency
-const SYNTHETIC_SEED = 1;
-
-interface Cell {
-  operation: Operation;
-  concurrency: number;
-  ops: number;
-  opsPerSecond: number;
-  p50Ms: number;
-  p99Ms: number;
-}
-
-interface SizeResult {
-  backend: string;
-  documents: number;
-  cells: Cell[];
-  plans: Record<string, string>;
-}
-
-interface Bundled {
-  ids: Types.ObjectId[];
-  titles: Array<{ title: string; year?: number }>;
-}
-
-async function bundledMovies(): Promise<Bundled> {
-  const bundled: Bundled = { ids: [], titles: [] };
-  for await (const doc of readMovieFile(BUNDLED_MOVIES_PATH)) {
-    bundled.ids.push(doc._id as Types.ObjectId);
-    const year = typeof doc.year === 'number' ? doc.year : undefined;
-    bundled.titles.push({ title: String(doc.title), year });
-  }
-  return bundled;
-}
-
-/** Grows the collection to `size`: the bundled movies, then synthetic ones in generator order. */
-async function fill(connection: Connection, size: number, bundled: Bundled): Promise<number> {
-  const movies = connection.collection(MOVIES_COLLECTION);
-  let count = await movies.estimatedDocumentCount();
-  if (count === 0)
-    count = (await importMovies(movies, readMovieFile(BUNDLED_MOVIES_PATH))).inserted;
-  if (count >= size) return count;
-  const started = Date.now();
-  const from = count - bundled.ids.length;
-  const docs = skip(syntheticMovies(size - bundled.ids.length, SYNTHETIC_SEED), from);
-  const result = await importMovies(movies, docs, {
-    onBatch: (done) =>
-      done % 100_000 === 0 && console.log(`  ${count + done} documents (${seconds(started)} s)`),
-  });
-  console.log(`  imported ${result.inserted} movies in ${seconds(started)} s`);
-  return movies.estimatedDocumentCount();
-}
-
-function* skip<T>(items: Iterable<T>, count: number): Generator<T> {
-  let index = 0;
-  for (const item of items) if (index++ >= count) yield item;
-}
-
-const seconds = (since: number) => ((Date.now() - since) / 1000).toFixed(1);
 
 /** The service's own repository, so what is measured is the code that runs. */
 function operations(repository: MoviesRepository, size: number, bundled: Bundled) {
@@ -138,36 +86,6 @@ async function measure(
   };
 }
 
-/** What the server says it does for the find queries: an index (which) or a full scan. */
-async function plans(connection: Connection, bundled: Bundled): Promise<Record<string, string>> {
-  const { title, year } = bundled.titles.find((t) => t.year !== undefined)!;
-  const queries = {
-    id: { filter: { _id: bundled.ids[0] } },
-    title: { filter: { title }, sort: { 'imdb.votes': -1, _id: 1 } },
-    'title+year': { filter: { title, year }, sort: { 'imdb.votes': -1, _id: 1 } },
-  };
-  const result: Record<string, string> = {};
-  for (const [name, query] of Object.entries(queries)) {
-    const explain = await connection
-      .db!.command({ explain: { find: MOVIES_COLLECTION, ...query, limit: 1 } })
-      .catch((error: Error) => ({ error: error.message }));
-    result[name] = planSummary(explain);
-  }
-  return result;
-}
-
-function planSummary(explain: Record<string, unknown>): string {
-  if (explain.error) return `explain failed: ${String(explain.error)}`;
-  const text = JSON.stringify(explain.queryPlanner ?? explain);
-  const pushdown = explain.filterPushdown === false ? ', filter not pushed down' : '';
-  const index =
-    /"(?:Index Name|indexName)":"([^"]+)"/.exec(text) ??
-    /USING (?:COVERING )?INDEX (\w+)/.exec(text);
-  if (index) return `index ${index[1]}${pushdown}`;
-  if (/Seq Scan|COLLSCAN|detail=SCAN /.test(text)) return `full scan${pushdown}`;
-  return `unknown plan${pushdown}`;
-}
-
 async function benchBackend(
   backend: string,
   uri: string,
@@ -212,34 +130,6 @@ async function benchBackend(
     await connection.close();
   }
   return results;
-}
-
-function printTable(results: SizeResult[], concurrency: number[]): void {
-  const head = ['backend', 'documents'];
-  for (const operation of OPERATIONS) {
-    for (const c of concurrency)
-      head.push(c === 1 ? `${operation} p50 c=1` : `${operation} c=${c}`);
-  }
-  const table = new Table({ head, style: { head: [], border: [] } });
-  for (const result of results) {
-    const row = [result.backend, result.documents.toLocaleString('en-US')];
-    for (const operation of OPERATIONS) {
-      for (const c of concurrency) {
-        const cell = result.cells.find((x) => x.operation === operation && x.concurrency === c);
-        if (!cell) row.push('—');
-        else if (c === 1) row.push(`${cell.p50Ms} ms`);
-        else row.push(`${cell.opsPerSecond.toLocaleString('en-US')} ops/s, p50 ${cell.p50Ms} ms`);
-      }
-    }
-    table.push(row);
-  }
-  console.log(table.toString());
-  for (const result of results) {
-    const plan = Object.entries(result.plans)
-      .map(([query, summary]) => `${query}: ${summary}`)
-      .join('; ');
-    console.log(`${result.backend} at ${result.documents}: ${plan}`);
-  }
 }
 
 async function main(): Promise<void> {
