@@ -14,6 +14,7 @@ import { syntheticId, syntheticMovies } from '../src/movies/import/synthetic-mov
 import { MOVIES_COLLECTION } from '../src/movies/movie.schema';
 import { startEmbeddedStack } from '../src/stack/embedded-stack';
 import { ghz, percentile } from './ghz';
+import { median } from './hits';
 import { startService, THIS_BUILD, type Build, type RunningService } from './service';
 
 const SYNTHETIC_SEED = 77;
@@ -39,12 +40,6 @@ export function parseBuild(spec: string): NamedBuild {
   const [dir, node] = rest.split(':');
   return { label, root: resolve(dir), node: node ? resolve(node) : THIS_BUILD.node };
 }
-
-const median = (values: number[]) => {
-  const sorted = [...values].sort((a, b) => a - b);
-  const mid = Math.floor(sorted.length / 2);
-  return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
-};
 
 function writeIds(dir: string, name: string, ids: string[]): string {
   const file = join(dir, `${name}.json`);

@@ -35,6 +35,7 @@ export async function ghz(
   concurrency: number,
   length: number | { requests: number },
   dataFile: string,
+  connections = Math.min(concurrency, 8),
 ): Promise<GhzReport> {
   const amount =
     typeof length === 'number'
@@ -53,7 +54,7 @@ export async function ghz(
       '-c',
       String(concurrency),
       '--connections',
-      String(Math.min(concurrency, 8)),
+      String(connections),
       ...amount,
       '-O',
       'json',

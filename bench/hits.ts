@@ -1,0 +1,163 @@
+/**
+ * Hits side by side: bare grpc-js (the ceiling), the Nest floor, the peer (a Redis GET per call),
+ * and the service's own servers, at each concurrency; rounds alternate the order of the servers
+ * and each point is the median of its rounds.
+ */
+import { spawn } from 'node:child_process';
+import { join } from 'node:path';
+import { projectRoot } from '../src/common/paths';
+import { sleep } from '../src/common/sleep';
+import { MovieApi } from '../src/grpc/movie-api';
+import { freePort } from '../src/stack/free-port';
+import { ghz, percentile, sampleRss } from './ghz';
+import { cpuSeconds } from './service';
+
+/** The Node.js flags every server of a comparison runs with (scripts/serve.sh's heap cap). */
+export const SERVER_NODE_FLAGS = [`--max-old-space-size=${process.env.MAX_OLD_SPACE_MB ?? 128}`];
+
+export interface Server {
+  name: string;
+  address: string;
+  pid: number;
+}
+
+export interface Point {
+  name: string;
+  target: string;
+  concurrency: number;
+  rps: number;
+  p50Ms: number;
+  p99Ms: number;
+  errors: number;
+  count: number;
+  serverRssMb: number;
+  /** Server CPU time (user + system) per answered call. */
+  serverCpuUs: number;
+}
+
+/** One of the comparison servers in bench/servers/, in its own process. */
+export async function startComparisonServer(
+  name: 'ceiling' | 'floor' | 'peer',
+  redisUrl = '',
+): Promise<Server & { stop(): void }> {
+  const port = await freePort();
+  const file = name === 'ceiling' ? 'ceiling-server.ts' : 'nest-server.ts';
+  const args = name === 'ceiling' ? [String(port)] : [name, String(port), redisUrl];
+  // tsx as a loader, not a wrapper: the pid is the server's, for CPU and RSS.
+  const child = spawn(
+    process.execPath,
+    [...SERVER_NODE_FLAGS, '--import', 'tsx', join(projectRoot(), 'bench/servers', file), ...args],
+    { stdio: ['ignore', 'ignore', 'inherit'], cwd: projectRoot() },
+  );
+  const address = `127.0.0.1:${port}`;
+  await waitReady(address);
+  return { name, address, pid: child.pid!, stop: () => child.kill('SIGTERM') };
+}
+
+async function waitReady(address: string): Promise<void> {
+  const api = MovieApi.connect(address);
+  try {
+    for (let i = 0; i < 300; i += 1) {
+      try {
+        await api.getMovie({ id: '573a1390f29313caabcd42e8' });
+        return;
+      } catch {
+        await sleep(100);
+      }
+    }
+    throw new Error(`${address} did not answer`);
+  } finally {
+    api.close();
+  }
+}
+
+async function measure(server: Server, concurrency: number, options: MeasureOptions) {
+  const cpuBefore = cpuSeconds(server.pid);
+  const [report, rss] = await sampleRss(
+    server.pid,
+    ghz(server.address, concurrency, options.seconds, options.dataFile, options.connections),
+  );
+  const ok = report.statusCodeDistribution?.OK ?? 0;
+  return {
+    rps: report.rps,
+    p50Ms: percentile(report, 50),
+    p99Ms: percentile(report, 99),
+    errors: report.count - ok,
+    count: report.count,
+    serverRssMb: rss,
+    serverCpuUs: ((cpuSeconds(server.pid) - cpuBefore) * 1e6) / Math.max(1, ok),
+  };
+}
+
+interface MeasureOptions {
+  seconds: number;
+  dataFile: string;
+  connections?: number;
+}
+
+export const median = (values: number[]) => {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = Math.floor(sorted.length / 2);
+  return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
+};
+
+/** Every server at every concurrency, `rounds` times (odd rounds in reverse order); medians. */
+export async function measureRounds(
+  servers: Server[],
+  options: MeasureOptions & { concurrencies: number[]; rounds: number },
+): Promise<Point[]> {
+  const samples = new Map<string, Array<Awaited<ReturnType<typeof measure>>>>();
+  for (let round = 0; round < options.rounds; round += 1) {
+    const order = round % 2 === 0 ? servers : [...servers].reverse();
+    for (const concurrency of options.concurrencies) {
+      for (const server of order) {
+        const point = await measure(server, concurrency, options);
+        const key = `${server.name} c${concurrency}`;
+        samples.set(key, [...(samples.get(key) ?? []), point]);
+        console.log(
+          `round ${round + 1} ${key}: ${point.rps.toFixed(0)} req/s, p99 ${point.p99Ms.toFixed(2)} ms, ${point.serverCpuUs.toFixed(0)} µs CPU/call`,
+        );
+      }
+    }
+  }
+  return options.concurrencies.flatMap((concurrency) =>
+    servers.map((server) => {
+      const got = samples.get(`${server.name} c${concurrency}`)!;
+      const mid = (field: keyof (typeof got)[number]) => median(got.map((p) => p[field]));
+      return {
+        name: `${server.name} c${concurrency}`,
+        target: server.name,
+        concurrency,
+        rps: mid('rps'),
+        p50Ms: mid('p50Ms'),
+        p99Ms: mid('p99Ms'),
+        errors: got.reduce((sum, p) => sum + p.errors, 0),
+        count: got.reduce((sum, p) => sum + p.count, 0),
+        serverRssMb: Math.max(...got.map((p) => p.serverRssMb)),
+        serverCpuUs: mid('serverCpuUs'),
+      };
+    }),
+  );
+}
+
+/** Each server's throughput and p99 against another's, per concurrency. */
+export function ratiosTo(points: Point[], pairs: Array<[string, string]>) {
+  const concurrencies = [...new Set(points.map((p) => p.concurrency))];
+  return concurrencies.flatMap((concurrency) =>
+    pairs.flatMap(([a, b]) => {
+      const get = (target: string) =>
+        points.find((p) => p.target === target && p.concurrency === concurrency);
+      const [x, y] = [get(a), get(b)];
+      if (!x || !y) return [];
+      return [
+        {
+          concurrency,
+          pair: `${a} / ${b}`,
+          throughput: Number((x.rps / y.rps).toFixed(2)),
+          p99: Number((x.p99Ms / y.p99Ms).toFixed(2)),
+          'CPU/call': Number((x.serverCpuUs / y.serverCpuUs).toFixed(2)),
+        },
+      ];
+    }),
+  );
+}
