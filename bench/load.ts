@@ -4,6 +4,7 @@
  * writer, and RunBenchmark over 100,000 requests. Writes bench/results/load.json and latency.svg.
  * Usage: npm run bench -- [--seconds 6] [--rounds 2] [--keys 20] [--connections 4] [--chart-only]
  *        npm run bench -- --scenario ttl|outage [--seconds 120]   (bench/expiry.ts)
+ *        npm run bench -- --scenario profile [--target near|redis]   (bench/profile.ts)
  *        npm run bench -- --scenario builds --build a=<dir>[:node] --build b=...   (bench/compare-builds.ts)
  */
 import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
@@ -17,6 +18,7 @@ import { expiryScenario } from './expiry';
 import { chart } from './chart';
 import { firstIds, twoInstanceRuns } from './fleet';
 import { ghz, sampleRss } from './ghz';
+import { profileScenario } from './profile';
 import { measureRounds, ratiosTo, startComparisonServer, type Point, type Server } from './hits';
 import { startService, type RunningService } from './service';
 
@@ -29,6 +31,8 @@ async function main() {
       seconds: { type: 'string' },
       keys: { type: 'string', default: '20' },
       connections: { type: 'string', default: '4' },
+      concurrency: { type: 'string' },
+      target: { type: 'string' },
       'chart-only': { type: 'boolean', default: false },
       scenario: { type: 'string', default: 'load' },
       build: { type: 'string', multiple: true, default: [] },
@@ -41,6 +45,13 @@ async function main() {
       rounds: Number(values.rounds ?? 3),
       seconds: Number(values.seconds ?? 5),
       misses: Number(values.misses),
+    });
+  }
+  if (values.scenario === 'profile') {
+    return profileScenario({
+      seconds: Number(values.seconds ?? 10),
+      concurrency: Number(values.concurrency ?? 16),
+      target: values.target ?? 'near',
     });
   }
   if (values.scenario === 'ttl' || values.scenario === 'outage') {

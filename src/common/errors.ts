@@ -36,6 +36,11 @@ export class DependencyUnavailableError extends DomainError {
   }
 }
 
+const isDown = (dependency: 'MongoDB' | 'Redis') => (error: unknown) =>
+  error instanceof DependencyUnavailableError && error.dependency === dependency;
+export const isRedisDown = isDown('Redis');
+export const isMongoDown = isDown('MongoDB');
+
 export class ServerShuttingDownError extends DomainError {
   readonly code = status.UNAVAILABLE;
   constructor() {

@@ -21,6 +21,7 @@ const MALFORMED = {
 /** What a grpc-js handler is handed: a call, and for unary calls the callback. */
 type Call = {
   request?: unknown;
+  cancelled?: boolean;
   on(event: 'cancelled', listener: () => void): unknown;
   write?: (...args: unknown[]) => boolean;
   end?: (...args: unknown[]) => void;
@@ -45,6 +46,24 @@ export function observeCalls(server: Server, metrics: MetricsService, logger: Lo
     summary = {};
   }, SUMMARY_EVERY_MS).unref();
 
+  // prom-client's label lookup hashes the labels: each child is looked up once.
+  const rpcCounts = new Map<string, { inc(): void }>();
+  const rpcCount = (rpc: string, code: status) => {
+    const key = `${rpc} ${code}`;
+    let child = rpcCounts.get(key);
+    if (!child) rpcCounts.set(key, (child = metrics.rpcs.labels(rpc, status[code])));
+    return child;
+  };
+  const lookups = new Map(
+    Object.values(CACHE_LABEL).map((label) => [
+      label,
+      {
+        count: metrics.cacheLookups.labels(label!),
+        duration: metrics.getMovieDuration.labels(label!),
+      },
+    ]),
+  );
+
   const finisher = (rpc: string): Finish => {
     const started = performance.now();
     let done = false;
@@ -53,10 +72,11 @@ export function observeCalls(server: Server, metrics: MetricsService, logger: Lo
       done = true;
       const seconds = (performance.now() - started) / 1000;
       const cacheStatus = cache === undefined ? undefined : CACHE_LABEL[cache];
-      metrics.rpcs.labels(rpc, status[code]).inc();
-      if (cacheStatus) {
-        metrics.cacheLookups.labels(cacheStatus).inc();
-        metrics.getMovieDuration.labels(cacheStatus).observe(seconds);
+      rpcCount(rpc, code).inc();
+      const lookup = cacheStatus && lookups.get(cacheStatus);
+      if (lookup) {
+        lookup.count.inc();
+        lookup.duration.observe(seconds);
       }
       const byCode = (summary[rpc] ??= {});
       byCode[status[code]] = (byCode[status[code]] ?? 0) + 1;
@@ -81,11 +101,14 @@ export function observeCalls(server: Server, metrics: MetricsService, logger: Lo
         finish(MALFORMED.code);
         return callback!(MALFORMED);
       }
-      call.on('cancelled', () => finish(status.CANCELLED));
-      handler(call, (error, value, ...rest) => {
-        const cache = (value as { cacheStatus?: number } | undefined)?.cacheStatus;
-        finish(error ? (error.code ?? status.UNKNOWN) : status.OK, cache, error ? 0 : 1);
-        callback!(error, value, ...rest);
+      // grpc-js marks a cancelled call; it is counted once its handler is done (no listener per call).
+      handler(call, (error, value, trailer, flags) => {
+        if (call.cancelled) finish(status.CANCELLED);
+        else {
+          const cache = (value as { cacheStatus?: number } | undefined)?.cacheStatus;
+          finish(error ? (error.code ?? status.UNKNOWN) : status.OK, cache, error ? 0 : 1);
+        }
+        callback!(error, value, trailer, flags);
       });
     };
 

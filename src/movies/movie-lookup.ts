@@ -37,11 +37,12 @@ export function parseMovieLookup(request: LookupFields): MovieLookup {
   if (!id && !title) throw new InvalidArgumentError('id', 'or title is required');
 
   if (id) {
-    if (!OBJECT_ID.test(id.toLowerCase())) {
+    const lower = id.toLowerCase();
+    if (!OBJECT_ID.test(lower)) {
       throw new InvalidArgumentError('id', 'must be a 24-character hexadecimal ObjectId');
     }
     if (year !== 0) throw new InvalidArgumentError('year', 'only narrows a title lookup');
-    return { kind: 'id', id: id.toLowerCase() };
+    return { kind: 'id', id: lower };
   }
 
   if (title.length > MAX_TITLE_LENGTH) {
@@ -57,18 +58,6 @@ export function parseMovieLookup(request: LookupFields): MovieLookup {
     );
   }
   return year === 0 ? { kind: 'title', title } : { kind: 'title', title, year };
-}
-
-const parsed = new WeakMap<object, MovieLookup>();
-
-/** parseMovieLookup, once per request object: the cache-aside interceptor and the handler share it. */
-export function lookupOf(request: LookupFields & object): MovieLookup {
-  let lookup = parsed.get(request);
-  if (!lookup) {
-    lookup = parseMovieLookup(request);
-    parsed.set(request, lookup);
-  }
-  return lookup;
 }
 
 export function parseRating(value: unknown): number {

@@ -10,7 +10,7 @@ import {
   type UpdateRatingResponse,
 } from '../generated/nest/movies/v1/movie_service';
 import { CacheAside } from './cache/cache-aside.interceptor';
-import { lookupOf } from './movie-lookup';
+import { parseMovieLookup } from './movie-lookup';
 import { MoviesService } from './movies.service';
 
 /** GetMovie and UpdateRating (each feature's controller serves its own MovieService RPCs). */
@@ -22,7 +22,7 @@ export class MoviesController implements Pick<MovieServiceController, 'updateRat
   @GrpcMethod(MOVIE_SERVICE_NAME)
   @CacheAside()
   getMovie(request: GetMovieRequest): Promise<Movie> {
-    return this.movies.find(lookupOf(request));
+    return this.movies.find(parseMovieLookup(request));
   }
 
   @GrpcMethod(MOVIE_SERVICE_NAME)

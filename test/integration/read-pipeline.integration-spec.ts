@@ -189,9 +189,7 @@ describe(ReadPipeline.name, () => {
       env.source.onId(movie);
       await read(movie.id);
 
-      expect(sut.fromNearCache(movie.id, clock.tick())).toMatchObject({
-        result: { movie, cacheTier: CacheTier.CACHE_TIER_LOCAL },
-      });
+      expect(sut.nearHit(movie.id)).toMatchObject({ movie, cacheTier: CacheTier.CACHE_TIER_LOCAL });
     });
   });
 });
@@ -381,7 +379,7 @@ describe(RefreshAhead.name, () => {
     near.keep(movie, 2_000, near.invalidationCount());
     env.source.movies.set(movie.id, { ...movie, rating: 8 });
 
-    expect(pipeline.fromNearCache(movie.id, tick())).toMatchObject({ result: { movie } });
+    expect(pipeline.nearHit(movie.id)).toMatchObject({ movie });
 
     await until(async () => (await env.redis.hget(movieKey(movie.id), 'rating')) === '8');
     expect(env.source.idReads).toBe(1);
@@ -395,7 +393,7 @@ describe(RefreshAhead.name, () => {
     near.keep(far, env.config.cacheTtlSeconds * 1000, near.invalidationCount());
     env.source.movies.set(close.id, { ...close, rating: 8 });
 
-    pipeline.fromNearCache(far.id, tick());
+    pipeline.nearHit(far.id);
     near.invalidate(far.id);
     await pipeline.read(far.id, tick());
     // A refresh of `far` would have started before this one, and read MongoDB first.

@@ -15,7 +15,7 @@ import {
   type GetMovieResponse,
   type Movie,
 } from '../../generated/nest/movies/v1/movie_service';
-import { lookupOf } from '../movie-lookup';
+import { parseMovieLookup } from '../movie-lookup';
 import { MovieReadEvents } from '../movie-read-events';
 import { lookupKeys } from './lookup-keys';
 import { MovieCache } from './movie-cache';
@@ -35,23 +35,27 @@ export class CacheAsideInterceptor implements NestInterceptor<Movie, GetMovieRes
 
   intercept(context: ExecutionContext, next: CallHandler<Movie>): Observable<GetMovieResponse> {
     const rpc = context.switchToRpc();
-    const lookup = lookupOf(rpc.getData<GetMovieRequest>());
-    const served = (response: CacheAsideResult) => {
-      this.cache.count(response.cacheStatus);
-      this.reads.served$.next({ movie: response.movie, metadata: rpc.getContext<Metadata>() });
-      return response;
-    };
+    const lookup = parseMovieLookup(rpc.getData<GetMovieRequest>());
+    const metadata = rpc.getContext<Metadata>();
     // The uncached baseline: every read from MongoDB, through the handler.
     if (!this.config.cacheEnabled) {
       return next
         .handle()
-        .pipe(map((movie) => served(answer(movie, CacheStatus.CACHE_STATUS_BYPASS))));
+        .pipe(
+          map((movie) => this.served(answer(movie, CacheStatus.CACHE_STATUS_BYPASS), metadata)),
+        );
     }
     const keys = lookupKeys(lookup);
-    // The hot path: a near-cache hit needs no promise.
-    const local = this.cache.nearHit(lookup, keys);
-    if (local) return of(served(local));
-    return defer(async () => served(await this.cache.read(lookup, keys)));
+    // The hot path: a near-cache hit needs no promise, and its answer is built once per copy.
+    const hit = this.cache.nearHit(lookup, keys);
+    if (hit) return of(this.served(hit, metadata));
+    return defer(async () => this.served(await this.cache.read(lookup, keys), metadata));
+  }
+
+  private served(response: CacheAsideResult, metadata: Metadata): CacheAsideResult {
+    this.cache.count(response.cacheStatus);
+    this.reads.served$.next({ movie: response.movie, metadata });
+    return response;
   }
 }
 

@@ -1,5 +1,5 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { MovieNotFoundError } from '../../common/errors';
+import { MovieNotFoundError, isRedisDown } from '../../common/errors';
 import { CacheStatus, type NearCacheStats } from '../../generated/nest/movies/v1/movie_service';
 import { describeLookup, type MovieLookup } from '../movie-lookup';
 import { CacheCounters, type CacheCountersSnapshot } from './cache-counters';
@@ -9,7 +9,7 @@ import { MovieCacheStore } from './movie-cache.store';
 import { MOVIE_SOURCE, type MovieSource } from './movie-source';
 import { NearCache } from './near-cache';
 import { DirtyIds } from './dirty-ids';
-import { isRedisDown, ReadPipeline } from './read-pipeline';
+import { ReadPipeline } from './read-pipeline';
 import { LogicalClock, answer, type CacheAsideResult, type ReadOutcome } from './read-outcome';
 import { TitleReads } from './title-reads';
 import { WriteThroughHandler, type WriteThroughResult } from './write-through.handler';
@@ -38,12 +38,7 @@ export class MovieCache {
 
   /** A near-cache hit, answered synchronously; null otherwise (then `read`, with the same keys). */
   nearHit(lookup: MovieLookup, keys: LookupKeys): CacheAsideResult | null {
-    const arrivedAt = this.clock.tick();
-    const outcome =
-      lookup.kind === 'id'
-        ? this.pipeline.fromNearCache(lookup.id, arrivedAt)
-        : this.titles.fromNearCache(keys, arrivedAt);
-    return outcome?.kind === 'movie' ? outcome.result : null;
+    return lookup.kind === 'id' ? this.pipeline.nearHit(lookup.id) : this.titles.nearHit(keys);
   }
 
   /** Past the near-cache: Redis, then MongoDB on a miss; from MongoDB alone (BYPASS) without Redis. */

@@ -2,11 +2,18 @@ import { Inject, Injectable } from '@nestjs/common';
 import { LRUCache } from 'lru-cache';
 import { APP_CONFIG, type AppConfig } from '../../config/app-config';
 import { CachePolicy } from './cache-policy';
-import type { Movie, NearCacheStats } from '../../generated/nest/movies/v1/movie_service';
+import {
+  CacheStatus,
+  CacheTier,
+  type Movie,
+  type NearCacheStats,
+} from '../../generated/nest/movies/v1/movie_service';
+import { answer, type CacheAsideResult } from './read-outcome';
 
-/** A kept copy and when its Redis copy stops being fresh (performance.now() time). */
+/** A kept copy, its GetMovie answer, and when its Redis copy stops being fresh (performance.now()). */
 export interface NearCopy {
   movie: Movie;
+  hit: CacheAsideResult;
   freshUntil: number;
 }
 
@@ -94,7 +101,8 @@ export class NearCache {
    */
   keep(movie: Movie, ttlMs: number, seen: number): void {
     if (!this.serving || seen !== this.invalidationSeq || ttlMs <= 0) return;
-    const copy = { movie, freshUntil: performance.now() + ttlMs };
+    const hit = answer(movie, CacheStatus.CACHE_STATUS_HIT, CacheTier.CACHE_TIER_LOCAL);
+    const copy = { movie, hit, freshUntil: performance.now() + ttlMs };
     this.movies.set(movie.id, copy, { ttl: this.policy.nearTtl(ttlMs) });
   }
 

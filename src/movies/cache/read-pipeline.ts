@@ -1,5 +1,5 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { DependencyUnavailableError } from '../../common/errors';
+import { isMongoDown, isRedisDown } from '../../common/errors';
 import { poll } from '../../common/sleep';
 import { CacheStatus, CacheTier, type Movie } from '../../generated/nest/movies/v1/movie_service';
 import { MetricsService } from '../../metrics/metrics.service';
@@ -12,7 +12,15 @@ import { NearCache } from './near-cache';
 import { NegativeCache } from './negative-cache';
 import { DirtyIds } from './dirty-ids';
 import { RefreshAhead } from './refresh-ahead';
-import { LogicalClock, answer, found, miss, type ReadOutcome, type Tick } from './read-outcome';
+import {
+  LogicalClock,
+  answer,
+  found,
+  miss,
+  type CacheAsideResult,
+  type ReadOutcome,
+  type Tick,
+} from './read-outcome';
 import { SingleFlight } from './single-flight';
 import { WriteFence } from './write-fence';
 
@@ -27,11 +35,6 @@ interface GracedCopy {
   servable: boolean;
   freshAt: Tick;
 }
-
-const isDown = (dependency: 'Redis' | 'MongoDB') => (error: unknown) =>
-  error instanceof DependencyUnavailableError && error.dependency === dependency;
-export const isRedisDown = isDown('Redis');
-const isMongoDown = isDown('MongoDB');
 
 /**
  * GetMovie of an id, in the order it happens: the near-cache, Redis, grace or refresh-ahead, then
@@ -61,8 +64,8 @@ export class ReadPipeline {
     // One soft timeout per request, however often it reads again.
     let softUntil: number | undefined;
     for (let first = true; ; first = false) {
-      const near = first && nearChecked ? null : this.fromNearCache(id, arrivedAt);
-      if (near) return near;
+      const hit = first && nearChecked ? null : this.nearHit(id);
+      if (hit) return found(hit, arrivedAt);
       const cached = await this.fromRedis(id);
       if (cached && cached.kind !== 'graced') return cached;
       const missed = this.flights.run(leaseKey(id), arrivedAt, () => this.miss(id));
@@ -76,16 +79,13 @@ export class ReadPipeline {
     }
   }
 
-  /** 1. Process memory: every write acknowledged so far has been dropped from it. */
-  fromNearCache(id: string, arrivedAt: Tick): ReadOutcome | null {
+  /** 1. Process memory (every acknowledged write dropped from it); the answer is built once per copy. */
+  nearHit(id: string): CacheAsideResult | null {
     const copy = this.near.movie(id);
     if (!copy) return null;
     // A hot movie is mostly served from here, so this is where its refresh-ahead falls due.
     this.refreshAhead.ifDue(id, copy.freshUntil - performance.now());
-    return found(
-      answer(copy.movie, CacheStatus.CACHE_STATUS_HIT, CacheTier.CACHE_TIER_LOCAL),
-      arrivedAt,
-    );
+    return copy.hit;
   }
 
   /** 2. Redis: null on a miss, and for an id written during an outage (it reads MongoDB). */

@@ -7,7 +7,13 @@ import { MOVIE_SOURCE, type MovieSource } from './movie-source';
 import { NearCache } from './near-cache';
 import { NegativeCache, type Absent } from './negative-cache';
 import { ReadPipeline } from './read-pipeline';
-import { LogicalClock, miss, type ReadOutcome, type Tick } from './read-outcome';
+import {
+  LogicalClock,
+  miss,
+  type CacheAsideResult,
+  type ReadOutcome,
+  type Tick,
+} from './read-outcome';
 import { SingleFlight } from './single-flight';
 import { TitleMap } from './title-map';
 import { WriteFence } from './write-fence';
@@ -37,9 +43,9 @@ export class TitleReads {
   ) {}
 
   /** The title's id and its copy both in process memory, answered synchronously. */
-  fromNearCache(keys: LookupKeys, arrivedAt: Tick): ReadOutcome | null {
+  nearHit(keys: LookupKeys): CacheAsideResult | null {
     const id = this.near.title(keys.title);
-    return id ? this.pipeline.fromNearCache(id, arrivedAt) : null;
+    return id ? this.pipeline.nearHit(id) : null;
   }
 
   async read(lookup: TitleLookup, keys: LookupKeys, arrivedAt: Tick): Promise<ReadOutcome> {
