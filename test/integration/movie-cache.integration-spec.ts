@@ -11,7 +11,13 @@ import { TitleMap } from '../../src/movies/cache/title-map';
 import { WriteThroughHandler } from '../../src/movies/cache/write-through.handler';
 import type { MovieLookup } from '../../src/movies/movie-lookup';
 import { MoviesRepository } from '../../src/movies/movies.repository';
-import { fenceKey, movieKey } from '../../src/redis/cache-keys';
+import {
+  STATS_HITS_KEY,
+  SYSTEM_STATUS_KEY,
+  TTL_SETTING_KEY,
+  fenceKey,
+  movieKey,
+} from '../../src/redis/cache-keys';
 import { apiMovieFactory } from '../factories/api-movie.factory';
 import { cacheTestingModule, type CacheTestingModule } from '../support/cache-testing-module';
 import { expireCopyIn } from '../support/expiry';
@@ -165,6 +171,37 @@ describe(MovieCache.name, () => {
       expect(env.source.titleReads).toBe(1);
     });
 
+    it('resolved by the title map another instance filled: the title is kept here, its next read answered locally', async () => {
+      const movie = apiMovieFactory({ title: 'Mapped Elsewhere', year: 1999 });
+      await env.cacheCopy(movie);
+      await env.module.get(TitleMap).remember(lookupKeys(title(movie.title)).title, movie.id);
+
+      const result = await sut.read(title(movie.title));
+
+      expect(result).toMatchObject({ movie, cacheTier: CacheTier.CACHE_TIER_REDIS });
+      expect(local(title(movie.title))).toMatchObject({
+        movie,
+        cacheTier: CacheTier.CACHE_TIER_LOCAL,
+      });
+      expect(env.source.titleReads + env.source.idReads).toBe(0);
+    });
+
+    it('whose id’s copy is in the near-cache is answered from it, though the title is not yet', async () => {
+      const movie = apiMovieFactory({ title: 'Copy Near', year: 1999 });
+      await env.cacheCopy(movie);
+      await sut.read(byId(movie));
+      await env.module.get(TitleMap).remember(lookupKeys(title(movie.title)).title, movie.id);
+      expect(local(title(movie.title))).toBeNull();
+
+      const result = await sut.read(title(movie.title));
+
+      expect(result).toEqual({
+        movie,
+        cacheStatus: CacheStatus.CACHE_STATUS_HIT,
+        cacheTier: CacheTier.CACHE_TIER_LOCAL,
+      });
+    });
+
     it('once read, is answered from the near-cache synchronously, as an id is', async () => {
       const movie = apiMovieFactory({ title: 'Near Title', year: 1999 });
       env.source.movies.set(movie.id, movie);
@@ -178,6 +215,85 @@ describe(MovieCache.name, () => {
       expect(local(title('Never Read'))).toBeNull();
       expect(local(byId(apiMovieFactory()))).toBeNull();
     });
+  });
+
+  describe('upkeep', () => {
+    it('evicts ids from Redis and from the near-cache', async () => {
+      const movie = apiMovieFactory();
+      await env.cacheCopy(movie);
+      await sut.read(byId(movie));
+      expect(sut.nearHit(byId(movie), lookupKeys(byId(movie)))).not.toBeNull();
+
+      await sut.evict([movie.id]);
+
+      expect(await env.redis.exists(movieKey(movie.id))).toBe(0);
+      expect(sut.nearHit(byId(movie), lookupKeys(byId(movie)))).toBeNull();
+    });
+
+    it('reports every instance’s counters and the TTL one published, or this instance’s alone', async () => {
+      await env.redis.set(STATS_HITS_KEY, '10');
+      await sut.publishState('degraded');
+      await env.redis.set(TTL_SETTING_KEY, '77'); // as another instance with another TTL left it
+      const counters = (hits: number) => ({ hits, misses: 0, bypasses: 0, stale: 0 });
+
+      sut.count(CacheStatus.CACHE_STATUS_HIT);
+      const alone = sut.stats(false); // before any flush: this instance's count is still its own
+      const all = await sut.stats(true);
+
+      expect(await alone).toEqual({
+        counters: counters(1),
+        ttlSeconds: env.config.cacheTtlSeconds,
+        near: expect.objectContaining({ enabled: true, serving: true }),
+      });
+      expect(all).toEqual({
+        counters: { ...counters(11), ttlSeconds: 77 },
+        ttlSeconds: 77,
+        near: expect.objectContaining({ enabled: true }),
+      });
+      expect(await env.redis.get(SYSTEM_STATUS_KEY)).toBe('degraded');
+    });
+  });
+});
+
+describe(`${MovieCache.name} without Redis`, () => {
+  let env: CacheTestingModule;
+  let sut: MovieCache;
+
+  beforeAll(async () => {
+    env = await cacheTestingModule(
+      [MovieCache, WriteThroughHandler, { provide: MoviesRepository, useValue: {} }],
+      { redisUnreachable: true },
+    );
+    sut = env.module.get(MovieCache);
+  });
+  afterAll(() => env.module.close());
+  beforeEach(() => env.source.reset());
+
+  it('answers from MongoDB alone, as BYPASS, by id and by title', async () => {
+    const movie = apiMovieFactory({ title: 'No Redis', year: 2001 });
+    env.source.movies.set(movie.id, movie);
+    const bypass = { movie, cacheStatus: CacheStatus.CACHE_STATUS_BYPASS };
+
+    await expect(sut.read(byId(movie))).resolves.toMatchObject(bypass);
+    await expect(
+      sut.read({ kind: 'title', title: movie.title, year: 2001 }),
+    ).resolves.toMatchObject(bypass);
+  });
+
+  it('answers NOT_FOUND, naming the lookup, for a movie MongoDB does not have', async () => {
+    const lookup: MovieLookup = { kind: 'title', title: 'Never Made', year: 2001 };
+
+    await expect(sut.read(lookup)).rejects.toThrow(MovieNotFoundError);
+    await expect(sut.read(lookup)).rejects.toThrow('Never Made');
+  });
+
+  it('reports this instance’s counters when they cannot be read from Redis', async () => {
+    sut.count(CacheStatus.CACHE_STATUS_MISS);
+
+    const stats = await sut.stats(true);
+
+    expect(stats.counters).toEqual({ hits: 0, misses: 1, bypasses: 0, stale: 0 });
+    expect(stats.ttlSeconds).toBe(env.config.cacheTtlSeconds);
   });
 });
 

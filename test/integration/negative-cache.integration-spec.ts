@@ -1,3 +1,5 @@
+import { MetricsService } from '../../src/metrics/metrics.service';
+import { LogicalClock } from '../../src/movies/cache/read-outcome';
 import { WriteFence } from '../../src/movies/cache/write-fence';
 import { NegativeCache } from '../../src/movies/cache/negative-cache';
 import { absentKey, fenceKey, titleTag } from '../../src/redis/cache-keys';
@@ -39,6 +41,20 @@ describe(NegativeCache.name, () => {
     expect(await sut.isAbsent(tag)).toBe(false);
   });
 
+  it('after a miss, is fresh as of its sending once stored, and as of the read when a write moved the fence', async () => {
+    const clock = env.module.get(LogicalClock);
+    const fence = await fenceOf(tag);
+    const readAt = clock.tick();
+
+    const stored = await sut.afterMiss(tag, undefined, fence, readAt);
+    await env.module.get(WriteFence).raiseTitle('Unmade Film', 1999);
+    const refused = await sut.afterMiss(tag, undefined, fence, readAt);
+
+    expect(stored).toEqual({ kind: 'absent', freshAt: expect.any(Number) });
+    expect(stored.freshAt).toBeGreaterThan(readAt);
+    expect(refused).toEqual({ kind: 'absent', freshAt: readAt });
+  });
+
   it('remembers nothing, and says so, once the fence was lost', async () => {
     const fence = await fenceOf(tag);
     await env.redis.del(fenceKey(tag));
@@ -64,5 +80,33 @@ describe(`${NegativeCache.name} with NEGATIVE_TTL_SECONDS=0`, () => {
       false,
     );
     expect(await env.redis.exists(absentKey(tag))).toBe(0);
+  });
+});
+
+describe(`${NegativeCache.name} without Redis`, () => {
+  let env: CacheTestingModule;
+
+  beforeAll(async () => {
+    env = await cacheTestingModule([], { redisUnreachable: true });
+  });
+  afterAll(() => env.module.close());
+
+  it('answers a miss as absent, fresh as of its read, and counts a failed lookup under operation "cache"', async () => {
+    const sut = env.module.get(NegativeCache);
+    const readAt = env.module.get(LogicalClock).tick();
+    const tag = titleTag('Unmade Film');
+
+    await expect(sut.afterMiss(tag, 1999, 'g:0', readAt)).resolves.toEqual({
+      kind: 'absent',
+      freshAt: readAt,
+    });
+    const errors = async () => {
+      const { values } = await env.module.get(MetricsService).redisErrors.get();
+      return values.find((v) => v.labels.operation === 'cache')?.value ?? 0;
+    };
+    const before = await errors();
+    await expect(sut.isAbsent(tag, 1999)).rejects.toThrow('Redis');
+
+    expect((await errors()) - before).toBe(1);
   });
 });

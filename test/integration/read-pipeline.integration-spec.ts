@@ -14,6 +14,7 @@ import { LogicalClock } from '../../src/movies/cache/read-outcome';
 import { RefreshAhead } from '../../src/movies/cache/refresh-ahead';
 import { TitleMap } from '../../src/movies/cache/title-map';
 import { TitleReads } from '../../src/movies/cache/title-reads';
+import { WriteFence } from '../../src/movies/cache/write-fence';
 import { absentKey, fenceKey, leaseKey, movieKey } from '../../src/redis/cache-keys';
 import { apiMovieFactory } from '../factories/api-movie.factory';
 import { refreshCounts } from '../support/app-metrics';
@@ -240,6 +241,32 @@ describe(TitleReads.name, () => {
     expect(outcome).toMatchObject({ kind: 'movie', result: { movie } });
     expect(env.source.titleReads).toBe(0);
     expect(await env.redis.get(keys.lease)).toBe('other');
+  });
+
+  it('a read that joined a title query begun before it arrived queries again when that query found nothing it may take', async () => {
+    const movie = apiMovieFactory({ title: 'Added Meanwhile', year: 1999 });
+    env.source.movies.set(movie.id, movie);
+    let release = () => {};
+    const firstQuery = new Promise<void>((started) => {
+      env.source.onTitle(
+        () =>
+          new Promise((resolve) => {
+            release = () => resolve(null);
+            started();
+          }),
+        movie,
+      );
+    });
+    const leader = read(movie.title);
+    await firstQuery;
+    const follower = read(movie.title);
+    await sleep(50); // the follower has joined the running query
+    await env.module.get(WriteFence).raiseTitle(movie.title, 1999); // the write that added it
+    release();
+
+    await expect(leader).resolves.toMatchObject({ kind: 'absent' });
+    await expect(follower).resolves.toMatchObject({ kind: 'movie', result: { movie } });
+    expect(env.source.titleReads).toBe(2);
   });
 
   it('passes on a failure of the title query that is not "not found", and remembers nothing', async () => {

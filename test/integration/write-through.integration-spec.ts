@@ -1,3 +1,4 @@
+import { Logger } from '@nestjs/common';
 import { DependencyUnavailableError, MovieNotFoundError } from '../../src/common/errors';
 import type { Movie } from '../../src/generated/nest/movies/v1/movie_service';
 import { WriteThroughHandler } from '../../src/movies/cache/write-through.handler';
@@ -6,9 +7,11 @@ import { WriteFence } from '../../src/movies/cache/write-fence';
 import { NegativeCache } from '../../src/movies/cache/negative-cache';
 import { DirtyIds } from '../../src/movies/cache/dirty-ids';
 import { absentKey, fenceKey, movieKey, titleTag } from '../../src/redis/cache-keys';
+import { ReplicaAck } from '../../src/redis/replica-ack';
 import { apiMovieFactory } from '../factories/api-movie.factory';
 import { cacheTestingModule, type CacheTestingModule } from '../support/cache-testing-module';
 import { expectFreshTtl } from '../support/ttl';
+import { until } from '../support/wait';
 
 /** MongoDB's side is not what is under test: a repository double answering like the real one. */
 class RepositoryDouble {
@@ -24,15 +27,31 @@ class RepositoryDouble {
   }
 }
 
+/**
+ * Replication is not what is under test (replica-ack's spec runs it on a cluster): a double
+ * answering whether the slot's replica confirmed, and counting the waits.
+ */
+class ReplicasDouble {
+  confirmed = true;
+  waits: string[] = [];
+  confirm(key: string): Promise<boolean> {
+    this.waits.push(key);
+    return Promise.resolve(this.confirmed);
+  }
+}
+
 describe(WriteThroughHandler.name, () => {
   let env: CacheTestingModule;
   let repository: RepositoryDouble;
+  const replicas = new ReplicasDouble();
   let sut: WriteThroughHandler;
+  let warnings: jest.SpyInstance;
 
   beforeAll(async () => {
     env = await cacheTestingModule([
       WriteThroughHandler,
       { provide: MoviesRepository, useClass: RepositoryDouble },
+      { provide: ReplicaAck, useValue: replicas },
     ]);
     repository = env.module.get(MoviesRepository);
     sut = env.module.get(WriteThroughHandler);
@@ -41,7 +60,11 @@ describe(WriteThroughHandler.name, () => {
   beforeEach(async () => {
     await env.redis.flushdb();
     repository.onUpdate = () => Promise.resolve();
+    replicas.confirmed = true;
+    replicas.waits = [];
+    warnings = jest.spyOn(Logger.prototype, 'warn').mockImplementation(() => undefined);
   });
+  afterEach(() => warnings.mockRestore());
   const fill = (movie: Movie) => env.cacheCopy(movie);
 
   it('writes MongoDB first, then installs the stored movie in the cache with a fresh TTL', async () => {
@@ -71,8 +94,36 @@ describe(WriteThroughHandler.name, () => {
       fenced: false,
     });
     expectFreshTtl(await env.redis.ttl(movieKey(before.id)), env.config);
-    // One Redis server: no replica to wait for, so nothing is left to repair.
+    // The replica confirmed: nothing is left to repair, and nothing to warn about.
+    expect(replicas.waits).toEqual([fenceKey(before.id)]);
     expect(env.module.get(DirtyIds).has(before.id)).toBe(false);
+    expect(warnings).not.toHaveBeenCalled();
+  });
+
+  it('marks the id dirty when the replica of its slot does not confirm the write (a failover could lose it)', async () => {
+    const movie = apiMovieFactory({ revision: 2 });
+    repository.next = movie;
+    replicas.confirmed = false;
+    const dirty = env.module.get(DirtyIds);
+
+    const result = await sut.updateRating(movie.id, 6);
+
+    expect(result).toEqual({ movie, cacheRefreshed: true });
+    expect(dirty.has(movie.id)).toBe(true);
+    await until(async () => !dirty.has(movie.id)); // repaired while Redis answers
+  });
+
+  it('installs the copy of an id already marked dirty without waiting for a replica; its repair clears the mark', async () => {
+    const movie = apiMovieFactory({ revision: 5 });
+    repository.next = movie;
+    const dirty = env.module.get(DirtyIds);
+    dirty.mark(movie.id);
+
+    const result = await sut.updateRating(movie.id, 6);
+
+    expect(result).toEqual({ movie, cacheRefreshed: true });
+    expect(replicas.waits).toEqual([]);
+    await until(async () => !dirty.has(movie.id)); // and the repair it asked for ran
   });
 
   it('leaves the cache untouched when the MongoDB write fails', async () => {
@@ -122,7 +173,8 @@ describe(WriteThroughHandler.name, () => {
 });
 
 describe(`${WriteThroughHandler.name} without Redis`, () => {
-  it('keeps the MongoDB write and reports the cache as not refreshed', async () => {
+  it('keeps the MongoDB write, reports the cache as not refreshed, and warns the operator', async () => {
+    const warnings = jest.spyOn(Logger.prototype, 'warn').mockImplementation(() => undefined);
     const env = await cacheTestingModule(
       [WriteThroughHandler, { provide: MoviesRepository, useClass: RepositoryDouble }],
       { redisUnreachable: true },
@@ -136,7 +188,11 @@ describe(`${WriteThroughHandler.name} without Redis`, () => {
       expect(result).toEqual({ movie: repository.next, cacheRefreshed: false });
       // Read from MongoDB until its copy is repaired, once Redis answers.
       expect(env.module.get(DirtyIds).has(repository.next.id)).toBe(true);
+      expect(warnings).toHaveBeenCalledWith(
+        `movie ${repository.next.id} revision 2 saved, cache not refreshed: Redis unavailable`,
+      );
     } finally {
+      warnings.mockRestore();
       await env.module.close();
     }
   });

@@ -105,4 +105,53 @@ describe(NearCache.name, () => {
     expect(lapsed.movie(movie.id)).toBeUndefined();
     expect(lapsed.serving).toBe(false);
   });
+
+  it('forgets what it kept, movies and titles, when its lease is extended after a lapse', async () => {
+    const sut = withConfig(loadConfig({}));
+    const movie = apiMovieFactory();
+    sut.extendLease(performance.now() + 20);
+    sut.keep(movie, 60_000, sut.invalidationCount());
+    sut.keepTitle('title-key', movie.id);
+    await new Promise((resolve) => setTimeout(resolve, 40));
+
+    sut.extendLease(performance.now() + 60_000);
+
+    expect(sut.movie(movie.id)).toBeUndefined();
+    expect(sut.title('title-key')).toBeUndefined();
+    expect(sut.stats().entries).toBe(0);
+  });
+
+  it('keeps what it holds when its lease is extended before it lapsed', () => {
+    const sut = nearCache({});
+    const movie = apiMovieFactory();
+    sut.keep(movie, 60_000, sut.invalidationCount());
+    sut.keepTitle('title-key', movie.id);
+
+    sut.extendLease(performance.now() + 120_000);
+
+    expect(sut.movie(movie.id)?.movie).toEqual(movie);
+    expect(sut.title('title-key')).toBe(movie.id);
+  });
+
+  it('stops serving and holds nothing once revoked, until its next lease', () => {
+    const sut = nearCache({});
+    const movie = apiMovieFactory();
+    sut.keep(movie, 60_000, sut.invalidationCount());
+
+    sut.revoke();
+
+    expect(sut.serving).toBe(false);
+    expect(sut.stats()).toMatchObject({ serving: false, entries: 0, bytes: 0 });
+    sut.extendLease(performance.now() + 60_000);
+    expect(sut.movie(movie.id)).toBeUndefined();
+  });
+
+  it('drops the title -> id map too when cleared', () => {
+    const sut = nearCache({});
+    sut.keepTitle('title-key', 'some-id');
+
+    sut.clear();
+
+    expect(sut.title('title-key')).toBeUndefined();
+  });
 });

@@ -42,7 +42,12 @@ export class NegativeCache {
     readAt: Tick,
   ): Promise<Absent> {
     const sentAt = this.clock.tick();
-    const stored = await this.remember(tag, year, fence).catch(() => false);
+    let stored = false;
+    try {
+      stored = await this.remember(tag, year, fence);
+    } catch {
+      // Redis away: nothing remembered, the answer is fresh as of the read.
+    }
     return { kind: 'absent', freshAt: stored ? sentAt : readAt };
   }
 }

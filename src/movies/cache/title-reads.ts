@@ -21,7 +21,8 @@ import { WriteFence } from './write-fence';
 const POLL_MS = 10;
 
 type TitleLookup = Extract<MovieLookup, { kind: 'title' }>;
-type Resolution = { kind: 'id'; id: string } | Absent;
+/** The title's id, or its remembered absence. */
+type Resolution = string | Absent;
 
 /**
  * GetMovie by title: the title resolves to an id (near-cache, title map, or on a miss the title
@@ -51,8 +52,8 @@ export class TitleReads {
   async read(lookup: TitleLookup, keys: LookupKeys, arrivedAt: Tick): Promise<ReadOutcome> {
     for (;;) {
       const known = await this.resolve(keys, this.clock.tick());
-      if (known?.kind === 'absent') return known;
-      if (known) return this.pipeline.read(known.id, arrivedAt);
+      if (typeof known === 'string') return this.pipeline.read(known, arrivedAt);
+      if (known) return known;
       const outcome = await this.flights.run(keys.lease, arrivedAt, () => this.miss(lookup, keys));
       if (outcome) return outcome;
     }
@@ -63,7 +64,7 @@ export class TitleReads {
     const id = this.near.title(keys.title) ?? (await this.titles.resolve(keys.title));
     if (id) {
       this.near.keepTitle(keys.title, id);
-      return { kind: 'id', id };
+      return id;
     }
     return (await this.negative.isAbsent(keys.tag, keys.year))
       ? { kind: 'absent', freshAt: readAt }
@@ -73,9 +74,9 @@ export class TitleReads {
   /** A title miss: the query names the id, then read as an id; a MISS even if its copy was cached. */
   private async miss(lookup: TitleLookup, keys: LookupKeys): Promise<ReadOutcome> {
     const { readAt, resolved } = await this.query(lookup, keys);
-    if (resolved.kind === 'absent') return resolved;
-    this.near.keepTitle(keys.title, resolved.id);
-    const outcome = await this.pipeline.read(resolved.id, readAt);
+    if (typeof resolved !== 'string') return resolved;
+    this.near.keepTitle(keys.title, resolved);
+    const outcome = await this.pipeline.read(resolved, readAt);
     return outcome.kind === 'movie' ? { ...outcome, result: miss(outcome.result.movie) } : outcome;
   }
 
@@ -97,7 +98,7 @@ export class TitleReads {
         return { readAt, resolved: absent };
       }
       await this.titles.remember(keys.title, movie.id);
-      return { readAt, resolved: { kind: 'id', id: movie.id } };
+      return { readAt, resolved: movie.id };
     } finally {
       await this.fence.end(ticket, keys.tag, keys.year);
     }
