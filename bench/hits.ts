@@ -39,19 +39,29 @@ export interface Point {
 export async function startComparisonServer(
   name: 'ceiling' | 'floor' | 'peer',
   redisUrl = '',
-): Promise<Server & { stop(): void }> {
+  nodeFlags: string[] = [],
+): Promise<Server & { stop(): Promise<void> }> {
   const port = await freePort();
   const file = name === 'ceiling' ? 'ceiling-server.ts' : 'nest-server.ts';
   const args = name === 'ceiling' ? [String(port)] : [name, String(port), redisUrl];
   // tsx as a loader, not a wrapper: the pid is the server's, for CPU and RSS.
   const child = spawn(
     process.execPath,
-    [...SERVER_NODE_FLAGS, '--import', 'tsx', join(projectRoot(), 'bench/servers', file), ...args],
+    [
+      ...SERVER_NODE_FLAGS,
+      ...nodeFlags,
+      '--import',
+      'tsx',
+      join(projectRoot(), 'bench/servers', file),
+      ...args,
+    ],
     { stdio: ['ignore', 'ignore', 'inherit'], cwd: projectRoot() },
   );
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   const address = `127.0.0.1:${port}`;
   await waitReady(address);
-  return { name, address, pid: child.pid!, stop: () => child.kill('SIGTERM') };
+  const stop = () => (child.kill('SIGTERM'), exited);
+  return { name, address, pid: child.pid!, stop };
 }
 
 async function waitReady(address: string): Promise<void> {

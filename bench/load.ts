@@ -4,7 +4,7 @@
  * writer, and RunBenchmark over 100,000 requests. Writes bench/results/load.json and latency.svg.
  * Usage: npm run bench -- [--seconds 6] [--rounds 2] [--keys 20] [--connections 4] [--chart-only]
  *        npm run bench -- --scenario ttl|outage [--seconds 120]   (bench/expiry.ts)
- *        npm run bench -- --scenario profile [--target near|redis]   (bench/profile.ts)
+ *        npm run bench -- --scenario profile [--target near|redis|floor|peer|ceiling]
  *        npm run bench -- --scenario builds --build a=<dir>[:node] --build b=...   (bench/compare-builds.ts)
  */
 import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
@@ -182,7 +182,7 @@ async function main() {
     await chart(results, join(RESULTS, 'latency.svg'));
     console.log(`wrote bench/results/load.json and bench/results/latency.svg`);
   } finally {
-    for (const server of others) server.stop();
+    await Promise.all(others.map((server) => server.stop()));
     await Promise.all(services.map((service) => service.stop()));
     await stack.stop();
   }

@@ -1,7 +1,8 @@
 /**
- * npm run bench -- --scenario profile [--seconds 10] [--concurrency 16] [--target near|redis]:
- * the service under ghz with --cpu-prof, then its top frames by self time, grouped by where they
- * live (our src/, NestJS, grpc-js, rxjs, Node). Writes the profile to bench/results/.
+ * npm run bench -- --scenario profile [--seconds 10] [--concurrency 16]
+ *   [--target near|redis|floor|peer|ceiling]: one server under ghz with --cpu-prof, then its top
+ * frames by self time and by where they live (src/, NestJS, grpc-js, ...), in µs per call.
+ * Writes the profile to bench/results/.
  */
 import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -10,6 +11,8 @@ import { projectRoot } from '../src/common/paths';
 import { startEmbeddedStack } from '../src/stack/embedded-stack';
 import { firstIds } from './fleet';
 import { ghz, percentile } from './ghz';
+import { startComparisonServer } from './hits';
+import { CONSTANT_MOVIE } from './servers/constant-movie';
 import { startService } from './service';
 
 interface ProfileNode {
@@ -39,34 +42,71 @@ const AREAS: Array<[string, RegExp]> = [
 
 const areaOf = (url: string) => AREAS.find(([, pattern]) => pattern.test(url))?.[0] ?? 'other';
 
-/** Self samples taken within [from, to] µs before the profile's end, by frame and by area. */
-export function summarize(profile: Profile, window: { from: number; to: number }, top = 25) {
+/** Self samples taken within [from, to] µs before the profile's end, by frame and by area, as µs per call. */
+export function summarize(
+  profile: Profile,
+  window: { from: number; to: number },
+  calls: number,
+  top = 25,
+) {
   const byId = new Map(profile.nodes.map((node) => [node.id, node]));
   const frames = new Map<string, number>();
   const areas = new Map<string, number>();
   let counted = 0;
   let at = profile.endTime - profile.timeDeltas.reduce((sum, delta) => sum + delta, 0);
   for (const [i, id] of profile.samples.entries()) {
-    at += profile.timeDeltas[i];
+    const delta = profile.timeDeltas[i];
+    at += delta;
     const before = profile.endTime - at;
     if (before > window.from || before < window.to) continue;
     const { functionName, url, lineNumber } = byId.get(id)!.callFrame;
     if (functionName === '(idle)' || functionName === '(program)') continue;
-    counted += 1;
-    const file = url.replace(/^file:\/\/.*?(node_modules\/|dist\/)/, '$1');
+    counted += delta;
+    const file = url.replace(/^file:\/\/.*?(node_modules\/|dist\/|bench\/)/, '$1');
     const frame = `${functionName || '(anonymous)'} ${file}:${lineNumber + 1}`;
-    frames.set(frame, (frames.get(frame) ?? 0) + 1);
+    frames.set(frame, (frames.get(frame) ?? 0) + delta);
     const area = functionName === '(garbage collector)' ? 'garbage collection' : areaOf(url);
-    areas.set(area, (areas.get(area) ?? 0) + 1);
+    areas.set(area, (areas.get(area) ?? 0) + delta);
   }
-  const share = (n: number) => `${((100 * n) / counted).toFixed(1)}%`;
+  const share = (us: number) => `${((100 * us) / counted).toFixed(1)}%`;
+  const perCall = (us: number) => Number((us / calls).toFixed(1));
   const sorted = (map: Map<string, number>) => [...map].sort((a, b) => b[1] - a[1]);
   return {
     frames: sorted(frames)
       .slice(0, top)
-      .map(([frame, n]) => ({ 'self time': share(n), frame })),
-    areas: sorted(areas).map(([area, n]) => ({ area, 'self time': share(n) })),
+      .map(([frame, us]) => ({ 'self time': share(us), 'µs/call': perCall(us), frame })),
+    areas: [
+      ...sorted(areas).map(([area, us]) => ({
+        area,
+        'self time': share(us),
+        'µs/call': perCall(us),
+      })),
+      { area: 'all (sampled, busy)', 'self time': '100%', 'µs/call': perCall(counted) },
+    ],
   };
+}
+
+type Target = 'near' | 'redis' | 'floor' | 'peer' | 'ceiling';
+const TARGETS: Target[] = ['near', 'redis', 'floor', 'peer', 'ceiling'];
+const COMPARISON: Target[] = ['floor', 'peer', 'ceiling'];
+
+/** The service (near-cache or Redis hits) or a comparison server, writing its profile to `dir`. */
+async function startProfiled(
+  target: Target,
+  stack: { mongoUri?: string; redisUrl?: string },
+  dir: string,
+): Promise<{ address: string; stop(): Promise<void> }> {
+  const flags = ['--cpu-prof', `--cpu-prof-dir=${dir}`];
+  if (target === 'floor' || target === 'peer' || target === 'ceiling')
+    return startComparisonServer(target, stack.redisUrl, flags);
+  return startService({
+    MONGODB_URI: stack.mongoUri!,
+    REDIS_URL: stack.redisUrl!,
+    CACHE_TTL_SECONDS: '3600',
+    NEAR_CACHE: target === 'near' ? 'on' : 'off',
+    NEAR_CACHE_TTL_MS: '3600000',
+    NODE_OPTIONS: flags.join(' '),
+  });
 }
 
 export async function profileScenario(options: {
@@ -74,28 +114,28 @@ export async function profileScenario(options: {
   concurrency: number;
   target: string;
 }) {
+  const target = options.target as Target;
+  if (!TARGETS.includes(target)) throw new Error(`--target is one of ${TARGETS.join(', ')}`);
   const dir = mkdtempSync(join(tmpdir(), 'bench-profile-'));
   const stack = await startEmbeddedStack({ dataDir: dir, redis: true, mongo: true });
   const profiles = join(dir, 'profiles');
   let window: { from: number; to: number } | undefined;
+  let calls: number | undefined;
   try {
-    const service = await startService({
-      MONGODB_URI: stack.mongoUri!,
-      REDIS_URL: stack.redisUrl!,
-      CACHE_TTL_SECONDS: '3600',
-      NEAR_CACHE: options.target === 'near' ? 'on' : 'off',
-      NEAR_CACHE_TTL_MS: '3600000',
-      NODE_OPTIONS: `--cpu-prof --cpu-prof-dir=${profiles}`,
-    });
-    const ids = await firstIds(stack.mongoUri!, 20);
+    const service = await startProfiled(target, stack, profiles);
+    // The comparison servers answer one constant movie, whatever the id.
+    const ids = COMPARISON.includes(target)
+      ? [CONSTANT_MOVIE.id]
+      : await firstIds(stack.mongoUri!, 20);
     const dataFile = join(dir, 'ids.json');
     writeFileSync(dataFile, JSON.stringify(ids.map((id) => ({ id }))));
     await ghz(service.address, 1, { requests: ids.length }, dataFile);
     const started = Date.now();
     const report = await ghz(service.address, options.concurrency, options.seconds, dataFile, 4);
     const ended = Date.now();
+    calls = report.count;
     console.log(
-      `${options.target} c${options.concurrency}: ${report.rps.toFixed(0)} req/s, p99 ${percentile(report, 99).toFixed(2)} ms`,
+      `${target} c${options.concurrency}: ${report.rps.toFixed(0)} req/s, p99 ${percentile(report, 99).toFixed(2)} ms`,
     );
     await service.stop();
     // The load's window, in µs before the process ended (and wrote its profile).
@@ -104,11 +144,11 @@ export async function profileScenario(options: {
     await stack.stop();
   }
   const file = readdirSync(profiles).find((name) => name.endsWith('.cpuprofile'));
-  if (!file) throw new Error('the service wrote no profile');
+  if (!file) throw new Error(`${target} wrote no profile`);
   const profile = JSON.parse(readFileSync(join(profiles, file), 'utf8')) as Profile;
-  const saved = join(projectRoot(), 'bench/results', `profile-${options.target}.cpuprofile`);
+  const saved = join(projectRoot(), 'bench/results', `profile-${target}.cpuprofile`);
   writeFileSync(saved, JSON.stringify(profile));
-  const { frames, areas } = summarize(profile, window ?? { from: Infinity, to: 0 });
+  const { frames, areas } = summarize(profile, window ?? { from: Infinity, to: 0 }, calls ?? 1);
   console.table(areas);
   console.table(frames);
   console.log(`wrote ${saved} (open it in Chrome DevTools' Performance panel)`);

@@ -8,6 +8,7 @@ import { HEALTH_PROTO_PATH, MOVIE_PROTO_PATH } from '../common/paths';
 import type { AppConfig } from '../config/app-config';
 import { MOVIES_V1_PACKAGE_NAME } from '../generated/nest/movies/v1/movie_service';
 import { CHANNEL_OPTIONS, LOADER_OPTIONS } from './grpc-channel';
+import { encodeFrozenResponsesOnce } from './frozen-responses';
 import { tolerateMalformedRequests } from './malformed-request';
 
 /** Filled with the grpc-js server once Nest creates it, for a forced stop after the grace period. */
@@ -42,6 +43,7 @@ export function grpcServerOptions(
         ref.server = server as Server;
         prepare(server as Server);
         tolerateMalformedRequests(definition);
+        encodeFrozenResponsesOnce(definition);
         // keepCase: reflection must publish the proto's own field names (snake_case).
         const described = protoLoader.loadSync([MOVIE_PROTO_PATH, HEALTH_PROTO_PATH], {
           ...LOADER_OPTIONS,

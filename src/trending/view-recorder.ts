@@ -1,5 +1,4 @@
 import { Injectable, OnModuleDestroy, OnModuleInit } from '@nestjs/common';
-import type { Subscription } from 'rxjs';
 import { MovieReadEvents } from '../movies/movie-read-events';
 import { LeaderboardProvider } from './leaderboard.provider';
 import { UncountedTraffic } from './uncounted-traffic';
@@ -7,7 +6,7 @@ import { UncountedTraffic } from './uncounted-traffic';
 /** Every movie GetMovie serves (hit, miss or bypass) counts as one view, unless marked uncounted. */
 @Injectable()
 export class ViewRecorder implements OnModuleInit, OnModuleDestroy {
-  private subscription?: Subscription;
+  private stop?: () => void;
 
   constructor(
     private readonly reads: MovieReadEvents,
@@ -16,12 +15,12 @@ export class ViewRecorder implements OnModuleInit, OnModuleDestroy {
   ) {}
 
   onModuleInit(): void {
-    this.subscription = this.reads.served$.subscribe(({ movie, metadata }) => {
+    this.stop = this.reads.listen((movie, metadata) => {
       if (!this.uncounted.isUncounted(metadata)) this.leaderboard.recordView(movie.id, movie.title);
     });
   }
 
   onModuleDestroy(): void {
-    this.subscription?.unsubscribe();
+    this.stop?.();
   }
 }

@@ -54,7 +54,7 @@ export class CacheAsideInterceptor implements NestInterceptor<Movie, GetMovieRes
 
   private served(response: CacheAsideResult, metadata: Metadata): CacheAsideResult {
     this.cache.count(response.cacheStatus);
-    this.reads.served$.next({ movie: response.movie, metadata });
+    this.reads.served(response.movie, metadata);
     return response;
   }
 }

@@ -154,4 +154,21 @@ describe(NearCache.name, () => {
 
     expect(sut.title('title-key')).toBeUndefined();
   });
+
+  it('answers a kept copy with one deeply frozen answer, equal to the movie, whatever is done to the movie after', () => {
+    const sut = nearCache({});
+    const movie = apiMovieFactory({ rating: 5 });
+    sut.keep(movie, 60_000, sut.invalidationCount());
+    movie.rating = 9;
+    movie.cast.push('Someone Else');
+
+    const hit = sut.movie(movie.id)!.hit;
+
+    expect(sut.movie(movie.id)!.hit).toBe(hit);
+    expect(
+      Object.isFrozen(hit) && Object.isFrozen(hit.movie) && Object.isFrozen(hit.movie.cast),
+    ).toBe(true);
+    expect(hit.movie).toMatchObject({ rating: 5 });
+    expect(hit.movie.cast).not.toContain('Someone Else');
+  });
 });

@@ -16,6 +16,22 @@ export const answer = (
 
 export const miss = (movie: Movie) => answer(movie, CacheStatus.CACHE_STATUS_MISS);
 
+/** A frozen copy of objects and arrays; strings (immutable) are shared, not copied. */
+function frozenCopy<T>(value: T): T {
+  if (typeof value !== 'object' || value === null) return value;
+  const copy = Array.isArray(value)
+    ? value.map(frozenCopy)
+    : Object.fromEntries(Object.entries(value).map(([key, inner]) => [key, frozenCopy(inner)]));
+  return Object.freeze(copy) as T;
+}
+
+/** An answer served to many calls: a frozen copy, so the gRPC layer encodes it once. */
+export const frozenAnswer = (
+  movie: Movie,
+  cacheStatus: CacheStatus,
+  cacheTier: CacheTier,
+): CacheAsideResult => frozenCopy(answer(movie, cacheStatus, cacheTier));
+
 /** A moment on this process's logical clock: arrivals, Redis and MongoDB reads, fill sends. */
 export type Tick = number;
 
