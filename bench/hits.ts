@@ -12,8 +12,28 @@ import { freePort } from '../src/stack/free-port';
 import { ghz, percentile, sampleRss } from './ghz';
 import { cpuSeconds } from './service';
 
-/** The Node.js flags every server of a comparison runs with (scripts/serve.sh's heap cap). */
-export const SERVER_NODE_FLAGS = [`--max-old-space-size=${process.env.MAX_OLD_SPACE_MB ?? 128}`];
+/** A V8 heap setting: old-space cap (0: none) and semi-space size (0: V8's own), in MB. */
+export interface HeapSetting {
+  oldMb: number;
+  semiMb: number;
+}
+
+/** scripts/serve.sh's defaults (MAX_OLD_SPACE_MB, MAX_SEMI_SPACE_MB): every server runs with them. */
+export const SERVICE_HEAP: HeapSetting = {
+  oldMb: Number(process.env.MAX_OLD_SPACE_MB ?? 128),
+  semiMb: Number(process.env.MAX_SEMI_SPACE_MB ?? 0),
+};
+
+export const heapFlags = ({ oldMb, semiMb }: HeapSetting): string[] => [
+  ...(oldMb > 0 ? [`--max-old-space-size=${oldMb}`] : []),
+  ...(semiMb > 0 ? [`--max-semi-space-size=${semiMb}`] : []),
+];
+
+/** The same setting for the service, through scripts/serve.sh. */
+export const heapEnv = ({ oldMb, semiMb }: HeapSetting): Record<string, string> => ({
+  MAX_OLD_SPACE_MB: String(oldMb),
+  MAX_SEMI_SPACE_MB: String(semiMb),
+});
 
 export interface Server {
   name: string;
@@ -39,7 +59,7 @@ export interface Point {
 export async function startComparisonServer(
   name: 'ceiling' | 'floor' | 'peer',
   redisUrl = '',
-  nodeFlags: string[] = [],
+  nodeFlags = heapFlags(SERVICE_HEAP),
 ): Promise<Server & { stop(): Promise<void> }> {
   const port = await freePort();
   const file = name === 'ceiling' ? 'ceiling-server.ts' : 'nest-server.ts';
@@ -47,14 +67,7 @@ export async function startComparisonServer(
   // tsx as a loader, not a wrapper: the pid is the server's, for CPU and RSS.
   const child = spawn(
     process.execPath,
-    [
-      ...SERVER_NODE_FLAGS,
-      ...nodeFlags,
-      '--import',
-      'tsx',
-      join(projectRoot(), 'bench/servers', file),
-      ...args,
-    ],
+    [...nodeFlags, '--import', 'tsx', join(projectRoot(), 'bench/servers', file), ...args],
     { stdio: ['ignore', 'ignore', 'inherit'], cwd: projectRoot() },
   );
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));

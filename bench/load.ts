@@ -5,6 +5,7 @@
  * Usage: npm run bench -- [--seconds 6] [--rounds 2] [--keys 20] [--connections 4] [--chart-only]
  *        npm run bench -- --scenario ttl|outage [--seconds 120]   (bench/expiry.ts)
  *        npm run bench -- --scenario profile [--target near|redis|floor|peer|ceiling]
+ *        npm run bench -- --scenario heap [--seconds 6] [--rounds 2]   (bench/heap.ts)
  *        npm run bench -- --scenario builds --build a=<dir>[:node] --build b=...   (bench/compare-builds.ts)
  */
 import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
@@ -18,6 +19,7 @@ import { expiryScenario } from './expiry';
 import { chart } from './chart';
 import { firstIds, twoInstanceRuns } from './fleet';
 import { ghz, sampleRss } from './ghz';
+import { heapScenario } from './heap';
 import { profileScenario } from './profile';
 import { measureRounds, ratiosTo, startComparisonServer, type Point, type Server } from './hits';
 import { startService, type RunningService } from './service';
@@ -54,6 +56,12 @@ async function main() {
       target: values.target ?? 'near',
     });
   }
+  if (values.scenario === 'heap') {
+    return heapScenario({
+      seconds: Number(values.seconds ?? 6),
+      rounds: Number(values.rounds ?? 2),
+    });
+  }
   if (values.scenario === 'ttl' || values.scenario === 'outage') {
     const seconds = Number(values.seconds ?? 120);
     return expiryScenario(values.scenario, seconds, mkdtempSync(join(tmpdir(), 'bench-expiry-')));
@@ -72,7 +80,7 @@ async function main() {
     mongo: true,
   });
   const services: RunningService[] = [];
-  const others: Array<Server & { stop(): void }> = [];
+  const others: Array<Server & { stop(): Promise<void> }> = [];
   try {
     const serviceEnv = (cacheEnabled: boolean, nearCache = 'on') => ({
       MONGODB_URI: stack.mongoUri!,

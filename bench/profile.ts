@@ -11,7 +11,7 @@ import { projectRoot } from '../src/common/paths';
 import { startEmbeddedStack } from '../src/stack/embedded-stack';
 import { firstIds } from './fleet';
 import { ghz, percentile } from './ghz';
-import { startComparisonServer } from './hits';
+import { SERVICE_HEAP, heapFlags, startComparisonServer } from './hits';
 import { CONSTANT_MOVIE } from './servers/constant-movie';
 import { startService } from './service';
 
@@ -98,7 +98,7 @@ async function startProfiled(
 ): Promise<{ address: string; stop(): Promise<void> }> {
   const flags = ['--cpu-prof', `--cpu-prof-dir=${dir}`];
   if (target === 'floor' || target === 'peer' || target === 'ceiling')
-    return startComparisonServer(target, stack.redisUrl, flags);
+    return startComparisonServer(target, stack.redisUrl, [...heapFlags(SERVICE_HEAP), ...flags]);
   return startService({
     MONGODB_URI: stack.mongoUri!,
     REDIS_URL: stack.redisUrl!,

@@ -1,7 +1,7 @@
 import { status, type Server, type ServiceError } from '@grpc/grpc-js';
 import type { Logger } from 'pino';
 import { CacheStatus } from '../generated/nest/movies/v1/movie_service';
-import type { MetricsService } from '../metrics/metrics.service';
+import type { HotCount, MetricsService } from '../metrics/metrics.service';
 import { isMalformedRequest } from './malformed-request';
 
 const CACHE_LABEL: Partial<Record<number, string>> = {
@@ -46,68 +46,79 @@ export function observeCalls(server: Server, metrics: MetricsService, logger: Lo
     summary = {};
   }, SUMMARY_EVERY_MS).unref();
 
-  // prom-client's label lookup hashes the labels: each child is looked up once.
-  const rpcCounts = new Map<string, { inc(): void }>();
+  // Counted in plain numbers: prom-client would hash the labels on every call.
+  const rpcCounts = new Map<string, HotCount[]>();
   const rpcCount = (rpc: string, code: status) => {
-    const key = `${rpc} ${code}`;
-    let child = rpcCounts.get(key);
-    if (!child) rpcCounts.set(key, (child = metrics.rpcs.labels(rpc, status[code])));
-    return child;
+    let byCode = rpcCounts.get(rpc);
+    if (!byCode) rpcCounts.set(rpc, (byCode = []));
+    return (byCode[code] ??= metrics.hotCount(metrics.rpcs, { method: rpc, code: status[code] }));
   };
   const lookups = new Map(
     Object.values(CACHE_LABEL).map((label) => [
       label,
       {
-        count: metrics.cacheLookups.labels(label!),
+        count: metrics.hotCount(metrics.cacheLookups, { status: label! }),
         duration: metrics.getMovieDuration.labels(label!),
       },
     ]),
   );
 
+  /** Records one finished call that started at `started` (performance.now()). */
+  const record = (rpc: string, started: number, code: status, cache?: number, messages = 0) => {
+    const seconds = (performance.now() - started) / 1000;
+    const cacheStatus = cache === undefined ? undefined : CACHE_LABEL[cache];
+    rpcCount(rpc, code).inc();
+    const lookup = cacheStatus && lookups.get(cacheStatus);
+    if (lookup) {
+      lookup.count.inc();
+      lookup.duration.observe(seconds);
+    }
+    const byCode = (summary[rpc] ??= {});
+    byCode[status[code]] = (byCode[status[code]] ?? 0) + 1;
+    if (code !== status.INTERNAL && !logger.isLevelEnabled('debug')) return;
+    const line = {
+      method: rpc,
+      code: status[code],
+      durationMs: seconds * 1e3,
+      cacheStatus,
+      messages,
+    };
+    if (code === status.INTERNAL) logger.error(line, 'rpc failed');
+    else logger.debug(line, 'rpc');
+  };
+
+  /** A stream may end, fail and be cancelled: it is recorded once. */
   const finisher = (rpc: string): Finish => {
     const started = performance.now();
     let done = false;
-    return (code, cache, messages = 0) => {
+    return (code, cache, messages) => {
       if (done) return;
       done = true;
-      const seconds = (performance.now() - started) / 1000;
-      const cacheStatus = cache === undefined ? undefined : CACHE_LABEL[cache];
-      rpcCount(rpc, code).inc();
-      const lookup = cacheStatus && lookups.get(cacheStatus);
-      if (lookup) {
-        lookup.count.inc();
-        lookup.duration.observe(seconds);
-      }
-      const byCode = (summary[rpc] ??= {});
-      byCode[status[code]] = (byCode[status[code]] ?? 0) + 1;
-      if (code !== status.INTERNAL && !logger.isLevelEnabled('debug')) return;
-      const line = {
-        method: rpc,
-        code: status[code],
-        durationMs: seconds * 1e3,
-        cacheStatus,
-        messages,
-      };
-      if (code === status.INTERNAL) logger.error(line, 'rpc failed');
-      else logger.debug(line, 'rpc');
+      record(rpc, started, code, cache, messages);
     };
   };
 
+  // A unary handler calls back once: one closure per call, no finisher.
   const observeUnary =
     (rpc: string, handler: Handler): Handler =>
     (call, callback) => {
-      const finish = finisher(rpc);
+      const started = performance.now();
       if (isMalformedRequest(call.request)) {
-        finish(MALFORMED.code);
+        record(rpc, started, MALFORMED.code);
         return callback!(MALFORMED);
       }
       // grpc-js marks a cancelled call; it is counted once its handler is done (no listener per call).
       handler(call, (error, value, trailer, flags) => {
-        if (call.cancelled) finish(status.CANCELLED);
-        else {
-          const cache = (value as { cacheStatus?: number } | undefined)?.cacheStatus;
-          finish(error ? (error.code ?? status.UNKNOWN) : status.OK, cache, error ? 0 : 1);
-        }
+        if (call.cancelled) record(rpc, started, status.CANCELLED);
+        else if (error) record(rpc, started, error.code ?? status.UNKNOWN);
+        else
+          record(
+            rpc,
+            started,
+            status.OK,
+            (value as { cacheStatus?: number } | undefined)?.cacheStatus,
+            1,
+          );
         callback!(error, value, trailer, flags);
       });
     };
