@@ -91,7 +91,11 @@ export class MoviesRepository {
         const row = await this.model
           .findOneAndUpdate(
             { _id: new Types.ObjectId(id) },
-            { $set: { 'imdb.rating': rating }, $inc: { revision: 1 } },
+            // writeId: the embedded database tells the service's writes from others' by it.
+            {
+              $set: { 'imdb.rating': rating, writeId: new Types.ObjectId() },
+              $inc: { revision: 1 },
+            },
             // No projection: FerretDB does not support one on findAndModify.
             { returnDocument: 'after', maxTimeMS: this.config.mongoTimeoutMs },
           )

@@ -28,16 +28,30 @@ function fieldsFor(): string {
 
 /**
  * FerretDB updates by read-modify-write, so two concurrent updates can both write revision r+1.
- * In a movies table an update must raise the revision: the loser fails (40001) and is retried.
+ * The service's writes carry a new `writeId` and must raise the revision: the loser fails (40001)
+ * and is retried. Any other write (no new writeId) gets its revision raised here.
  */
 const REVISION_RISES_SQL = `
 CREATE OR REPLACE FUNCTION public.movie_cache_revision_rises() RETURNS trigger
 LANGUAGE plpgsql AS $fn$
+DECLARE
+  old_revision numeric := COALESCE((OLD._jsonb->'revision')::numeric, -1);
 BEGIN
-  IF NOT COALESCE((NEW._jsonb->'revision')::numeric > COALESCE((OLD._jsonb->'revision')::numeric, -1), false) THEN
-    RAISE EXCEPTION 'movie update lost to a concurrent one: revision did not rise'
-      USING ERRCODE = '40001';
+  IF NEW._jsonb->'writeId' IS NOT NULL AND NEW._jsonb->'writeId' IS DISTINCT FROM OLD._jsonb->'writeId' THEN
+    IF NOT COALESCE((NEW._jsonb->'revision')::numeric > old_revision, false) THEN
+      RAISE EXCEPTION 'movie update lost to a concurrent one: revision did not rise'
+        USING ERRCODE = '40001';
+    END IF;
+    RETURN NEW;
   END IF;
+  -- FerretDB's row format: the value, its type in $s.p and the key order in $s.$k.
+  IF NOT COALESCE(NEW._jsonb->'$s'->'p' ? 'revision', false) THEN
+    NEW._jsonb := jsonb_set(NEW._jsonb, '{$s,p,revision}', '{"t":"int"}');
+    NEW._jsonb := jsonb_set(NEW._jsonb, '{$s,$k}',
+      COALESCE(NEW._jsonb->'$s'->'$k', '[]'::jsonb) || '["revision"]'::jsonb);
+  END IF;
+  NEW._jsonb := jsonb_set(NEW._jsonb, '{revision}', to_jsonb(GREATEST(old_revision + 1, 1,
+    COALESCE((NEW._jsonb->'revision')::numeric, 0))));
   RETURN NEW;
 END
 $fn$;`;
