@@ -11,14 +11,18 @@ const HEADER = 'x-movie-cache-benchmark';
 @Injectable()
 export class UncountedTraffic {
   private readonly token = randomBytes(16);
+  /** Until a benchmark asked for the header, no call can carry it: nothing to look up. */
+  private issued = false;
 
   metadata(): Metadata {
+    this.issued = true;
     const metadata = new Metadata();
     metadata.set(HEADER, this.token.toString('hex'));
     return metadata;
   }
 
   isUncounted(metadata: Metadata | undefined): boolean {
+    if (!this.issued) return false;
     const value = metadata?.get(HEADER)?.[0];
     if (typeof value !== 'string' || value.length !== this.token.length * 2) return false;
     return timingSafeEqual(Buffer.from(value, 'hex'), this.token);

@@ -34,9 +34,9 @@ export class CacheAsideInterceptor implements NestInterceptor<Movie, GetMovieRes
   ) {}
 
   intercept(context: ExecutionContext, next: CallHandler<Movie>): Observable<GetMovieResponse> {
-    const rpc = context.switchToRpc();
-    const lookup = parseMovieLookup(rpc.getData<GetMovieRequest>());
-    const metadata = rpc.getContext<Metadata>();
+    // The call's arguments as Nest hands them (request, metadata): switchToRpc() builds closures.
+    const lookup = parseMovieLookup(context.getArgByIndex<GetMovieRequest>(0));
+    const metadata = context.getArgByIndex<Metadata>(1);
     // The uncached baseline: every read from MongoDB, through the handler.
     if (!this.config.cacheEnabled) {
       return next
@@ -45,7 +45,8 @@ export class CacheAsideInterceptor implements NestInterceptor<Movie, GetMovieRes
           map((movie) => this.served(answer(movie, CacheStatus.CACHE_STATUS_BYPASS), metadata)),
         );
     }
-    const keys = lookupKeys(lookup);
+    // A title's keys are resolved once for both steps; an id needs none on the hot path.
+    const keys = lookup.kind === 'title' ? lookupKeys(lookup) : undefined;
     // The hot path: a near-cache hit needs no promise, and its answer is built once per copy.
     const hit = this.cache.nearHit(lookup, keys);
     if (hit) return of(this.served(hit, metadata));

@@ -36,20 +36,24 @@ export class MovieCache {
     @Inject(MOVIE_SOURCE) private readonly source: MovieSource,
   ) {}
 
-  /** A near-cache hit, answered synchronously; null otherwise (then `read`, with the same keys). */
-  nearHit(lookup: MovieLookup, keys: LookupKeys): CacheAsideResult | null {
-    return lookup.kind === 'id' ? this.pipeline.nearHit(lookup.id) : this.titles.nearHit(keys);
+  /**
+   * A near-cache hit, answered synchronously; null otherwise (then `read`, with the same keys). An
+   * id needs no keys here: the hot path builds none.
+   */
+  nearHit(lookup: MovieLookup, keys?: LookupKeys): CacheAsideResult | null {
+    if (lookup.kind === 'id') return this.pipeline.nearHit(lookup.id);
+    return this.titles.nearHit(keys ?? lookupKeys(lookup));
   }
 
   /** Past the near-cache: Redis, then MongoDB on a miss; from MongoDB alone (BYPASS) without Redis. */
-  async read(lookup: MovieLookup, keys = lookupKeys(lookup)): Promise<CacheAsideResult> {
+  async read(lookup: MovieLookup, keys?: LookupKeys): Promise<CacheAsideResult> {
     const arrivedAt = this.clock.tick();
     let outcome: ReadOutcome;
     try {
       outcome =
         lookup.kind === 'id'
           ? await this.pipeline.read(lookup.id, arrivedAt, true)
-          : await this.titles.read(lookup, keys, arrivedAt);
+          : await this.titles.read(lookup, keys ?? lookupKeys(lookup), arrivedAt);
     } catch (error) {
       if (!isRedisDown(error)) throw error;
       return this.bypass(lookup);
