@@ -21,7 +21,7 @@ export interface HeapSetting {
 /** scripts/serve.sh's defaults (MAX_OLD_SPACE_MB, MAX_SEMI_SPACE_MB): every server runs with them. */
 export const SERVICE_HEAP: HeapSetting = {
   oldMb: Number(process.env.MAX_OLD_SPACE_MB ?? 128),
-  semiMb: Number(process.env.MAX_SEMI_SPACE_MB ?? 0),
+  semiMb: Number(process.env.MAX_SEMI_SPACE_MB ?? 16),
 };
 
 export const heapFlags = ({ oldMb, semiMb }: HeapSetting): string[] => [

@@ -171,4 +171,24 @@ describe(NearCache.name, () => {
     expect(hit.movie).toMatchObject({ rating: 5 });
     expect(hit.movie.cast).not.toContain('Someone Else');
   });
+
+  describe('at the instant its lease ends', () => {
+    beforeEach(() => jest.useFakeTimers()); // performance.now() moves only when told
+    afterEach(() => jest.useRealTimers());
+
+    it('no longer serves, and forgets what it kept when the lease is extended then', () => {
+      const sut = withConfig(loadConfig({}));
+      const movie = apiMovieFactory();
+      sut.extendLease(performance.now() + 100);
+      sut.keep(movie, 60_000, sut.invalidationCount());
+      jest.advanceTimersByTime(99);
+      expect(sut.movie(movie.id)?.movie).toEqual(movie); // still within it
+
+      jest.advanceTimersByTime(1);
+      expect(sut.serving).toBe(false);
+      sut.extendLease(performance.now() + 100);
+
+      expect(sut.movie(movie.id)).toBeUndefined();
+    });
+  });
 });
