@@ -6,6 +6,7 @@
  *        npm run bench -- --scenario ttl|outage [--seconds 120]   (bench/expiry.ts)
  *        npm run bench -- --scenario profile [--target near|redis|floor|peer|ceiling]
  *        npm run bench -- --scenario heap [--seconds 6] [--rounds 2]   (bench/heap.ts)
+ *        npm run bench -- --scenario costs [--calls 200]   (bench/costs.ts)
  *        npm run bench -- --scenario builds --build a=<dir>[:node] --build b=...   (bench/compare-builds.ts)
  */
 import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
@@ -19,6 +20,7 @@ import { expiryScenario } from './expiry';
 import { chart } from './chart';
 import { firstIds, twoInstanceRuns } from './fleet';
 import { ghz, sampleRss } from './ghz';
+import { costsScenario } from './costs';
 import { heapScenario } from './heap';
 import { profileScenario } from './profile';
 import { measureRounds, ratiosTo, startComparisonServer, type Point, type Server } from './hits';
@@ -40,6 +42,7 @@ async function main() {
       build: { type: 'string', multiple: true, default: [] },
       rounds: { type: 'string' },
       misses: { type: 'string', default: '3000' },
+      calls: { type: 'string' },
     },
   });
   if (values.scenario === 'builds') {
@@ -55,6 +58,9 @@ async function main() {
       concurrency: Number(values.concurrency ?? 16),
       target: values.target ?? 'near',
     });
+  }
+  if (values.scenario === 'costs') {
+    return costsScenario({ calls: Number(values.calls ?? 200) });
   }
   if (values.scenario === 'heap') {
     return heapScenario({
