@@ -1,4 +1,5 @@
 import type { CallHandler, ExecutionContext } from '@nestjs/common';
+import { ExecutionContextHost } from '@nestjs/core/helpers/execution-context-host';
 import { lastValueFrom, of, throwError } from 'rxjs';
 import { MovieNotFoundError, InvalidArgumentError } from '../../src/common/errors';
 import {
@@ -21,13 +22,12 @@ import { expireCopyIn } from '../support/expiry';
 import { expectFreshTtl } from '../support/ttl';
 import { sleep, until } from '../support/wait';
 
-const rpcContext = (request: Partial<GetMovieRequest>) =>
-  ({
-    switchToRpc: () => ({
-      getData: () => ({ id: '', title: '', year: 0, ...request }),
-      getContext: () => undefined,
-    }),
-  }) as unknown as ExecutionContext;
+/** Nest's own context of a gRPC call: the request, then the call's metadata. */
+const rpcContext = (request: Partial<GetMovieRequest>): ExecutionContext => {
+  const context = new ExecutionContextHost([{ id: '', title: '', year: 0, ...request }, undefined]);
+  context.setType('rpc');
+  return context;
+};
 
 const notCalled = () => new Error('must not be called');
 
