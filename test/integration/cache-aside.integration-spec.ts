@@ -384,7 +384,7 @@ describe(`${CacheAsideInterceptor.name} with the near-cache`, () => {
     const { cacheTtlSeconds, cacheTtlJitter } = env.config;
 
     const copy = near.movie(movie.id);
-    expect(copy?.movie).toEqual(movie);
+    expect(copy?.hit.movie).toEqual(movie);
     expect(copy!.freshUntil - performance.now()).toBeGreaterThan(0);
     expect(copy!.freshUntil - performance.now()).toBeLessThanOrEqual(
       cacheTtlSeconds * 1000 * (1 + cacheTtlJitter),

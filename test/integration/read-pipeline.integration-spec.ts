@@ -317,7 +317,7 @@ describe(RefreshAhead.name, () => {
     await sut.refresh(movie.id);
 
     expect((await cached(movie.id)).rating).toBe('9');
-    expect(near.movie(movie.id)?.movie).toEqual(fresh);
+    expect(near.movie(movie.id)?.hit.movie).toEqual(fresh);
     expect(await env.redis.exists(leaseKey(movie.id))).toBe(0);
     expect(await moreRefreshes(before, 'stored')).toBe(1);
   });

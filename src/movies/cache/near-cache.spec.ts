@@ -97,7 +97,7 @@ describe(NearCache.name, () => {
     const movie = apiMovieFactory();
     sut.extendLease(performance.now() + 60_000);
     sut.keep(movie, 60_000, sut.invalidationCount());
-    expect(sut.movie(movie.id)?.movie).toEqual(movie);
+    expect(sut.movie(movie.id)?.hit.movie).toEqual(movie);
 
     const lapsed = withConfig(loadConfig({}));
     lapsed.extendLease(performance.now() - 1);
@@ -129,7 +129,7 @@ describe(NearCache.name, () => {
 
     sut.extendLease(performance.now() + 120_000);
 
-    expect(sut.movie(movie.id)?.movie).toEqual(movie);
+    expect(sut.movie(movie.id)?.hit.movie).toEqual(movie);
     expect(sut.title('title-key')).toBe(movie.id);
   });
 
@@ -182,7 +182,7 @@ describe(NearCache.name, () => {
       sut.extendLease(performance.now() + 100);
       sut.keep(movie, 60_000, sut.invalidationCount());
       jest.advanceTimersByTime(99);
-      expect(sut.movie(movie.id)?.movie).toEqual(movie); // still within it
+      expect(sut.movie(movie.id)?.hit.movie).toEqual(movie); // still within it
 
       jest.advanceTimersByTime(1);
       expect(sut.serving).toBe(false);

@@ -10,18 +10,17 @@ import {
 } from '../../generated/nest/movies/v1/movie_service';
 import { frozenAnswer, type CacheAsideResult } from './read-outcome';
 
-/** A kept copy, its GetMovie answer, and when its Redis copy stops being fresh (performance.now()). */
+/** A kept copy as its GetMovie answer, and when its Redis copy stops being fresh (performance.now()). */
 export interface NearCopy {
-  movie: Movie;
   hit: CacheAsideResult;
   freshUntil: number;
 }
 
 /**
  * Rough heap size of a kept copy: its strings counted as UTF-16. V8 holds mostly one-byte
- * strings, which leaves room for the encoded answer; the frozen hit shares the strings.
+ * strings, which leaves room for the encoded answer.
  */
-function movieBytes({ movie }: NearCopy): number {
+function movieBytes({ hit: { movie } }: NearCopy): number {
   let chars = movie.id.length + movie.title.length + movie.plot.length;
   for (const list of [movie.genres, movie.directors, movie.cast])
     for (const item of list) chars += item.length + 8;
@@ -105,7 +104,7 @@ export class NearCache {
   keep(movie: Movie, ttlMs: number, seen: number): void {
     if (!this.serving || seen !== this.invalidationSeq || ttlMs <= 0) return;
     const hit = frozenAnswer(movie, CacheStatus.CACHE_STATUS_HIT, CacheTier.CACHE_TIER_LOCAL);
-    const copy = { movie, hit, freshUntil: performance.now() + ttlMs };
+    const copy = { hit, freshUntil: performance.now() + ttlMs };
     this.movies.set(movie.id, copy, { ttl: this.policy.nearTtl(ttlMs) });
   }
 
