@@ -15,7 +15,7 @@ import { MOVIES_COLLECTION } from '../src/movies/movie.schema';
 import { startEmbeddedStack } from '../src/stack/embedded-stack';
 import { ghz, percentile } from './ghz';
 import { median } from './hits';
-import { startService, THIS_BUILD, type Build, type RunningService } from './service';
+import { hotCacheEnv, startService, THIS_BUILD, type Build, type RunningService } from './service';
 
 const SYNTHETIC_SEED = 77;
 const CONCURRENCIES = [16, 64];
@@ -70,13 +70,8 @@ export async function compareBuilds(
     await connection.close();
     const hotFile = writeIds(dataDir, 'hot', hot);
 
-    const env = (db: number, extra: Record<string, string>) => ({
-      MONGODB_URI: stack.mongoUri!,
-      REDIS_URL: `${stack.redisUrl}/${db}`,
-      CACHE_TTL_SECONDS: '3600',
-      NEAR_CACHE_TTL_MS: '3600000',
-      ...extra,
-    });
+    const env = (db: number, extra: Record<string, string>) =>
+      hotCacheEnv(stack, { REDIS_URL: `${stack.redisUrl}/${db}`, ...extra });
     const fleet = [];
     for (const [i, build] of builds.entries()) {
       const near = await startService(env(i + 1, { NEAR_CACHE: 'on' }), build);

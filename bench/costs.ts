@@ -13,7 +13,7 @@ import mongoose from 'mongoose';
 import { sleep } from '../src/common/sleep';
 import { MOVIES_COLLECTION } from '../src/movies/movie.schema';
 import { startEmbeddedStack } from '../src/stack/embedded-stack';
-import { cpuSeconds, startService, type RunningService } from './service';
+import { cpuSeconds, hotCacheEnv, startService, type RunningService } from './service';
 
 type Lookup = { id: string } | { title: string; year: number };
 
@@ -61,14 +61,7 @@ export async function costsScenario(options: { calls: number }) {
   const rows: Array<Record<string, string | number>> = [];
   let db: mongoose.Connection | undefined;
   try {
-    const env = (near: string) => ({
-      MONGODB_URI: stack.mongoUri!,
-      REDIS_URL: stack.redisUrl!,
-      CACHE_TTL_SECONDS: '3600',
-      NEAR_CACHE: near,
-      NEAR_CACHE_TTL_MS: '3600000',
-      REFRESH_AHEAD: 'off',
-    });
+    const env = (near: string) => hotCacheEnv(stack, { NEAR_CACHE: near, REFRESH_AHEAD: 'off' });
     const near = await startService(env('on'));
     services.push(near);
     const redisOnly = await startService(env('off'));

@@ -17,7 +17,7 @@ import {
   startComparisonServer,
   type HeapSetting,
 } from './hits';
-import { startService } from './service';
+import { hotCacheEnv, startService } from './service';
 
 const SETTINGS: HeapSetting[] = [
   { oldMb: 128, semiMb: 0 },
@@ -36,13 +36,7 @@ export async function heapScenario(options: { seconds: number; rounds: number })
   const rows = [];
   try {
     for (const setting of SETTINGS) {
-      const near = await startService({
-        MONGODB_URI: stack.mongoUri!,
-        REDIS_URL: stack.redisUrl!,
-        CACHE_TTL_SECONDS: '3600',
-        NEAR_CACHE_TTL_MS: '3600000',
-        ...heapEnv(setting),
-      });
+      const near = await startService(hotCacheEnv(stack, heapEnv(setting)));
       const floor = await startComparisonServer('floor', '', heapFlags(setting));
       try {
         const ids = await firstIds(stack.mongoUri!, 20);

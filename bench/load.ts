@@ -24,7 +24,7 @@ import { costsScenario } from './costs';
 import { heapScenario } from './heap';
 import { profileScenario } from './profile';
 import { measureRounds, ratiosTo, startComparisonServer, type Point, type Server } from './hits';
-import { startService, type RunningService } from './service';
+import { hotCacheEnv, startService, type RunningService } from './service';
 
 const ROOT = projectRoot();
 const RESULTS = join(ROOT, 'bench/results');
@@ -88,14 +88,8 @@ async function main() {
   const services: RunningService[] = [];
   const others: Array<Server & { stop(): Promise<void> }> = [];
   try {
-    const serviceEnv = (cacheEnabled: boolean, nearCache = 'on') => ({
-      MONGODB_URI: stack.mongoUri!,
-      REDIS_URL: stack.redisUrl!,
-      CACHE_ENABLED: String(cacheEnabled),
-      CACHE_TTL_SECONDS: '3600',
-      NEAR_CACHE: nearCache,
-      NEAR_CACHE_TTL_MS: '3600000',
-    });
+    const serviceEnv = (cacheEnabled: boolean, nearCache = 'on') =>
+      hotCacheEnv(stack, { CACHE_ENABLED: String(cacheEnabled), NEAR_CACHE: nearCache });
     // One after the other: the first imports the bundled movies.
     services.push(await startService(serviceEnv(true)));
     services.push(await startService(serviceEnv(false)));

@@ -13,7 +13,7 @@ import { firstIds } from './fleet';
 import { ghz, percentile } from './ghz';
 import { SERVICE_HEAP, heapFlags, startComparisonServer } from './hits';
 import { CONSTANT_MOVIE } from './servers/constant-movie';
-import { startService } from './service';
+import { hotCacheEnv, startService } from './service';
 
 interface ProfileNode {
   id: number;
@@ -99,14 +99,12 @@ async function startProfiled(
   const flags = ['--cpu-prof', `--cpu-prof-dir=${dir}`];
   if (target === 'floor' || target === 'peer' || target === 'ceiling')
     return startComparisonServer(target, stack.redisUrl, [...heapFlags(SERVICE_HEAP), ...flags]);
-  return startService({
-    MONGODB_URI: stack.mongoUri!,
-    REDIS_URL: stack.redisUrl!,
-    CACHE_TTL_SECONDS: '3600',
-    NEAR_CACHE: target === 'near' ? 'on' : 'off',
-    NEAR_CACHE_TTL_MS: '3600000',
-    NODE_OPTIONS: flags.join(' '),
-  });
+  return startService(
+    hotCacheEnv(stack, {
+      NEAR_CACHE: target === 'near' ? 'on' : 'off',
+      NODE_OPTIONS: flags.join(' '),
+    }),
+  );
 }
 
 export async function profileScenario(options: {

@@ -28,6 +28,18 @@ export interface Build {
 
 export const THIS_BUILD: Build = { root: projectRoot(), node: process.execPath };
 
+/** The service's environment on `stack`, its copies fresh for the whole run: hits stay hits. */
+export const hotCacheEnv = (
+  stack: { mongoUri?: string; redisUrl?: string },
+  extra: Record<string, string> = {},
+): Record<string, string> => ({
+  MONGODB_URI: stack.mongoUri!,
+  REDIS_URL: stack.redisUrl!,
+  CACHE_TTL_SECONDS: '3600',
+  NEAR_CACHE_TTL_MS: '3600000',
+  ...extra,
+});
+
 /**
  * The built service as `npm start` runs it (scripts/serve.sh), on a free port, returned once it
  * reports both dependencies up (and so has imported the bundled movies, with SEED_IF_EMPTY).
