@@ -107,6 +107,17 @@ describe(MovieCacheStore.name, () => {
     expect(await env.redis.get(fenceKey(movie.id))).toMatch(/:2$/);
   });
 
+  it('a late write-through of an older revision installs nothing once the newer copy was evicted', async () => {
+    const movie = apiMovieFactory({ revision: 1, rating: 5 });
+    await sut.install({ ...movie, revision: 3, rating: 7 });
+    await env.redis.del(movieKey(movie.id)); // evicted; its fence remembers revision 3
+
+    await sut.install({ ...movie, revision: 2, rating: 6 });
+
+    expect(await env.redis.exists(movieKey(movie.id))).toBe(0);
+    expect(await env.redis.get(fenceKey(movie.id))).toMatch(/:3$/);
+  });
+
   it('a write-through drops fields the new copy no longer has', async () => {
     const movie = apiMovieFactory({ revision: 1, rating: 5 });
     await sut.fill(movie, await fenceOf(movie.id));
