@@ -7,6 +7,7 @@
  *        npm run bench -- --scenario profile [--target near|redis|floor|peer|ceiling]
  *        npm run bench -- --scenario heap [--seconds 6] [--rounds 2]   (bench/heap.ts)
  *        npm run bench -- --scenario costs [--calls 200]   (bench/costs.ts)
+ *        npm run bench -- --scenario feed-lag [--writes 500] [--concurrency 16]   (bench/feed-lag.ts)
  *        npm run bench -- --scenario builds --build a=<dir>[:node] --build b=...   (bench/compare-builds.ts)
  */
 import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
@@ -21,6 +22,7 @@ import { chart } from './chart';
 import { firstIds, twoInstanceRuns } from './fleet';
 import { ghz, sampleRss } from './ghz';
 import { costsScenario } from './costs';
+import { feedLagScenario } from './feed-lag';
 import { heapScenario } from './heap';
 import { profileScenario } from './profile';
 import { measureRounds, ratiosTo, startComparisonServer, type Point, type Server } from './hits';
@@ -43,6 +45,7 @@ async function main() {
       rounds: { type: 'string' },
       misses: { type: 'string', default: '3000' },
       calls: { type: 'string' },
+      writes: { type: 'string' },
     },
   });
   if (values.scenario === 'builds') {
@@ -61,6 +64,12 @@ async function main() {
   }
   if (values.scenario === 'costs') {
     return costsScenario({ calls: Number(values.calls ?? 200) });
+  }
+  if (values.scenario === 'feed-lag') {
+    return feedLagScenario({
+      writes: Number(values.writes ?? 500),
+      concurrency: Number(values.concurrency ?? 16),
+    });
   }
   if (values.scenario === 'heap') {
     return heapScenario({

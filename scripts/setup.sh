@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# Idempotent setup: npm packages, redis-server, FerretDB and the PostgreSQL it stores in, grpcurl, ghz.
+# Idempotent setup: npm packages, redis-server, FerretDB and the PostgreSQL it stores in, grpcurl, ghz,
+# and mongo-java-server (the change-stream tests' MongoDB, a jar built with Maven).
 # Built tools live in a cache outside the clone and are linked into .tools/bin.
-# Usage: scripts/setup.sh [--npm] [--redis] [--ferretdb] [--grpc-tools]
+# Usage: scripts/setup.sh [--npm] [--redis] [--ferretdb] [--grpc-tools] [--mongo-java-server]
 #   no flags: everything. With flags: only the parts named. --ferretdb includes PostgreSQL
 #   (apt's postgresql) unless FERRETDB_BACKEND=sqlite.
 set -euo pipefail
@@ -14,14 +15,15 @@ FERRETDB_VERSION="v1.24.2"
 GRPCURL_VERSION="v1.9.3"
 GHZ_VERSION="v0.121.0"
 
-want_npm=0 want_redis=0 want_ferret=0 want_tools=0
-if [ $# -eq 0 ]; then want_npm=1 want_redis=1 want_ferret=1 want_tools=1; fi
+want_npm=0 want_redis=0 want_ferret=0 want_tools=0 want_mjs=0
+if [ $# -eq 0 ]; then want_npm=1 want_redis=1 want_ferret=1 want_tools=1 want_mjs=1; fi
 for arg in "$@"; do
   case "$arg" in
     --npm) want_npm=1 ;;
     --redis) want_redis=1 ;;
     --ferretdb) want_ferret=1 ;;
     --grpc-tools) want_tools=1 ;;
+    --mongo-java-server) want_mjs=1 ;;
     *) echo "setup: unknown option $arg" >&2; exit 2 ;;
   esac
 done
@@ -97,5 +99,27 @@ if [ $want_tools -eq 1 ]; then
     mv "$CACHE/gobin/ghz" "$CACHE/bin/ghz-$GHZ_VERSION"
   fi
   ln -sf "$CACHE/bin/ghz-$GHZ_VERSION" "$BIN/ghz"
+fi
+
+if [ $want_mjs -eq 1 ]; then
+  # Keyed by the launcher's sources, so an edit to them builds a new jar.
+  mjs_src="$ROOT/third_party/mongo-java-server"
+  mjs_key=$(cd "$mjs_src" && cat pom.xml src/main/java/Main.java | sha256sum | cut -c1-12)
+  mjs="$CACHE/bin/mongo-java-server-$mjs_key"
+  if [ ! -x "$mjs" ]; then
+    { command -v mvn && command -v javac; } >/dev/null 2>&1 || { log "installing Maven and a JDK with apt"; apt_install maven default-jdk-headless; }
+    log "building mongo-java-server with Maven (one time, cached in $CACHE)"
+    src=$(mktemp -d)
+    cp -r "$mjs_src/." "$src/"
+    # Maven's quiet mode still prints colour codes: its output is shown only when it fails.
+    mvn -B -q -f "$src/pom.xml" -DskipTests package >"$src/build.log" 2>&1 ||
+      { cat "$src/build.log" >&2; exit 1; }
+    mkdir -p "$CACHE/lib"
+    mv "$src/target/mongo-java-server.jar" "$CACHE/lib/mongo-java-server-$mjs_key.jar"
+    rm -rf "$src"
+    printf '#!/bin/sh\nexec java -jar "%s" "$@"\n' "$CACHE/lib/mongo-java-server-$mjs_key.jar" > "$mjs.tmp"
+    chmod +x "$mjs.tmp" && mv "$mjs.tmp" "$mjs"
+  fi
+  ln -sf "$mjs" "$BIN/mongo-java-server"
 fi
 [ $did_work -eq 0 ] || log "ready"

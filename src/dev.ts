@@ -27,6 +27,11 @@ async function bootstrap(): Promise<void> {
     ...config,
     mongoUri: config.mongoUri ?? stack!.mongoUri!,
     redisUrl: config.redisUrl ?? stack!.redisUrl!,
+    // The embedded database's changes come from its PostgreSQL.
+    changeFeed: {
+      ...config.changeFeed,
+      postgresUrl: config.changeFeed.postgresUrl ?? stack?.postgresUrl,
+    },
   };
   const app = await createApp(resolved, { prettyLogs: process.stdout.isTTY }).catch(
     async (error: unknown) => {

@@ -48,6 +48,16 @@ export interface AppConfig {
     /** How long an instance keeps serving from it without hearing from the invalidation channel. */
     leaseMs: number;
   };
+  changeFeed: {
+    /** auto: PostgreSQL's outbox when postgresUrl is known, else a change stream if MongoDB has one. */
+    mode: 'auto' | 'mongodb' | 'postgres' | 'off';
+    /** The PostgreSQL under FerretDB (the embedded stack's, unless given). */
+    postgresUrl?: string;
+    /** The leader's lease: a dead leader's feed is taken over within this. */
+    leaseMs: number;
+    /** How long the outbox keeps applied changes (a feed down longer than this flushes). */
+    retentionMs: number;
+  };
   /** Prometheus /metrics over HTTP; 0 picks a free port. */
   metricsPort: number;
   logLevel: 'error' | 'warn' | 'log' | 'debug' | 'verbose';
@@ -110,6 +120,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
       maxBytes: e.NEAR_CACHE_MAX_MB * 1024 * 1024,
       ttlMs: e.NEAR_CACHE_TTL_MS,
       leaseMs: e.NEAR_CACHE_LEASE_MS,
+    },
+    changeFeed: {
+      mode: e.CHANGE_FEED,
+      postgresUrl: e.CHANGE_FEED_POSTGRES_URL,
+      leaseMs: e.CHANGE_FEED_LEASE_MS,
+      retentionMs: e.CHANGE_FEED_RETENTION_HOURS * 3_600_000,
     },
     metricsPort: e.METRICS_PORT,
     logLevel: e.LOG_LEVEL,

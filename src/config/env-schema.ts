@@ -64,6 +64,10 @@ export const envSchema = z
     NEAR_CACHE_MAX_MB: positiveInt.max(16_384).default(64),
     NEAR_CACHE_TTL_MS: positiveInt.max(86_400_000).default(10_000),
     NEAR_CACHE_LEASE_MS: positiveInt.min(50).max(60_000).default(500),
+    CHANGE_FEED: z.enum(['auto', 'mongodb', 'postgres', 'off']).default('auto'),
+    CHANGE_FEED_POSTGRES_URL: optionalUrl(['postgres://', 'postgresql://']),
+    CHANGE_FEED_LEASE_MS: positiveInt.min(100).max(60_000).default(2_000),
+    CHANGE_FEED_RETENTION_HOURS: positiveInt.max(24 * 30).default(24),
     METRICS_PORT: port.default(9464),
     LOG_LEVEL: z.enum(['error', 'warn', 'log', 'debug', 'verbose']).default('log'),
   })
@@ -85,6 +89,12 @@ export const envSchema = z
         code: 'custom',
         path: ['REDIS_URL'],
         message: 'or REDIS_CLUSTER_NODES: not both',
+      });
+    if (env.CHANGE_FEED === 'postgres' && !env.CHANGE_FEED_POSTGRES_URL && env.MONGODB_URI)
+      ctx.addIssue({
+        code: 'custom',
+        path: ['CHANGE_FEED_POSTGRES_URL'],
+        message: 'is required with CHANGE_FEED=postgres and a MONGODB_URI',
       });
     if (env.NODE_ENV === 'production' && !env.ADMIN_TOKEN) {
       ctx.addIssue({

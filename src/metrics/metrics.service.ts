@@ -91,6 +91,39 @@ export class MetricsService {
     registers: [this.registry],
   });
 
+  readonly feedChanges = new Counter({
+    name: 'movie_cache_feed_changes_total',
+    help: 'Changes the change feed applied, by operation (insert, update, replace, delete, drop, rename, invalidate)',
+    labelNames: ['op'] as const,
+    registers: [this.registry],
+  });
+
+  readonly feedLag = new Histogram({
+    name: 'movie_cache_feed_lag_seconds',
+    help: 'From the database making a change to the change feed having applied it to every cache',
+    buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
+    registers: [this.registry],
+  });
+
+  readonly feedLeader = new Gauge({
+    name: 'movie_cache_feed_leader',
+    help: '1 while this instance reads the change feed for the fleet',
+    registers: [this.registry],
+  });
+
+  readonly feedResumes = new Counter({
+    name: 'movie_cache_feed_resumes_total',
+    help: 'Times the change feed resumed from its stored token (after a failure or a takeover)',
+    registers: [this.registry],
+  });
+
+  readonly feedFlushes = new Counter({
+    name: 'movie_cache_feed_flushes_total',
+    help: 'Flushes of every cached movie by the change feed, by reason (history-lost, no-token, collection)',
+    labelNames: ['reason'] as const,
+    registers: [this.registry],
+  });
+
   constructor() {
     collectDefaultMetrics({ register: this.registry });
   }

@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import type { GetCacheStatsResponse } from '../generated/nest/movies/v1/movie_service';
 import { MovieCache } from '../movies/cache/movie-cache';
+import { ChangeFeed } from '../movies/change-feed/change-feed.service';
 import { TrendingFeed } from '../trending/trending-feed.service';
 import { HealthMonitor } from './health.monitor';
 
@@ -12,6 +13,7 @@ export class CacheStatsService {
     private readonly cache: MovieCache,
     private readonly health: HealthMonitor,
     private readonly trending: TrendingFeed,
+    private readonly feed: ChangeFeed,
   ) {}
 
   /** Counters from the Redis strings, with a live check of both dependencies. */
@@ -32,6 +34,7 @@ export class CacheStatsService {
       startedAtUnixMs: this.startedAt,
       trendingStreams: this.trending.openStreams,
       nearCache: near,
+      changeFeed: this.feed.stats(),
     };
   }
 }

@@ -11,10 +11,14 @@ import type { Connection } from 'mongoose';
 import { APP_CONFIG, type AppConfig } from '../config/app-config';
 import { MOVIE_SERVICE_FULL_NAME } from '../grpc/grpc-channel';
 import { MovieCache } from '../movies/cache/movie-cache';
+import { ChangeFeed } from '../movies/change-feed/change-feed.service';
 import { MoviesRepository } from '../movies/movies.repository';
 import { RedisCircuit } from '../redis/redis-circuit';
 
 export const HEALTH = Symbol('HEALTH');
+
+/** grpc.health.v1 name of the change feed: NOT_SERVING while it fails (caches then rely on TTLs). */
+export const CHANGE_FEED_HEALTH = 'movies.v1.MovieService/ChangeFeed';
 
 export interface DependencyStatus {
   redisOk: boolean;
@@ -41,6 +45,7 @@ export class HealthMonitor implements OnApplicationBootstrap, OnModuleDestroy {
     private readonly redis: RedisCircuit,
     private readonly repository: MoviesRepository,
     private readonly cache: MovieCache,
+    private readonly feed: ChangeFeed,
   ) {}
 
   async onApplicationBootstrap(): Promise<void> {
@@ -58,11 +63,17 @@ export class HealthMonitor implements OnApplicationBootstrap, OnModuleDestroy {
     this.connection.off('connected', this.onMongoConnected);
     this.connection.off('reconnected', this.onMongoConnected);
     this.setStatus('NOT_SERVING');
+    this.health.setStatus(CHANGE_FEED_HEALTH, 'NOT_SERVING');
   }
 
   async check(): Promise<DependencyStatus> {
     const [redisOk, mongoOk] = await Promise.all([this.redis.ping(), this.repository.ping()]);
     this.update({ redisOk, mongoOk });
+    const { state } = this.feed.stats();
+    this.health.setStatus(
+      CHANGE_FEED_HEALTH,
+      state === 'recovering' || state === 'starting' ? 'NOT_SERVING' : 'SERVING',
+    );
     if (redisOk) {
       await this.cache.publishState(mongoOk ? 'ok' : 'degraded').catch(() => undefined);
       const evicted = await this.cache.repairDirty().catch(() => 0);

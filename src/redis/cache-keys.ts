@@ -17,6 +17,10 @@ export const movieKey = (id: string): string => `movie:{${id}}`;
 /** Newest revision written for an id (or a write count for a title), with the generation that set it. */
 export const fenceKey = (tag: string): string => `fence:{${tag}}`;
 
+/** Every fence, for a flush; and the tag a fence key belongs to. */
+export const FENCE_KEY_PATTERN = 'fence:*';
+export const tagOfFenceKey = (key: string): string => key.slice('fence:{'.length, -1);
+
 const withYear = (key: string, year?: number) => (year ? `${key}:${year}` : key);
 
 /** Held by the one instance filling a cold lookup; others wait for its fill. */
@@ -28,6 +32,13 @@ export const absentKey = (tag: string, year?: number): string => withYear(`absen
 /** A title's tag (titleTag) and year -> movie id, as passed to CACHE_MANAGER (stored under "cm:" + this). */
 export const titleKey = (tag: string, year?: number): string => `title:{${tag}}:${year ?? 0}`;
 
+/** Copies, absences and title map entries: what a flush drops once the fences moved on. */
+export const CACHED_ENTRY_PATTERNS = ['movie:*', 'absent:*', `${CACHE_MANAGER_NAMESPACE}:title:*`];
+
+/** A title map entry as Redis stores it: keyv prefixes the namespace. */
+export const storedTitleKey = (tag: string, year?: number): string =>
+  `${CACHE_MANAGER_NAMESPACE}:${titleKey(tag, year)}`;
+
 /**
  * Near-cache coherence: invalidations and pings, acks to one writer (sharded pub/sub channels),
  * and the live instances, all in one slot: the script that reads the registry publishes there.
@@ -35,6 +46,10 @@ export const titleKey = (tag: string, year?: number): string => `title:{${tag}}:
 export const NEAR_CACHE_CHANNEL = 'near:{n}:invalidations';
 export const nearCacheAckChannel = (instanceId: string): string => `near:{n}:acks:${instanceId}`;
 export const NEAR_CACHE_INSTANCES_KEY = 'near:{n}:instances';
+
+/** The change feed's leader lease (holder: an instance id) and where the feed resumes. */
+export const FEED_LEADER_KEY = 'feed:{f}:leader';
+export const FEED_TOKEN_KEY = 'feed:{f}:token';
 
 export const STATS_HITS_KEY = 'stats:hits';
 export const STATS_MISSES_KEY = 'stats:misses';

@@ -22,9 +22,18 @@ export interface ScriptCommands {
     fence: string,
     absent: string,
     absentOfYear: string,
+    titleEntry: string,
+    titleEntryOfYear: string,
     ...args: Arg[]
   ): Promise<number>;
-  repairMovie(movie: string, fence: string, absent: string, ...args: Arg[]): Promise<number>;
+  repairMovie(
+    movie: string,
+    fence: string,
+    absent: string,
+    ...args: Arg[]
+  ): Promise<[string | null, string | null]>;
+  feedLead(lease: string, instance: string, leaseMs: number): Promise<number>;
+  feedSave(lease: string, token: string, instance: string, value: string): Promise<number>;
   registerInstance(registry: string, instance: string, leaseMs: number): Promise<number>;
   invalidate(registry: string, channel: string, message: string): Promise<string[]>;
   topMovies(numKeys: number, ...keysAndArgs: Arg[]): Promise<string[]>;

@@ -20,6 +20,8 @@ export interface EmbeddedStackOptions {
 export interface EmbeddedStack {
   redisUrl?: string;
   mongoUri?: string;
+  /** FerretDB's PostgreSQL database, when FerretDB runs on PostgreSQL. */
+  postgresUrl?: string;
   stop(): Promise<void>;
 }
 
@@ -88,6 +90,7 @@ export async function startEmbeddedStack(options: EmbeddedStackOptions): Promise
   return {
     redisUrl: redis && `redis://127.0.0.1:${redis.port}`,
     mongoUri: mongo && `mongodb://127.0.0.1:${mongo.port}/sample_mflix`,
+    postgresUrl: mongo?.postgresUrl,
     stop: async () => {
       await Promise.all([redis?.stop(), mongo?.stop()]);
     },

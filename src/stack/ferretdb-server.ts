@@ -2,6 +2,7 @@ import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import mongoose from 'mongoose';
 import { projectRoot } from '../common/paths';
+import { changeOutboxSql } from './change-outbox';
 import { ChildService, startChildService } from './child-service';
 import { freePort } from './free-port';
 import { POSTGRES_ROLE, startPostgres } from './postgres-server';
@@ -11,6 +12,11 @@ export const FERRETDB_BIN = process.env.FERRETDB_BIN ?? join(projectRoot(), '.to
 
 /** postgresql: a private PostgreSQL cluster (the default); sqlite: FerretDB's SQLite files (slow). */
 export type FerretDbBackend = 'postgresql' | 'sqlite';
+
+export interface FerretDbService extends ChildService {
+  /** FerretDB's PostgreSQL database, where the change outbox is (postgresql backend only). */
+  postgresUrl?: string;
+}
 
 const FERRETDB_DATABASE = 'ferretdb';
 
@@ -61,7 +67,7 @@ function startFerretDbProcess(
 }
 
 /** FerretDB on a private PostgreSQL cluster in <dataDir>/postgres; stop() stops both. */
-async function startOnPostgres(dataDir: string, port: number): Promise<ChildService> {
+async function startOnPostgres(dataDir: string, port: number): Promise<FerretDbService> {
   const postgres = await startPostgres(join(dataDir, 'postgres'), join(dataDir, 'logs'));
   try {
     await postgres.sql(
@@ -70,6 +76,7 @@ async function startOnPostgres(dataDir: string, port: number): Promise<ChildServ
         WHERE NOT EXISTS (SELECT 1 FROM pg_database WHERE datname = '${FERRETDB_DATABASE}')\\gexec`,
     );
     await postgres.sql(FERRETDB_DATABASE, pushdownIndexesSql());
+    await postgres.sql(FERRETDB_DATABASE, changeOutboxSql());
     const host = encodeURIComponent(postgres.socketDir);
     const url = `postgres://${POSTGRES_ROLE}@/${FERRETDB_DATABASE}?host=${host}&port=${postgres.port}`;
     const ferret = await startFerretDbProcess(dataDir, port, [
@@ -78,6 +85,7 @@ async function startOnPostgres(dataDir: string, port: number): Promise<ChildServ
     ]);
     return {
       ...ferret,
+      postgresUrl: url,
       stop: async () => {
         await ferret.stop();
         await postgres.stop();
@@ -97,7 +105,7 @@ export async function startFerretDb(
   dataDir: string,
   port?: number,
   backend: FerretDbBackend = ferretDbBackend(),
-): Promise<ChildService> {
+): Promise<FerretDbService> {
   if (!existsSync(FERRETDB_BIN)) {
     throw new Error(`FerretDB not found at ${FERRETDB_BIN}: run "npm run setup"`);
   }

@@ -25,6 +25,7 @@ export default async function globalSetup(): Promise<void> {
   globalThis.__MOVIE_CACHE_STACK__ = { stack, cluster, dataDir };
   process.env.TEST_MONGODB_URI = mongoUri ?? stack.mongoUri;
   process.env.TEST_EMBEDDED_MONGO = mongoUri ? '' : '1';
+  if (stack.postgresUrl) process.env.TEST_POSTGRES_URL = stack.postgresUrl;
   if (cluster) {
     process.env.TEST_REDIS_CLUSTER_NODES = cluster.seeds;
     process.env.TEST_REDIS_URL = `redis://${cluster.seeds.split(',')[0]}`;

@@ -2,12 +2,21 @@ import { Injectable } from '@nestjs/common';
 import { randomBytes } from 'node:crypto';
 
 /**
- * The near-cache channel's messages. A writer's `invalidate` (drop the movie) or `dirty` (also
- * read it from MongoDB until repaired) is answered by an `ack` from each instance; an instance
+ * The near-cache channel's messages. A writer's `invalidate` (drop the movie), `dirty` (also
+ * read it from MongoDB until repaired), `title` (forget which movie a title key names) or
+ * `flush` (forget everything; id `*`) is answered by an `ack` from each instance; an instance
  * hears its own `ping` to know it hears everything.
  */
+export type WriteKind = 'invalidate' | 'dirty' | 'title' | 'flush';
+const WRITE_KINDS: ReadonlySet<string> = new Set<WriteKind>([
+  'invalidate',
+  'dirty',
+  'title',
+  'flush',
+]);
+
 export type CoherenceMessage =
-  | { kind: 'invalidate' | 'dirty'; writer: string; nonce: string; id: string }
+  | { kind: WriteKind; writer: string; nonce: string; id: string }
   | { kind: 'ack'; nonce: string; instance: string }
   | { kind: 'ping'; instance: string; seq: number };
 
@@ -16,6 +25,8 @@ export function encodeMessage(message: CoherenceMessage): string {
   switch (message.kind) {
     case 'invalidate':
     case 'dirty':
+    case 'title':
+    case 'flush':
       return `${message.kind} ${message.writer} ${message.nonce} ${message.id}`;
     case 'ack':
       return `ack ${message.nonce} ${message.instance}`;
@@ -26,7 +37,7 @@ export function encodeMessage(message: CoherenceMessage): string {
 
 export function decodeMessage(line: string): CoherenceMessage | null {
   const [kind, a, b, c] = line.split(' ');
-  if ((kind === 'invalidate' || kind === 'dirty') && c) return { kind, writer: a, nonce: b, id: c };
+  if (WRITE_KINDS.has(kind) && c) return { kind: kind as WriteKind, writer: a, nonce: b, id: c };
   if (kind === 'ack' && b) return { kind, nonce: a, instance: b };
   if (kind === 'ping' && b) return { kind, instance: a, seq: Number(b) };
   return null;

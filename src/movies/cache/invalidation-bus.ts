@@ -6,7 +6,7 @@ import { RedisCircuit } from '../../redis/redis-circuit';
 import { ShardSubscriber } from '../../redis/shard-subscriber';
 import { CACHE_HOOKS, type CacheHooks } from './cache-hooks';
 import { CachePolicy } from './cache-policy';
-import { CacheInstance, decodeMessage } from './coherence-messages';
+import { CacheInstance, decodeMessage, type WriteKind } from './coherence-messages';
 import { DirtyIds } from './dirty-ids';
 import { NearCache } from './near-cache';
 import { NearCacheLease } from './near-cache-lease';
@@ -69,6 +69,18 @@ export class InvalidationBus implements OnModuleInit, OnApplicationShutdown {
     await this.acks.publish(this.dirty.has(id) ? 'dirty' : 'invalidate', id);
   }
 
+  /** A write outside the service may have moved this title: no instance resolves it from memory. */
+  async forgetTitle(titleKey: string): Promise<void> {
+    this.near.forgetTitle(titleKey);
+    if (this.active) await this.acks.publish('title', titleKey);
+  }
+
+  /** Any movie may have changed: every instance forgets its whole near-cache. */
+  async flush(): Promise<void> {
+    this.near.clear();
+    if (this.active) await this.acks.publish('flush', '*');
+  }
+
   private async receive(line: string): Promise<void> {
     if (this.hooks.beforeDelivery && !(await this.hooks.beforeDelivery(line))) return;
     const message = decodeMessage(line);
@@ -76,9 +88,10 @@ export class InvalidationBus implements OnModuleInit, OnApplicationShutdown {
     switch (message.kind) {
       case 'dirty':
       case 'invalidate':
+      case 'title':
+      case 'flush':
         if (message.writer === this.instance.id) return;
-        if (message.kind === 'dirty') this.dirty.mark(message.id);
-        this.near.invalidate(message.id);
+        this.apply(message.kind, message.id);
         await this.acks.acknowledge(message.writer, message.nonce);
         return;
       case 'ack':
@@ -87,5 +100,12 @@ export class InvalidationBus implements OnModuleInit, OnApplicationShutdown {
       case 'ping':
         if (message.instance === this.instance.id) this.lease.heard(message.seq);
     }
+  }
+
+  private apply(kind: WriteKind, id: string): void {
+    if (kind === 'title') return this.near.forgetTitle(id);
+    if (kind === 'flush') return this.near.clear();
+    if (kind === 'dirty') this.dirty.mark(id);
+    this.near.invalidate(id);
   }
 }

@@ -1,6 +1,7 @@
 import { CacheCounters } from './cache-counters';
 import { CachePolicy } from './cache-policy';
 import { CacheInstance } from './coherence-messages';
+import { ExternalWrites } from './external-writes';
 import { InvalidationBus } from './invalidation-bus';
 import { MovieCacheStore } from './movie-cache.store';
 import { NearCache } from './near-cache';
@@ -30,6 +31,7 @@ export const MOVIE_CACHE_PROVIDERS = [
   NearCacheLease,
   WriteAcks,
   InvalidationBus,
+  ExternalWrites,
   RefreshAhead,
   ReadPipeline,
   TitleReads,

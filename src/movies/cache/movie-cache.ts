@@ -9,6 +9,7 @@ import { MovieCacheStore } from './movie-cache.store';
 import { MOVIE_SOURCE, type MovieSource } from './movie-source';
 import { NearCache } from './near-cache';
 import { DirtyIds } from './dirty-ids';
+import { ExternalWrites, type MovieTitle } from './external-writes';
 import { ReadPipeline } from './read-pipeline';
 import { LogicalClock, answer, type CacheAsideResult, type ReadOutcome } from './read-outcome';
 import { TitleReads } from './title-reads';
@@ -33,6 +34,7 @@ export class MovieCache {
     private readonly dirty: DirtyIds,
     private readonly clock: LogicalClock,
     private readonly policy: CachePolicy,
+    private readonly external: ExternalWrites,
     @Inject(MOVIE_SOURCE) private readonly source: MovieSource,
   ) {}
 
@@ -42,7 +44,7 @@ export class MovieCache {
    */
   nearHit(lookup: MovieLookup, keys?: LookupKeys): CacheAsideResult | null {
     if (lookup.kind === 'id') return this.pipeline.nearHit(lookup.id);
-    return this.titles.nearHit(keys ?? lookupKeys(lookup));
+    return this.titles.nearHit(lookup, keys ?? lookupKeys(lookup));
   }
 
   /** Past the near-cache: Redis, then MongoDB on a miss; from MongoDB alone (BYPASS) without Redis. */
@@ -98,6 +100,16 @@ export class MovieCache {
   /** Repairs the ids written while their Redis slot was away; returns how many. */
   repairDirty(): Promise<number> {
     return this.dirty.repairAll();
+  }
+
+  /** Movies written outside the service: no instance serves what was cached of them before. */
+  applyExternalWrites(ids: string[], titles: MovieTitle[]): Promise<void> {
+    return this.external.apply(ids, titles);
+  }
+
+  /** Writes may have gone unseen: nothing cached before now is served or stored. */
+  flush(): Promise<void> {
+    return this.external.flush();
   }
 
   /** Drops the copies of `ids` here and in Redis (a cold start, for the benchmark). */

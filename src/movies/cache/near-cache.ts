@@ -118,6 +118,10 @@ export class NearCache {
     if (this.movies.delete(id)) this.counts.invalidations += 1;
   }
 
+  forgetTitle(key: string): void {
+    this.titles.delete(key);
+  }
+
   clear(): void {
     this.invalidationSeq += 1;
     this.movies.clear();

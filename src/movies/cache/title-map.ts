@@ -22,6 +22,10 @@ export class TitleMap {
     return typeof id === 'string' ? id : undefined;
   }
 
+  async forget(key: string): Promise<void> {
+    await this.redis.run('cache', () => this.cacheManager.del(key));
+  }
+
   async remember(key: string, id: string): Promise<void> {
     const ttlMs = this.policy.jitteredTtlSeconds() * 1000;
     await this.redis.run('cache', () => this.cacheManager.set(key, id, ttlMs));

@@ -21,6 +21,10 @@ import { WriteFence } from './write-fence';
 const POLL_MS = 10;
 
 type TitleLookup = Extract<MovieLookup, { kind: 'title' }>;
+
+/** A write made outside the service can move a title to another copy than the one it named. */
+const answers = (lookup: TitleLookup, movie: { title: string; year: number }) =>
+  movie.title === lookup.title && (lookup.year === undefined || movie.year === lookup.year);
 /** The title's id, or its remembered absence. */
 type Resolution = string | Absent;
 
@@ -44,15 +48,23 @@ export class TitleReads {
   ) {}
 
   /** The title's id and its copy both in process memory, answered synchronously. */
-  nearHit(keys: LookupKeys): CacheAsideResult | null {
+  nearHit(lookup: TitleLookup, keys: LookupKeys): CacheAsideResult | null {
     const id = this.near.title(keys.title);
-    return id ? this.pipeline.nearHit(id) : null;
+    const hit = id ? this.pipeline.nearHit(id) : null;
+    return hit && answers(lookup, hit.movie) ? hit : null;
   }
 
   async read(lookup: TitleLookup, keys: LookupKeys, arrivedAt: Tick): Promise<ReadOutcome> {
     for (;;) {
       const known = await this.resolve(keys, this.clock.tick());
-      if (typeof known === 'string') return this.pipeline.read(known, arrivedAt);
+      if (typeof known === 'string') {
+        const outcome = await this.pipeline.read(known, arrivedAt);
+        if (outcome.kind === 'movie' && answers(lookup, outcome.result.movie)) return outcome;
+        // The id is gone or no longer has this title: ask MongoDB which movie has it now.
+        this.near.forgetTitle(keys.title);
+        await this.titles.forget(keys.title);
+        continue;
+      }
       if (known) return known;
       const outcome = await this.flights.run(keys.lease, arrivedAt, () => this.miss(lookup, keys));
       if (outcome) return outcome;

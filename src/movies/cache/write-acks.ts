@@ -9,7 +9,7 @@ import {
 import { RedisCircuit } from '../../redis/redis-circuit';
 import { REDIS_SCRIPTS, type RedisScripts } from '../../redis/redis-scripts';
 import { CachePolicy } from './cache-policy';
-import { CacheInstance, encodeMessage } from './coherence-messages';
+import { CacheInstance, encodeMessage, type WriteKind } from './coherence-messages';
 
 /** The acks of one invalidation: those received, and once the live instances are known, the wait. */
 class Acks {
@@ -46,7 +46,7 @@ export class WriteAcks {
     private readonly instance: CacheInstance,
   ) {}
 
-  async publish(kind: 'invalidate' | 'dirty', id: string): Promise<void> {
+  async publish(kind: WriteKind, id: string): Promise<void> {
     const nonce = randomBytes(8).toString('hex');
     const acks = new Acks();
     this.pending.set(nonce, acks);

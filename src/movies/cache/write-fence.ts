@@ -1,6 +1,13 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { randomBytes, randomUUID } from 'node:crypto';
-import { absentKey, fenceKey, leaseKey, movieKey, titleTag } from '../../redis/cache-keys';
+import {
+  absentKey,
+  fenceKey,
+  leaseKey,
+  movieKey,
+  storedTitleKey,
+  titleTag,
+} from '../../redis/cache-keys';
 import { RedisCircuit } from '../../redis/redis-circuit';
 import { REDIS_SCRIPTS, type RedisScripts } from '../../redis/redis-scripts';
 import { CachePolicy } from './cache-policy';
@@ -63,23 +70,32 @@ export class WriteFence {
       .catch(() => undefined);
   }
 
-  /** A movie with this title was written: title misses begun before now remember no absence. */
-  async raiseTitle(title: string, year: number): Promise<void> {
+  /**
+   * A movie with this title was written: title misses begun before now remember no absence.
+   * `remapped`: the write may have moved the title to another movie, so its ids are forgotten.
+   */
+  async raiseTitle(title: string, year?: number, remapped = false): Promise<void> {
     const tag = titleTag(title);
     await this.redis.run('cache', () =>
       this.scripts.titleWritten(
         fenceKey(tag),
         absentKey(tag),
         absentKey(tag, year),
+        storedTitleKey(tag),
+        storedTitleKey(tag, year),
         this.policy.fenceSeconds,
         WriteFence.generation(),
+        remapped ? '1' : '0',
       ),
     );
   }
 
-  /** The id's copy may predate a write: a new generation refuses every older fill; copy dropped. */
-  async regenerate(id: string): Promise<void> {
-    await this.redis.run('repair', () =>
+  /**
+   * The id's copy may predate a write: a new generation refuses every older fill; copy dropped.
+   * Returns the dropped copy's title and year, if one was cached.
+   */
+  async regenerate(id: string): Promise<{ title: string; year?: number } | undefined> {
+    const [title, year] = await this.redis.run('repair', () =>
       this.scripts.repairMovie(
         movieKey(id),
         fenceKey(id),
@@ -88,5 +104,6 @@ export class WriteFence {
         this.policy.fenceSeconds,
       ),
     );
+    return title === null ? undefined : { title, year: year ? Number(year) : undefined };
   }
 }

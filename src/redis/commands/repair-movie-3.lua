@@ -8,9 +8,10 @@
     KEYS[3] absence marker
     ARGV[1] a new fence generation
     ARGV[2] fence TTL (s)
-  Output: 1
+  Output: {title, year} of the dropped copy (nil each if none was cached)
 ]]
 --- @include "fence"
 fence_regenerate(KEYS[2], ARGV[1], ARGV[2])
+local dropped = redis.call('HMGET', KEYS[1], 'title', 'year')
 redis.call('DEL', KEYS[1], KEYS[3])
-return 1
+return dropped

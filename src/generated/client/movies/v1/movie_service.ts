@@ -315,6 +315,26 @@ export interface GetCacheStatsResponse {
   nearCache: NearCacheStats | undefined;
   /** lookups answered with CACHE_STATUS_STALE */
   stale: number;
+  /** this instance's view of the change feed */
+  changeFeed: ChangeFeedStats | undefined;
+}
+
+/** The change feed: writes made to MongoDB outside the service, applied to every cache. */
+export interface ChangeFeedStats {
+  /** "mongodb-change-stream", "postgres-outbox", or "" when off */
+  source: string;
+  /** "off", "starting", "standby" (another instance leads), "leading", "recovering" */
+  state: string;
+  /** this instance reads the feed for the fleet */
+  leader: boolean;
+  /** changes this instance applied */
+  applied: number;
+  /** from the database making the last change to its being applied */
+  lastLagMs: number;
+  /** times this instance resumed the feed from its stored token */
+  resumes: number;
+  /** times this instance flushed every cached movie (history lost, a drop) */
+  flushes: number;
 }
 
 /** The near-cache of the instance that answered: movies and title mappings in process memory. */
@@ -2182,6 +2202,7 @@ function createBaseGetCacheStatsResponse(): GetCacheStatsResponse {
     trendingStreams: 0,
     nearCache: undefined,
     stale: 0,
+    changeFeed: undefined,
   };
 }
 
@@ -2222,6 +2243,9 @@ export const GetCacheStatsResponse: MessageFns<GetCacheStatsResponse> = {
     }
     if (message.stale !== 0) {
       writer.uint32(96).int64(message.stale);
+    }
+    if (message.changeFeed !== undefined) {
+      ChangeFeedStats.encode(message.changeFeed, writer.uint32(106).fork()).join();
     }
     return writer;
   },
@@ -2335,6 +2359,14 @@ export const GetCacheStatsResponse: MessageFns<GetCacheStatsResponse> = {
             message.stale = longToNumber(reader.int64());
             continue;
           }
+          case 13: {
+            if (tag !== 106) {
+              break;
+            }
+
+            message.changeFeed = ChangeFeedStats.decode(reader, reader.uint32());
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -2389,6 +2421,11 @@ export const GetCacheStatsResponse: MessageFns<GetCacheStatsResponse> = {
           ? NearCacheStats.fromJSON(object.near_cache)
           : undefined,
       stale: isSet(object.stale) ? globalThis.Number(object.stale) : 0,
+      changeFeed: isSet(object.changeFeed)
+        ? ChangeFeedStats.fromJSON(object.changeFeed)
+        : isSet(object.change_feed)
+          ? ChangeFeedStats.fromJSON(object.change_feed)
+          : undefined,
     };
   },
 
@@ -2430,6 +2467,9 @@ export const GetCacheStatsResponse: MessageFns<GetCacheStatsResponse> = {
     if (message.stale !== 0) {
       obj.stale = Math.round(message.stale);
     }
+    if (message.changeFeed !== undefined) {
+      obj.changeFeed = ChangeFeedStats.toJSON(message.changeFeed);
+    }
     return obj;
   },
 
@@ -2455,6 +2495,179 @@ export const GetCacheStatsResponse: MessageFns<GetCacheStatsResponse> = {
         ? NearCacheStats.fromPartial(object.nearCache)
         : undefined;
     message.stale = object.stale ?? 0;
+    message.changeFeed =
+      object.changeFeed !== undefined && object.changeFeed !== null
+        ? ChangeFeedStats.fromPartial(object.changeFeed)
+        : undefined;
+    return message;
+  },
+};
+
+function createBaseChangeFeedStats(): ChangeFeedStats {
+  return { source: '', state: '', leader: false, applied: 0, lastLagMs: 0, resumes: 0, flushes: 0 };
+}
+
+export const ChangeFeedStats: MessageFns<ChangeFeedStats> = {
+  encode(message: ChangeFeedStats, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.source !== '') {
+      writer.uint32(10).string(message.source);
+    }
+    if (message.state !== '') {
+      writer.uint32(18).string(message.state);
+    }
+    if (message.leader !== false) {
+      writer.uint32(24).bool(message.leader);
+    }
+    if (message.applied !== 0) {
+      writer.uint32(32).int64(message.applied);
+    }
+    if (message.lastLagMs !== 0) {
+      writer.uint32(40).int64(message.lastLagMs);
+    }
+    if (message.resumes !== 0) {
+      writer.uint32(48).int64(message.resumes);
+    }
+    if (message.flushes !== 0) {
+      writer.uint32(56).int64(message.flushes);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ChangeFeedStats {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error('protobuf decode recursion limit exceeded');
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseChangeFeedStats();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.source = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.state = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.leader = reader.bool();
+            continue;
+          }
+          case 4: {
+            if (tag !== 32) {
+              break;
+            }
+
+            message.applied = longToNumber(reader.int64());
+            continue;
+          }
+          case 5: {
+            if (tag !== 40) {
+              break;
+            }
+
+            message.lastLagMs = longToNumber(reader.int64());
+            continue;
+          }
+          case 6: {
+            if (tag !== 48) {
+              break;
+            }
+
+            message.resumes = longToNumber(reader.int64());
+            continue;
+          }
+          case 7: {
+            if (tag !== 56) {
+              break;
+            }
+
+            message.flushes = longToNumber(reader.int64());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ChangeFeedStats {
+    return {
+      source: isSet(object.source) ? globalThis.String(object.source) : '',
+      state: isSet(object.state) ? globalThis.String(object.state) : '',
+      leader: isSet(object.leader) ? globalThis.Boolean(object.leader) : false,
+      applied: isSet(object.applied) ? globalThis.Number(object.applied) : 0,
+      lastLagMs: isSet(object.lastLagMs)
+        ? globalThis.Number(object.lastLagMs)
+        : isSet(object.last_lag_ms)
+          ? globalThis.Number(object.last_lag_ms)
+          : 0,
+      resumes: isSet(object.resumes) ? globalThis.Number(object.resumes) : 0,
+      flushes: isSet(object.flushes) ? globalThis.Number(object.flushes) : 0,
+    };
+  },
+
+  toJSON(message: ChangeFeedStats): unknown {
+    const obj: any = {};
+    if (message.source !== '') {
+      obj.source = message.source;
+    }
+    if (message.state !== '') {
+      obj.state = message.state;
+    }
+    if (message.leader !== false) {
+      obj.leader = message.leader;
+    }
+    if (message.applied !== 0) {
+      obj.applied = Math.round(message.applied);
+    }
+    if (message.lastLagMs !== 0) {
+      obj.lastLagMs = Math.round(message.lastLagMs);
+    }
+    if (message.resumes !== 0) {
+      obj.resumes = Math.round(message.resumes);
+    }
+    if (message.flushes !== 0) {
+      obj.flushes = Math.round(message.flushes);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<ChangeFeedStats>, I>>(base?: I): ChangeFeedStats {
+    return ChangeFeedStats.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<ChangeFeedStats>, I>>(object: I): ChangeFeedStats {
+    const message = createBaseChangeFeedStats();
+    message.source = object.source ?? '';
+    message.state = object.state ?? '';
+    message.leader = object.leader ?? false;
+    message.applied = object.applied ?? 0;
+    message.lastLagMs = object.lastLagMs ?? 0;
+    message.resumes = object.resumes ?? 0;
+    message.flushes = object.flushes ?? 0;
     return message;
   },
 };

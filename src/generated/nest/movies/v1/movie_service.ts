@@ -192,6 +192,26 @@ export interface GetCacheStatsResponse {
   nearCache: NearCacheStats | undefined;
   /** lookups answered with CACHE_STATUS_STALE */
   stale: number;
+  /** this instance's view of the change feed */
+  changeFeed: ChangeFeedStats | undefined;
+}
+
+/** The change feed: writes made to MongoDB outside the service, applied to every cache. */
+export interface ChangeFeedStats {
+  /** "mongodb-change-stream", "postgres-outbox", or "" when off */
+  source: string;
+  /** "off", "starting", "standby" (another instance leads), "leading", "recovering" */
+  state: string;
+  /** this instance reads the feed for the fleet */
+  leader: boolean;
+  /** changes this instance applied */
+  applied: number;
+  /** from the database making the last change to its being applied */
+  lastLagMs: number;
+  /** times this instance resumed the feed from its stored token */
+  resumes: number;
+  /** times this instance flushed every cached movie (history lost, a drop) */
+  flushes: number;
 }
 
 /** The near-cache of the instance that answered: movies and title mappings in process memory. */

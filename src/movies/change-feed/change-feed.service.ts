@@ -1,0 +1,210 @@
+import {
+  Inject,
+  Injectable,
+  Logger,
+  OnApplicationBootstrap,
+  OnApplicationShutdown,
+} from '@nestjs/common';
+import { InjectConnection } from '@nestjs/mongoose';
+import type { Connection } from 'mongoose';
+import { setTimeout as delay } from 'node:timers/promises';
+import { APP_CONFIG, type AppConfig } from '../../config/app-config';
+import { MetricsService } from '../../metrics/metrics.service';
+import { MovieCache } from '../cache/movie-cache';
+import type { MovieTitle } from '../cache/external-writes';
+import {
+  HistoryLostError,
+  type ChangeBatch,
+  type ChangeSource,
+  type MovieChange,
+} from './change-source';
+import { chooseSource } from './choose-source';
+import { FeedLeader } from './feed-leader';
+
+/** off: no source; standby: another instance leads; recovering: failing, retried. */
+export type FeedState = 'off' | 'starting' | 'standby' | 'leading' | 'recovering';
+
+export interface ChangeFeedStats {
+  source: string;
+  state: FeedState;
+  leader: boolean;
+  applied: number;
+  lastLagMs: number;
+  resumes: number;
+  flushes: number;
+}
+
+type FlushReason = 'no-token' | 'history-lost' | 'collection';
+
+const COLLECTION_WIDE = new Set<MovieChange['op']>(['drop', 'rename', 'invalidate']);
+const RETRY_MS = 500;
+const PRUNE_EVERY_MS = 60_000;
+
+/**
+ * Writes made to MongoDB by anyone, applied to every cache: the leader of the fleet follows the
+ * source from the stored token, applies each batch, then stores the token after it. When the
+ * token cannot be resumed, every cached movie is flushed instead: the feed never skips silently.
+ */
+@Injectable()
+export class ChangeFeed implements OnApplicationBootstrap, OnApplicationShutdown {
+  private readonly logger = new Logger(ChangeFeed.name);
+  private readonly stopping = new AbortController();
+  private source?: ChangeSource;
+  private running?: Promise<void>;
+  private lastError = '';
+  private readonly stats_: ChangeFeedStats = {
+    source: '',
+    state: 'starting',
+    leader: false,
+    applied: 0,
+    lastLagMs: 0,
+    resumes: 0,
+    flushes: 0,
+  };
+
+  constructor(
+    private readonly leader: FeedLeader,
+    private readonly cache: MovieCache,
+    private readonly metrics: MetricsService,
+    @InjectConnection() private readonly connection: Connection,
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+  ) {}
+
+  onApplicationBootstrap(): void {
+    this.running = this.run();
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    this.stopping.abort();
+    await this.running;
+    await this.source?.close().catch(() => undefined);
+  }
+
+  stats(): ChangeFeedStats {
+    return { ...this.stats_ };
+  }
+
+  private async run(): Promise<void> {
+    const signal = this.stopping.signal;
+    while (!signal.aborted && !this.source) {
+      try {
+        const choice = await chooseSource(this.config.changeFeed, this.connection);
+        if ('off' in choice) {
+          this.logger.warn(
+            `change feed off (${choice.off}): writes made outside the service are seen once cached copies expire (CACHE_TTL_SECONDS)`,
+          );
+          this.stats_.state = 'off';
+          return;
+        }
+        this.source = choice.source;
+        this.stats_.source = choice.source.name;
+        this.logger.log(`change feed on: ${choice.source.name}`);
+      } catch (error) {
+        this.failed(error);
+        await pause(RETRY_MS, signal);
+      }
+    }
+    while (!signal.aborted) {
+      try {
+        if (await this.leader.lead()) await this.follow(this.source!);
+        else this.stats_.state = 'standby';
+        await pause(this.leader.leaseMs / 4, signal);
+      } catch (error) {
+        this.failed(error);
+        await pause(RETRY_MS, signal);
+      }
+    }
+    // The lease is released only by its holder: a standby's call changes nothing.
+    await this.leader.resign();
+  }
+
+  /** Reads the source while this instance holds the lease. */
+  private async follow(source: ChangeSource): Promise<void> {
+    const lease = new AbortController();
+    const stop = () => lease.abort();
+    this.stopping.signal.addEventListener('abort', stop);
+    const renew = setInterval(() => {
+      this.leader.lead().then((held) => held || stop(), stop);
+    }, this.leader.leaseMs / 3);
+    const prune = setInterval(() => {
+      source.prune?.(this.config.changeFeed.retentionMs).catch((error) => this.failed(error));
+    }, PRUNE_EVERY_MS);
+    this.setLeader(true);
+    try {
+      const stored = await this.leader.token();
+      let token = stored ?? (await this.restart(source, 'no-token'));
+      if (stored !== null) {
+        this.stats_.resumes += 1;
+        this.metrics.feedResumes.inc();
+      }
+      for (;;) {
+        try {
+          this.stats_.state = 'leading';
+          await source.follow(token, (batch) => this.apply(batch, lease), lease.signal);
+          return;
+        } catch (error) {
+          if (!(error instanceof HistoryLostError)) throw error;
+          token = await this.restart(source, 'history-lost');
+        }
+      }
+    } finally {
+      clearInterval(renew);
+      clearInterval(prune);
+      this.stopping.signal.removeEventListener('abort', stop);
+      this.setLeader(false);
+    }
+  }
+
+  private async apply(batch: ChangeBatch, lease: AbortController): Promise<void> {
+    const { changes } = batch;
+    if (changes.some((change) => COLLECTION_WIDE.has(change.op))) await this.flush('collection');
+    else {
+      const ids = changes.flatMap((change) => (change.id ? [change.id] : []));
+      const titles: MovieTitle[] = changes.flatMap((change) => change.titles);
+      await this.cache.applyExternalWrites([...new Set(ids)], titles);
+    }
+    const appliedAt = Date.now();
+    for (const change of changes) {
+      const lagMs = Math.max(0, appliedAt - change.at);
+      this.metrics.feedChanges.inc({ op: change.op });
+      this.metrics.feedLag.observe(lagMs / 1000);
+      this.stats_.lastLagMs = lagMs;
+    }
+    this.stats_.applied += changes.length;
+    if (!(await this.leader.save(batch.token))) lease.abort();
+    this.lastError = '';
+  }
+
+  /** A start with nothing to resume from: the position now, and every cached movie flushed. */
+  private async restart(source: ChangeSource, reason: FlushReason): Promise<string> {
+    const token = await source.now();
+    await this.flush(reason);
+    await this.leader.save(token);
+    return token;
+  }
+
+  private async flush(reason: FlushReason): Promise<void> {
+    this.logger.warn(`change feed: ${reason}: every cached movie flushed`);
+    await this.cache.flush();
+    this.stats_.flushes += 1;
+    this.metrics.feedFlushes.inc({ reason });
+  }
+
+  private setLeader(leader: boolean): void {
+    this.stats_.leader = leader;
+    this.metrics.feedLeader.set(leader ? 1 : 0);
+  }
+
+  private failed(error: unknown): void {
+    if (this.stopping.signal.aborted) return;
+    this.stats_.state = 'recovering';
+    const message = error instanceof Error ? error.message : String(error);
+    if (message !== this.lastError) this.logger.warn(`change feed: ${message}; retrying`);
+    this.lastError = message;
+  }
+}
+
+/** Waits `ms`, or less if `signal` aborts. */
+async function pause(ms: number, signal: AbortSignal): Promise<void> {
+  await delay(ms, undefined, { signal }).catch(() => undefined);
+}

@@ -1,0 +1,211 @@
+import { Client, Pool } from 'pg';
+import { CHANGE_CHANNEL, changeOutboxSql } from '../../stack/change-outbox';
+import {
+  HistoryLostError,
+  type ChangeBatch,
+  type ChangeSource,
+  type MovieChange,
+  type TitleRef,
+} from './change-source';
+
+const BATCH_SIZE = 500;
+/** A notification can be missed, or come before its row is deliverable: read this often anyway. */
+const POLL_MS = 1000;
+
+interface ReadRow {
+  outbox_id: string;
+  lost: boolean;
+  xmin: string;
+  xid: string | null;
+  seq: string | null;
+  op: MovieChange['op'];
+  id: string | null;
+  old_title: string | null;
+  old_year: number | null;
+  new_title: string | null;
+  new_year: number | null;
+  at: Date;
+}
+
+/**
+ * Sequence values are taken at insert, not commit, so `seq > token` could skip a row whose
+ * transaction commits late. Every transaction below the snapshot's xmin has finished, and any
+ * later one gets an xid >= that xmin: reading only xid < xmin in (xid, seq) order skips nothing.
+ */
+const READ_SQL = `
+SELECT o.outbox_id, ($2::xid8, $3::bigint) < (o.pruned_xid, o.pruned_seq) AS lost,
+       pg_snapshot_xmin(pg_current_snapshot())::text AS xmin, c.xid::text, c.seq::text,
+       c.op, c.id, c.old_title, c.old_year, c.new_title, c.new_year, c.at
+  FROM movie_cache.outbox o
+  LEFT JOIN LATERAL (
+    SELECT * FROM movie_cache.changes
+     WHERE db = $1 AND (xid, seq) > ($2::xid8, $3::bigint)
+       AND xid < pg_snapshot_xmin(pg_current_snapshot())
+     ORDER BY xid, seq LIMIT ${BATCH_SIZE}) c ON true
+ ORDER BY c.xid, c.seq`;
+
+/** Deletes a prefix of the outbox order, so "pruned up to" is one position. */
+const PRUNE_SQL = `
+WITH cut AS (
+  SELECT xid, seq FROM movie_cache.changes
+   WHERE at < clock_timestamp() - make_interval(secs => $1::float8 / 1000)
+     AND xid < pg_snapshot_xmin(pg_current_snapshot())
+   ORDER BY xid DESC, seq DESC LIMIT 1
+), gone AS (
+  DELETE FROM movie_cache.changes c USING cut WHERE (c.xid, c.seq) <= (cut.xid, cut.seq)
+)
+UPDATE movie_cache.outbox o SET pruned_xid = cut.xid, pruned_seq = cut.seq FROM cut
+ WHERE (cut.xid, cut.seq) > (o.pruned_xid, o.pruned_seq)`;
+
+function titlesOf(row: ReadRow): TitleRef[] {
+  const titles: TitleRef[] = [];
+  for (const [title, year] of [
+    [row.old_title, row.old_year],
+    [row.new_title, row.new_year],
+  ] as const) {
+    if (title === null || titles.some((t) => t.title === title && t.year === (year ?? undefined)))
+      continue;
+    titles.push(year === null ? { title } : { title, year });
+  }
+  return titles;
+}
+
+function toChange(row: ReadRow): MovieChange {
+  const change: MovieChange = { op: row.op, titles: titlesOf(row), at: row.at.getTime() };
+  if (row.id !== null) change.id = row.id;
+  return change;
+}
+
+/** Wakes the reader on a notification, on abort or after a while; fails with the connection. */
+class Wakeup {
+  private pending = false;
+  private failure?: Error;
+  private wake?: () => void;
+
+  notify(): void {
+    this.pending = true;
+    this.wake?.();
+  }
+
+  fail(error: Error): void {
+    this.failure ??= error;
+    this.wake?.();
+  }
+
+  async wait(ms: number): Promise<void> {
+    if (!this.pending && !this.failure) {
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, ms);
+        this.wake = () => (clearTimeout(timer), resolve());
+      });
+    }
+    this.wake = undefined;
+    this.pending = false;
+    if (this.failure) throw this.failure;
+  }
+}
+
+/**
+ * The embedded database's changes, read from the outbox that triggers fill under FerretDB
+ * (src/stack/change-outbox.ts). Tokens are `<outbox_id>:<xid>:<seq>`.
+ */
+export class PostgresOutboxSource implements ChangeSource {
+  readonly name = 'postgres-outbox';
+  private readonly pool: Pool;
+  private readonly listeners = new Set<Client>();
+  private installed?: Promise<void>;
+
+  constructor(
+    private readonly connectionString: string,
+    /** The MongoDB database, which FerretDB keeps as a PostgreSQL schema. */
+    private readonly database: string,
+  ) {
+    this.pool = new Pool({ connectionString, max: 4 });
+    this.pool.on('error', () => undefined); // an idle client's loss: the next query reports it
+  }
+
+  async now(): Promise<string> {
+    await this.install();
+    const { rows } = await this.pool.query<{ outbox_id: string; xmin: string }>(
+      `SELECT outbox_id, pg_snapshot_xmin(pg_current_snapshot())::text AS xmin
+         FROM movie_cache.outbox`,
+    );
+    return `${rows[0].outbox_id}:${rows[0].xmin}:0`;
+  }
+
+  async follow(
+    token: string,
+    onBatch: (batch: ChangeBatch) => Promise<void>,
+    signal: AbortSignal,
+  ): Promise<void> {
+    const parsed = /^([0-9a-f-]{36}):(\d+):(\d+)$/.exec(token);
+    if (!parsed) throw new HistoryLostError(`not a ${this.name} token: ${token}`);
+    const outboxId = parsed[1];
+    let position = { xid: parsed[2], seq: parsed[3] }; // xid8 and bigint, as decimal strings
+    await this.install();
+
+    const wakeup = new Wakeup();
+    // Only LISTENs: a terminated wake-up connection fails the follow, as a failed read does.
+    const listener = new Client({
+      connectionString: this.connectionString,
+      application_name: `movie-cache feed ${this.database}`,
+    });
+    listener.on('notification', () => wakeup.notify());
+    listener.on('error', (error) => wakeup.fail(error));
+    listener.on('end', () => wakeup.fail(new Error('change feed connection closed')));
+    const onAbort = () => wakeup.notify();
+    signal.addEventListener('abort', onAbort);
+    this.listeners.add(listener);
+    try {
+      await listener.connect();
+      await listener.query(`LISTEN ${CHANGE_CHANNEL}`);
+      while (!signal.aborted) {
+        const { rows } = await this.pool.query<ReadRow>(READ_SQL, [
+          this.database,
+          position.xid,
+          position.seq,
+        ]);
+        const head = rows[0];
+        if (head.outbox_id !== outboxId) throw new HistoryLostError('the outbox was re-created');
+        if (head.lost) throw new HistoryLostError('the outbox was pruned past this token');
+        const changed = rows.filter((row) => row.xid !== null);
+        const last = changed.at(-1);
+        if (last) {
+          const next = `${outboxId}:${last.xid}:${last.seq}`;
+          await onBatch({ changes: changed.map(toChange), token: next });
+        }
+        if (changed.length === BATCH_SIZE) position = { xid: last!.xid!, seq: last!.seq! };
+        else {
+          // Nothing of this database is left below xmin, and later rows get an xid >= xmin.
+          position = { xid: head.xmin, seq: '0' };
+          await wakeup.wait(POLL_MS);
+        }
+      }
+    } finally {
+      signal.removeEventListener('abort', onAbort);
+      this.listeners.delete(listener);
+      await listener.end().catch(() => undefined);
+    }
+  }
+
+  /** Deletes changes older than retentionMs (all databases'); tokens before them are then lost. */
+  async prune(retentionMs: number): Promise<void> {
+    await this.install();
+    await this.pool.query(PRUNE_SQL, [retentionMs]);
+  }
+
+  async close(): Promise<void> {
+    await Promise.all([...this.listeners].map((client) => client.end().catch(() => undefined)));
+    await this.pool.end();
+  }
+
+  /** Once per source; the lock keeps services starting together from installing at once. */
+  private install(): Promise<void> {
+    if (!this.installed) {
+      const lock = `SELECT pg_advisory_xact_lock(hashtext('movie_cache.outbox'));`;
+      this.installed = this.pool.query(`${lock}\n${changeOutboxSql()}`).then(() => undefined);
+      this.installed.catch(() => (this.installed = undefined)); // the next call tries again
+    }
+    return this.installed;
+  }
+}

@@ -1,0 +1,298 @@
+import { status } from '@grpc/grpc-js';
+import type { Document, ObjectId } from 'bson';
+import { Client } from 'pg';
+import { CacheTier } from '../../src/generated/nest/movies/v1/movie_service';
+import { execFileSync, spawn } from 'node:child_process';
+import { join } from 'node:path';
+import { projectRoot } from '../../src/common/paths';
+import { MovieApi } from '../../src/grpc/movie-api';
+import { FEED_TOKEN_KEY, fenceKey, movieKey } from '../../src/redis/cache-keys';
+import { freePort } from '../../src/stack/free-port';
+import { CHANGE_FEED_HEALTH } from '../../src/ops/health.monitor';
+import { movieFactory } from '../factories/movie.factory';
+import { fillGate } from '../support/fill-gate';
+import { checkHealth } from '../support/health-client';
+import { startTestApp, type TestApp, type TestAppOptions } from '../support/test-app';
+import { inspectRedis, isolatedMongoUri, testClusterNodes, testServers } from '../support/test-env';
+import { sleep, until } from '../support/wait';
+
+const postgresUrl = process.env.TEST_POSTGRES_URL;
+/** The embedded database's source; the change-stream source has its own spec (mongo-java-server). */
+const onPostgres = postgresUrl ? describe : describe.skip;
+
+const FEED_ENV = {
+  CHANGE_FEED: 'postgres',
+  CHANGE_FEED_POSTGRES_URL: postgresUrl ?? '',
+  CHANGE_FEED_LEASE_MS: '600',
+  NEAR_CACHE_TTL_MS: '600000',
+  CACHE_TTL_SECONDS: '600',
+};
+const SEEN_WITHIN_MS = 5_000;
+
+const hex = (movie: Document) => (movie._id as ObjectId).toHexString();
+
+/** Two instances on one database and Redis, each following the feed (one leads). */
+async function fleet(options: TestAppOptions = {}, optionsOfB: TestAppOptions = {}) {
+  const a = await startTestApp({ ...options, env: { ...FEED_ENV, ...options.env } });
+  const b = await startTestApp({
+    ...optionsOfB,
+    env: { ...FEED_ENV, ...optionsOfB.env },
+    config: { mongoUri: a.config.mongoUri },
+    keepRedis: true,
+  });
+  await until(async () => {
+    const [sa, sb] = await Promise.all([a.api.getCacheStats(), b.api.getCacheStats()]);
+    return [sa, sb].filter((s) => s.changeFeed?.state === 'leading').length === 1;
+  });
+  return { a, b };
+}
+
+/** Reads until the near-cache answers, so a stale copy would be served from process memory. */
+async function warm(t: TestApp, id: string): Promise<void> {
+  await until(async () => (await t.api.getMovie({ id })).cacheTier === CacheTier.CACHE_TIER_LOCAL);
+}
+
+/** The service as a process of its own (dist/src/main.js), to be killed without a goodbye. */
+async function spawnInstance(mongoUri: string) {
+  const port = await freePort();
+  const child = spawn('node', [join(projectRoot(), 'dist/src/main.js')], {
+    env: {
+      ...process.env,
+      ...FEED_ENV,
+      NODE_ENV: 'test',
+      MONGODB_URI: mongoUri,
+      ...(testClusterNodes()
+        ? { REDIS_CLUSTER_NODES: testClusterNodes()! }
+        : { REDIS_URL: testServers().redisUrl }),
+      GRPC_HOST: '127.0.0.1',
+      GRPC_PORT: String(port),
+      METRICS_PORT: '0',
+      LOG_LEVEL: 'error',
+    },
+    stdio: 'ignore',
+  });
+  const api = MovieApi.connect(`127.0.0.1:${port}`);
+  await until(async () => (await api.getCacheStats()).redisOk, 30_000);
+  return {
+    api,
+    kill: () => {
+      api.close();
+      child.kill('SIGKILL');
+    },
+  };
+}
+
+onPostgres('the change feed on the embedded database: writes made outside the service', () => {
+  beforeAll(() => {
+    execFileSync('npx', ['tsc', '-p', 'tsconfig.build.json'], {
+      cwd: projectRoot(),
+      stdio: 'ignore',
+    });
+  });
+
+  describe('seen by both instances with warm near-caches', () => {
+    let a: TestApp;
+    let b: TestApp;
+    const kept = movieFactory({ title: 'Feed Kept', rating: 5 });
+    const renamed = movieFactory({ title: 'Feed Old Title' });
+    const doomed = movieFactory({ title: 'Feed Doomed' });
+
+    beforeAll(async () => {
+      ({ a, b } = await fleet({ movies: [kept, renamed, doomed] }));
+      for (const t of [a, b])
+        for (const movie of [kept, renamed, doomed]) await warm(t, hex(movie));
+    });
+    afterAll(async () => {
+      await b.close();
+      await a.close();
+    });
+
+    it('an updateOne through the driver', async () => {
+      await a.movies.updateOne({ _id: kept._id }, { $set: { 'imdb.rating': 9.1 } });
+
+      for (const t of [a, b])
+        await until(
+          async () => (await t.api.getMovie({ id: hex(kept) })).movie?.rating === 9.1,
+          SEEN_WITHIN_MS,
+        );
+    });
+
+    it('a replaceOne that renames: the new title finds it, the old one no longer does', async () => {
+      for (const t of [a, b]) await t.api.getMovie({ title: 'Feed Old Title' });
+      const { _id, ...rest } = renamed;
+      await a.movies.replaceOne({ _id }, { ...rest, title: 'Feed New Title' });
+
+      for (const t of [a, b]) {
+        await until(
+          async () =>
+            (await t.api.getMovie({ id: hex(renamed) })).movie?.title === 'Feed New Title',
+          SEEN_WITHIN_MS,
+        );
+        await expect(t.api.getMovie({ title: 'Feed Old Title' })).rejects.toMatchObject({
+          code: status.NOT_FOUND,
+        });
+        expect((await t.api.getMovie({ title: 'Feed New Title' })).movie?.id).toBe(hex(renamed));
+      }
+    });
+
+    it('an insertOne of a title that was remembered absent', async () => {
+      for (const t of [a, b])
+        await expect(t.api.getMovie({ title: 'Feed Newcomer' })).rejects.toMatchObject({
+          code: status.NOT_FOUND,
+        });
+      const newcomer = movieFactory({ title: 'Feed Newcomer' });
+      await a.movies.insertOne(newcomer);
+
+      for (const t of [a, b])
+        await until(
+          async () =>
+            (await t.api.getMovie({ title: 'Feed Newcomer' })).movie?.id === hex(newcomer),
+          SEEN_WITHIN_MS,
+        );
+    });
+
+    it('a deleteOne', async () => {
+      await a.movies.deleteOne({ _id: doomed._id });
+
+      for (const t of [a, b])
+        await until(
+          () =>
+            t.api.getMovie({ id: hex(doomed) }).then(
+              () => false,
+              (error: { code?: number }) => error.code === status.NOT_FOUND,
+            ),
+          SEEN_WITHIN_MS,
+        );
+    });
+
+    it('counts the changes it applied, with their lag, and reports itself healthy', async () => {
+      const stats = await Promise.all([a.api.getCacheStats(), b.api.getCacheStats()]);
+      const leader = stats.find((s) => s.changeFeed?.leader)!.changeFeed!;
+
+      expect(leader).toMatchObject({ source: 'postgres-outbox', state: 'leading' });
+      expect(leader.applied).toBeGreaterThanOrEqual(4);
+      expect(stats.map((s) => s.changeFeed?.state).sort()).toEqual(['leading', 'standby']);
+      expect(await checkHealth(a.address, CHANGE_FEED_HEALTH)).toBe('SERVING');
+    });
+  });
+
+  it('a write racing a miss, after its MongoDB read and before its fill: the older copy is not cached', async () => {
+    const movie = movieFactory({ rating: 4 });
+    const id = hex(movie);
+    const gate = fillGate(id);
+    const t = await startTestApp({ env: FEED_ENV, movies: [movie], hooks: gate.hook });
+    try {
+      await until(async () => (await t.api.getCacheStats()).changeFeed?.state === 'leading');
+      await sleep(300); // the insert's own change applied
+      const miss = t.api.getMovie({ id });
+      await gate.reached();
+      const fence = await t.redis.get(fenceKey(id));
+
+      await t.movies.updateOne({ _id: movie._id }, { $set: { 'imdb.rating': 8.8 } });
+      await until(async () => (await t.redis.get(fenceKey(id))) !== fence, SEEN_WITHIN_MS);
+      gate.release();
+      await gate.reached(); // the refused fill reads MongoDB again
+      gate.release();
+
+      expect((await miss).movie?.rating).toBe(8.8);
+      expect(await t.redis.hget(movieKey(id), 'rating')).toBe('8.8');
+    } finally {
+      await t.close();
+    }
+  });
+
+  it('the leader killed (SIGKILL) mid-stream: the other instance takes over and no change is lost', async () => {
+    const movies = Array.from({ length: 40 }, () => movieFactory({ rating: 1 }));
+    const mongoUri = isolatedMongoUri(testServers().mongoUri);
+    const redis = inspectRedis(testServers().redisUrl);
+    await redis.flushdb();
+    redis.disconnect();
+    const victim = await spawnInstance(mongoUri);
+    const other = await startTestApp({
+      env: FEED_ENV,
+      config: { mongoUri },
+      movies,
+      keepRedis: true,
+    });
+    try {
+      await until(async () => (await victim.api.getCacheStats()).changeFeed?.leader === true);
+      for (const movie of movies) await warm(other, hex(movie));
+
+      const writes = (async () => {
+        for (const [i, movie] of movies.entries()) {
+          await other.movies.updateOne({ _id: movie._id }, { $set: { 'imdb.rating': 2 + i / 10 } });
+          await sleep(15);
+        }
+      })();
+      await sleep(200);
+      victim.kill();
+      await writes;
+
+      await until(async () => (await other.api.getCacheStats()).changeFeed?.leader === true);
+      for (const [i, movie] of movies.entries())
+        await until(
+          async () => (await other.api.getMovie({ id: hex(movie) })).movie?.rating === 2 + i / 10,
+          SEEN_WITHIN_MS,
+        );
+      expect((await other.api.getCacheStats()).changeFeed?.resumes).toBeGreaterThanOrEqual(1);
+    } finally {
+      victim.kill();
+      await other.close();
+    }
+  });
+
+  it('its connection to PostgreSQL killed: it resumes from its token and loses nothing', async () => {
+    const movie = movieFactory({ rating: 3 });
+    const t = await startTestApp({ env: FEED_ENV, movies: [movie] });
+    const admin = new Client({ connectionString: postgresUrl });
+    await admin.connect();
+    try {
+      await until(async () => (await t.api.getCacheStats()).changeFeed?.state === 'leading');
+      await warm(t, hex(movie));
+      const before = (await t.api.getCacheStats()).changeFeed!.resumes;
+
+      const killed = await admin.query(
+        `SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE query ILIKE 'LISTEN%'`,
+      );
+      expect(killed.rowCount).toBeGreaterThanOrEqual(1);
+      await t.movies.updateOne({ _id: movie._id }, { $set: { 'imdb.rating': 6.5 } });
+
+      await until(
+        async () => (await t.api.getMovie({ id: hex(movie) })).movie?.rating === 6.5,
+        SEEN_WITHIN_MS,
+      );
+      expect((await t.api.getCacheStats()).changeFeed?.resumes).toBeGreaterThan(before);
+    } finally {
+      await admin.end();
+      await t.close();
+    }
+  });
+
+  it('a token that cannot be resumed: every cached movie is flushed, near-caches too', async () => {
+    const movie = movieFactory({ rating: 3 });
+    const t = await startTestApp({ env: FEED_ENV, movies: [movie] });
+    const admin = new Client({ connectionString: postgresUrl });
+    await admin.connect();
+    try {
+      await until(async () => (await t.api.getCacheStats()).changeFeed?.state === 'leading');
+      await warm(t, hex(movie));
+      const before = (await t.api.getCacheStats()).changeFeed!.flushes;
+
+      // As if the outbox had been pruned past it: the feed must not carry on from there.
+      await t.redis.set(FEED_TOKEN_KEY, '00000000-0000-0000-0000-000000000000:1:1');
+      await admin.query(
+        `SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE query ILIKE 'LISTEN%'`,
+      );
+
+      await until(async () => (await t.api.getCacheStats()).changeFeed!.flushes > before);
+      expect(await t.redis.exists(movieKey(hex(movie)))).toBe(0);
+      expect((await t.api.getMovie({ id: hex(movie) })).cacheTier).not.toBe(
+        CacheTier.CACHE_TIER_LOCAL,
+      );
+      expect(await t.redis.get(FEED_TOKEN_KEY)).not.toMatch(/^0{8}-/);
+    } finally {
+      await admin.end();
+      await t.close();
+    }
+  });
+});
