@@ -208,6 +208,7 @@ onPostgres('the change feed on the embedded database: writes made outside the se
     await redis.flushdb();
     redis.disconnect();
     const victim = await spawnInstance(mongoUri);
+    await until(async () => (await victim.api.getCacheStats()).changeFeed?.leader === true);
     const other = await startTestApp({
       env: FEED_ENV,
       config: { mongoUri },
@@ -215,7 +216,6 @@ onPostgres('the change feed on the embedded database: writes made outside the se
       keepRedis: true,
     });
     try {
-      await until(async () => (await victim.api.getCacheStats()).changeFeed?.leader === true);
       for (const movie of movies) await warm(other, hex(movie));
 
       const writes = (async () => {
