@@ -48,8 +48,8 @@ export async function feedLagScenario(options: { writes: number; concurrency: nu
     const dataFile = join(dir, 'ids.json');
     writeFileSync(dataFile, JSON.stringify(ids.map((id) => ({ id: String(id) }))));
 
-    // Long enough for the writes at ~50 ms each; the writes after it are counted apart.
-    const seconds = Math.ceil(options.writes * 0.05) + 5;
+    // Long enough for the writes at ~100 ms each under load; any write after it is counted apart.
+    const seconds = Math.ceil(options.writes * 0.12) + 5;
     let loaded = true;
     const load = Promise.all(
       services.map((s) => ghz(s.address, options.concurrency, seconds, dataFile)),

@@ -158,7 +158,7 @@ export class ChangeFeed implements OnApplicationBootstrap, OnApplicationShutdown
   private async apply(batch: ChangeBatch, lease: AbortController): Promise<void> {
     const { changes } = batch;
     if (changes.some((change) => COLLECTION_WIDE.has(change.op))) await this.flush('collection');
-    else {
+    else if (changes.length > 0) {
       const ids = changes.flatMap((change) => (change.id ? [change.id] : []));
       const titles: MovieTitle[] = changes.flatMap((change) => change.titles);
       await this.cache.applyExternalWrites([...new Set(ids)], titles);

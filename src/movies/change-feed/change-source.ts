@@ -19,7 +19,7 @@ export interface MovieChange {
   at: number;
 }
 
-/** Changes in the order the database committed them, and where to resume after them. */
+/** Changes in the order the database committed them (none: the position moved on), and where to resume after them. */
 export interface ChangeBatch {
   changes: MovieChange[];
   /** Opaque; `follow(token)` continues after the last change of this batch. */

@@ -142,6 +142,7 @@ export class PostgresOutboxSource implements ChangeSource {
     if (!parsed) throw new HistoryLostError(`not a ${this.name} token: ${token}`);
     const outboxId = parsed[1];
     let position = { xid: parsed[2], seq: parsed[3] }; // xid8 and bigint, as decimal strings
+    let delivered = token;
     await this.install();
 
     const wakeup = new Wakeup();
@@ -171,13 +172,18 @@ export class PostgresOutboxSource implements ChangeSource {
         const changed = rows.filter((row) => row.xid !== null);
         const last = changed.at(-1);
         if (last) {
-          const next = `${outboxId}:${last.xid}:${last.seq}`;
-          await onBatch({ changes: changed.map(toChange), token: next });
+          delivered = `${outboxId}:${last.xid}:${last.seq}`;
+          await onBatch({ changes: changed.map(toChange), token: delivered });
         }
         if (changed.length === BATCH_SIZE) position = { xid: last!.xid!, seq: last!.seq! };
         else {
           // Nothing of this database is left below xmin, and later rows get an xid >= xmin.
           position = { xid: head.xmin, seq: '0' };
+          // An idle database's token moves on too, so pruning other databases' rows never
+          // leaves it behind.
+          const idle = `${outboxId}:${head.xmin}:0`;
+          if (!last && idle !== delivered)
+            await onBatch({ changes: [], token: (delivered = idle) });
           await wakeup.wait(POLL_MS);
         }
       }
