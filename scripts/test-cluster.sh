@@ -21,6 +21,7 @@ specs=(
   test/e2e/near-cache.e2e-spec.ts
   test/e2e/grace.e2e-spec.ts
   test/e2e/cluster-failover.e2e-spec.ts
+  test/e2e/change-feed.e2e-spec.ts
 )
 [ $# -eq 0 ] || specs=("$@")
 TEST_REDIS_CLUSTER=1 exec bash scripts/jest.sh --runInBand \
