@@ -176,6 +176,17 @@ onPostgres('the change feed on the embedded database: writes made outside the se
     });
   });
 
+  it('without a source (FerretDB without CHANGE_FEED_POSTGRES_URL, like a standalone mongod), the feed is off and says so', async () => {
+    const t = await startTestApp({ env: { CHANGE_FEED: 'auto' } });
+    try {
+      await until(async () => (await t.api.getCacheStats()).changeFeed?.state === 'off');
+      expect((await t.api.getCacheStats()).changeFeed).toMatchObject({ source: '', leader: false });
+      expect(await checkHealth(t.address, CHANGE_FEED_HEALTH)).toBe('SERVING');
+    } finally {
+      await t.close();
+    }
+  });
+
   it('a write racing a miss, after its MongoDB read and before its fill: the older copy is not cached', async () => {
     const movie = movieFactory({ rating: 4 });
     const id = hex(movie);
