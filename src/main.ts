@@ -2,6 +2,7 @@ import './common/node-version';
 import 'reflect-metadata';
 import { Logger } from '@nestjs/common';
 import { closeOnSignal, createApp } from './app.factory';
+import { adminAccess } from './grpc/admin-token.guard';
 import { ConfigError, loadConfig, type ResolvedAppConfig } from './config/app-config';
 import { seedAppIfEmpty } from './movies/import/seed-bundled';
 
@@ -16,9 +17,12 @@ async function bootstrap(): Promise<void> {
   const app = await createApp(config as ResolvedAppConfig);
   if (config.seedIfEmpty) await seedAppIfEmpty(app);
   await app.listen();
-  new Logger('Bootstrap').log(
+  const logger = new Logger('Bootstrap');
+  logger.log(
     `MovieService listening on ${config.grpc.host}:${config.grpc.port} (Node.js ${process.version})`,
   );
+  const access = adminAccess(config);
+  (access.warn ? logger.warn : logger.log).call(logger, access.message);
   closeOnSignal(app);
 }
 

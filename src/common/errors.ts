@@ -26,6 +26,10 @@ export class UnauthenticatedError extends DomainError {
   readonly code = status.UNAUTHENTICATED;
 }
 
+export class PermissionDeniedError extends DomainError {
+  readonly code = status.PERMISSION_DENIED;
+}
+
 export class DependencyUnavailableError extends DomainError {
   readonly code = status.UNAVAILABLE;
   constructor(

@@ -3,7 +3,21 @@ import { firstNodeUrl, type RedisClusterConfig } from './redis-cluster-nodes';
 
 export interface AppConfig {
   env: 'development' | 'production' | 'test';
-  grpc: { host: string; port: number; tls?: { certFile: string; keyFile: string } };
+  grpc: {
+    host: string;
+    port: number;
+    tls?: { certFile: string; keyFile: string };
+    /** HTTP/2 streams (calls) one connection may have open at once. */
+    maxConcurrentStreams: number;
+    /** A connection with no call for this long is closed (GOAWAY). */
+    idleTimeoutMs: number;
+    /** A client pinging more often than this, with no call in between, gets GOAWAY. */
+    minPingIntervalMs: number;
+  };
+  /** Without an admin token, admin RPCs are served to loopback peers only. */
+  protectedMode: boolean;
+  /** Open StreamTrending calls allowed on this instance, and from one peer address. */
+  trendingStreams: { max: number; maxPerPeer: number };
   /** Absent: the embedded stack (redis-server + FerretDB) is started. */
   mongoUri?: string;
   /** With redisCluster: its first seed node (the embedded stack is then not started). */
@@ -87,7 +101,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
         e.GRPC_TLS_CERT && e.GRPC_TLS_KEY
           ? { certFile: e.GRPC_TLS_CERT, keyFile: e.GRPC_TLS_KEY }
           : undefined,
+      maxConcurrentStreams: e.GRPC_MAX_CONCURRENT_STREAMS,
+      idleTimeoutMs: e.GRPC_IDLE_TIMEOUT_MS,
+      minPingIntervalMs: e.GRPC_MIN_PING_INTERVAL_MS,
     },
+    protectedMode: e.PROTECTED_MODE === 'on',
+    trendingStreams: { max: e.TRENDING_MAX_STREAMS, maxPerPeer: e.TRENDING_MAX_STREAMS_PER_PEER },
     mongoUri: e.MONGODB_URI,
     redisUrl: e.REDIS_URL ?? (e.REDIS_CLUSTER_NODES && firstNodeUrl(e.REDIS_CLUSTER_NODES)),
     redisCluster: e.REDIS_CLUSTER_NODES,

@@ -36,6 +36,12 @@ export const envSchema = z
     REDIS_CLUSTER_NODES: redisClusterNodes,
     DATA_DIR: z.string().min(1).default('.data'),
     CACHE_TTL_SECONDS: positiveInt.max(86_400 * 30).default(60),
+    PROTECTED_MODE: z.enum(['on', 'off']).default('on'),
+    TRENDING_MAX_STREAMS: positiveInt.max(1_000_000).default(1_000),
+    TRENDING_MAX_STREAMS_PER_PEER: positiveInt.max(1_000_000).default(32),
+    GRPC_MAX_CONCURRENT_STREAMS: positiveInt.max(1_000_000).default(256),
+    GRPC_IDLE_TIMEOUT_MS: positiveInt.max(86_400_000).default(300_000),
+    GRPC_MIN_PING_INTERVAL_MS: positiveInt.max(3_600_000).default(10_000),
     ADMIN_TOKEN: optionalString.refine((value) => value === undefined || value.length >= 16, {
       message: 'must be at least 16 characters',
     }),

@@ -2,21 +2,27 @@ import { CanActivate, ExecutionContext, Inject, Injectable, UseGuards } from '@n
 import type { Metadata } from '@grpc/grpc-js';
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { APP_CONFIG, type AppConfig } from '../config/app-config';
-import { UnauthenticatedError } from '../common/errors';
+import { PermissionDeniedError, UnauthenticatedError } from '../common/errors';
+import { isLoopback, peerAddress, type PeerCall } from './peer';
 
 const digest = (value: string) => createHash('sha256').update(value).digest();
 
-/** With ADMIN_TOKEN set, the call needs metadata `authorization: Bearer <token>`. */
+/**
+ * With ADMIN_TOKEN set, the call needs metadata `authorization: Bearer <token>`. Without one, in
+ * protected mode (the default, after Redis's), only loopback peers may call.
+ */
 @Injectable()
 export class AdminTokenGuard implements CanActivate {
   private readonly expected?: Buffer;
+  private readonly protectedMode: boolean;
 
   constructor(@Inject(APP_CONFIG) config: AppConfig) {
     this.expected = config.adminToken ? digest(config.adminToken) : undefined;
+    this.protectedMode = config.protectedMode;
   }
 
   canActivate(context: ExecutionContext): boolean {
-    if (!this.expected) return true;
+    if (!this.expected) return this.fromLoopback(context);
     const metadata = context.switchToRpc().getContext<Metadata>();
     const header = metadata?.get('authorization')?.[0];
     const match = typeof header === 'string' ? /^Bearer (.+)$/.exec(header) : null;
@@ -29,6 +35,30 @@ export class AdminTokenGuard implements CanActivate {
     }
     return true;
   }
+
+  private fromLoopback(context: ExecutionContext): boolean {
+    if (!this.protectedMode) return true;
+    const peer = peerAddress(context.getArgByIndex<PeerCall | undefined>(2));
+    if (isLoopback(peer)) return true;
+    throw new PermissionDeniedError(
+      `admin RPCs are served to loopback peers only while no ADMIN_TOKEN is set (protected mode); set ADMIN_TOKEN and send "authorization: Bearer <token>", or PROTECTED_MODE=off`,
+    );
+  }
 }
 
 export const AdminOnly = () => UseGuards(AdminTokenGuard);
+
+/** Who may call admin RPCs, for the boot log (a warning when anyone may). */
+export function adminAccess(config: AppConfig): { warn: boolean; message: string } {
+  if (config.adminToken) return { warn: false, message: 'admin RPCs need the ADMIN_TOKEN bearer' };
+  if (config.protectedMode)
+    return {
+      warn: false,
+      message:
+        'protected mode on: no ADMIN_TOKEN, so admin RPCs (UpdateRating, RunBenchmark) are served to loopback peers only',
+    };
+  return {
+    warn: true,
+    message: 'PROTECTED_MODE=off and no ADMIN_TOKEN: admin RPCs are open to every peer',
+  };
+}
