@@ -7,6 +7,7 @@ import { HealthImplementation } from 'grpc-health-check';
 import { HEALTH_PROTO_PATH, MOVIE_PROTO_PATH } from '../common/paths';
 import type { AppConfig } from '../config/app-config';
 import { MOVIES_V1_PACKAGE_NAME } from '../generated/nest/movies/v1/movie_service';
+import { connectionLimitOptions, enforceKeepalive } from './connection-limits';
 import { CHANNEL_OPTIONS, LOADER_OPTIONS } from './grpc-channel';
 import { encodeFrozenResponsesOnce } from './frozen-responses';
 import { tolerateMalformedRequests } from './malformed-request';
@@ -37,10 +38,11 @@ export function grpcServerOptions(
             { cert_chain: readFileSync(tls.certFile), private_key: readFileSync(tls.keyFile) },
           ])
         : ServerCredentials.createInsecure(),
-      channelOptions: CHANNEL_OPTIONS,
+      channelOptions: { ...CHANNEL_OPTIONS, ...connectionLimitOptions(config.grpc) },
       gracefulShutdown: true,
       onLoadPackageDefinition: (definition, server) => {
         ref.server = server as Server;
+        enforceKeepalive(server as Server, config.grpc.minPingIntervalMs);
         prepare(server as Server);
         tolerateMalformedRequests(definition);
         encodeFrozenResponsesOnce(definition);
