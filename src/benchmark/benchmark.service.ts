@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { status, type ServerUnaryCall } from '@grpc/grpc-js';
 import { CancelledError } from '../common/errors';
+import { deadlineOf } from '../grpc/call-deadline';
 import type {
   RunBenchmarkRequest,
   RunBenchmarkResponse,
@@ -25,8 +26,7 @@ export class BenchmarkService {
     const abort = new AbortController();
     const onCancel = () => abort.abort(new CancelledError(status.CANCELLED));
     call?.on('cancelled', onCancel);
-    const deadline = call?.getDeadline();
-    const deadlineMs = deadline instanceof Date ? deadline.getTime() : Number(deadline ?? Infinity);
+    const deadlineMs = deadlineOf(call);
     const timer = Number.isFinite(deadlineMs)
       ? setTimeout(
           () => abort.abort(new CancelledError(status.DEADLINE_EXCEEDED)),

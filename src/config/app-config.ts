@@ -36,6 +36,8 @@ export interface AppConfig {
   redisBreakerCooldownMs: number;
   adminToken?: string;
   mongoTimeoutMs: number;
+  /** The cache's MongoDB reads in flight at most; more wait (within their deadline). */
+  mongoMaxReads: number;
   redisTimeoutMs: number;
   healthIntervalMs: number;
   /** On SIGTERM, how long in-flight calls may take before the server stops them. */
@@ -119,6 +121,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     redisBreakerCooldownMs: e.REDIS_BREAKER_COOLDOWN_MS,
     adminToken: e.ADMIN_TOKEN,
     mongoTimeoutMs: e.MONGO_TIMEOUT_MS,
+    mongoMaxReads: e.MONGO_MAX_READS,
     redisTimeoutMs: e.REDIS_TIMEOUT_MS,
     healthIntervalMs: e.HEALTH_INTERVAL_MS,
     shutdownGraceMs: e.SHUTDOWN_GRACE_MS,

@@ -39,7 +39,7 @@ export const envSchema = z
     PROTECTED_MODE: z.enum(['on', 'off']).default('on'),
     TRENDING_MAX_STREAMS: positiveInt.max(1_000_000).default(1_000),
     TRENDING_MAX_STREAMS_PER_PEER: positiveInt.max(1_000_000).default(32),
-    GRPC_MAX_CONCURRENT_STREAMS: positiveInt.max(1_000_000).default(256),
+    GRPC_MAX_CONCURRENT_STREAMS: positiveInt.max(1_000_000).default(1_000),
     GRPC_IDLE_TIMEOUT_MS: positiveInt.max(86_400_000).default(300_000),
     GRPC_MIN_PING_INTERVAL_MS: positiveInt.max(3_600_000).default(10_000),
     ADMIN_TOKEN: optionalString.refine((value) => value === undefined || value.length >= 16, {
@@ -51,6 +51,7 @@ export const envSchema = z
     REDIS_BREAKER_THRESHOLD: positiveInt.max(1_000).default(3),
     REDIS_BREAKER_COOLDOWN_MS: positiveInt.max(60_000).default(1_000),
     MONGO_TIMEOUT_MS: positiveInt.max(60_000).default(2_000),
+    MONGO_MAX_READS: positiveInt.max(10_000).default(64),
     REDIS_TIMEOUT_MS: positiveInt.max(60_000).default(500),
     HEALTH_INTERVAL_MS: positiveInt.max(60_000).default(1_000),
     SHUTDOWN_GRACE_MS: positiveInt.max(600_000).default(10_000),

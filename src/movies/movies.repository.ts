@@ -1,9 +1,11 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { ExponentialBackoff, handleWhen, retry } from 'cockatiel';
+import { status } from '@grpc/grpc-js';
+import { BulkheadRejectedError, ExponentialBackoff, bulkhead, handleWhen, retry } from 'cockatiel';
 import { InjectConnection, InjectModel } from '@nestjs/mongoose';
 import { Connection, Model, Types } from 'mongoose';
 import { APP_CONFIG, type AppConfig } from '../config/app-config';
-import { DependencyUnavailableError } from '../common/errors';
+import { CancelledError, DependencyUnavailableError } from '../common/errors';
+import type { ReadDeadline } from './cache/movie-source';
 import { MetricsService } from '../metrics/metrics.service';
 import type { Movie } from '../generated/nest/movies/v1/movie_service';
 import { reconnectIfNeverConnected } from './mongo-connection';
@@ -41,40 +43,51 @@ const lostUpdateRetry = retry(
   { maxAttempts: 100, backoff: new ExponentialBackoff({ initialDelay: 1, maxDelay: 20 }) },
 );
 
+const deadlineExceeded = () => new CancelledError(status.DEADLINE_EXCEEDED);
+const noDeadline: ReadDeadline = () => Infinity;
+
 /** The only code that talks to MongoDB; returns plain Movie objects. */
 @Injectable()
 export class MoviesRepository {
+  /**
+   * Reads in flight are bounded, and a queued read whose callers' deadline passed is dropped
+   * before it is sent: a MongoDB that stalls does not get every abandoned read when it resumes.
+   */
+  private readonly reads: ReturnType<typeof bulkhead>;
+
   constructor(
     @InjectModel(MovieEntity.name) private readonly model: Model<MovieEntity>,
     @InjectConnection() private readonly connection: Connection,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     private readonly metrics: MetricsService,
-  ) {}
+  ) {
+    this.reads = bulkhead(config.mongoMaxReads, 100 * config.mongoMaxReads);
+  }
 
   /**
    * Reads go to the model's collection, past Mongoose's query building: they return plain
    * documents anyway, and that costs about 20% less CPU per cache miss (measured).
    */
-  findById(id: string): Promise<Movie | null> {
-    return this.run('findById', async () => {
+  findById(id: string, deadline = noDeadline): Promise<Movie | null> {
+    return this.read('findById', deadline, async (maxTimeMS) => {
       const row = await this.model.collection.findOne<MovieRow>(
         { _id: new Types.ObjectId(id) },
-        { projection: MOVIE_PROJECTION, maxTimeMS: this.config.mongoTimeoutMs },
+        { projection: MOVIE_PROJECTION, maxTimeMS },
       );
       return row ? toMovie(row) : null;
     });
   }
 
   /** Exact title (and year when given); several matches: the one with most votes, then lowest id. */
-  findByTitle(title: string, year?: number): Promise<Movie | null> {
-    return this.run('findByTitle', async () => {
+  findByTitle(title: string, year?: number, deadline = noDeadline): Promise<Movie | null> {
+    return this.read('findByTitle', deadline, async (maxTimeMS) => {
       // Bare equalities (inputs are validated strings/integers): every backend can serve them with an index.
       const filter: Record<string, unknown> = { title };
       if (year !== undefined) filter.year = year;
       const row = await this.model.collection.findOne<MovieRow>(filter, {
         projection: MOVIE_PROJECTION,
         sort: { 'imdb.votes': -1, _id: 1 },
-        maxTimeMS: this.config.mongoTimeoutMs,
+        maxTimeMS,
       });
       return row ? toMovie(row) : null;
     });
@@ -168,12 +181,34 @@ export class MoviesRepository {
 
   private lastFailedUnavailable = false;
 
-  private async run<T>(operation: string, query: () => Promise<T>): Promise<T> {
+  /** A read by the cache: started only within its deadline, and given no more time than is left. */
+  private async read<T>(
+    operation: string,
+    deadline: ReadDeadline,
+    query: (maxTimeMS: number) => Promise<T>,
+  ): Promise<T> {
+    try {
+      return await this.reads.execute(() => {
+        const left = Math.floor(deadline() - Date.now());
+        if (left <= 0) throw deadlineExceeded();
+        const maxTimeMS = Math.min(this.config.mongoTimeoutMs, left);
+        return this.run(operation, () => query(maxTimeMS), maxTimeMS < this.config.mongoTimeoutMs);
+      });
+    } catch (error) {
+      if (error instanceof BulkheadRejectedError) throw new DependencyUnavailableError('MongoDB');
+      throw error;
+    }
+  }
+
+  /** `byDeadline`: its time limit is the caller's deadline, so running out of it is not an outage. */
+  private async run<T>(operation: string, query: () => Promise<T>, byDeadline = false): Promise<T> {
     try {
       const result = await this.metrics.timeMongo(operation, query);
       this.lastFailedUnavailable = false;
       return result;
     } catch (error) {
+      if (byDeadline && (error as { code?: unknown } | undefined)?.code === MAX_TIME_EXPIRED)
+        throw deadlineExceeded();
       if (!isUnavailable(error)) throw error;
       this.lastFailedUnavailable = true;
       throw new DependencyUnavailableError('MongoDB', error);

@@ -6,7 +6,7 @@ import { CacheCounters, type CacheCountersSnapshot } from './cache-counters';
 import { CachePolicy } from './cache-policy';
 import { lookupKeys, type LookupKeys } from './lookup-keys';
 import { MovieCacheStore } from './movie-cache.store';
-import { MOVIE_SOURCE, type MovieSource } from './movie-source';
+import { MOVIE_SOURCE, type MovieSource, type ReadDeadline } from './movie-source';
 import { NearCache } from './near-cache';
 import { DirtyIds } from './dirty-ids';
 import { ExternalWrites, type MovieTitle } from './external-writes';
@@ -47,28 +47,35 @@ export class MovieCache {
     return this.titles.nearHit(lookup, keys ?? lookupKeys(lookup));
   }
 
-  /** Past the near-cache: Redis, then MongoDB on a miss; from MongoDB alone (BYPASS) without Redis. */
-  async read(lookup: MovieLookup, keys?: LookupKeys): Promise<CacheAsideResult> {
+  /**
+   * Past the near-cache: Redis, then MongoDB on a miss; from MongoDB alone (BYPASS) without
+   * Redis. MongoDB is read only within `deadline` (the call's, ms since the epoch).
+   */
+  async read(
+    lookup: MovieLookup,
+    keys?: LookupKeys,
+    deadline = Infinity,
+  ): Promise<CacheAsideResult> {
     const arrivedAt = this.clock.tick();
     let outcome: ReadOutcome;
     try {
       outcome =
         lookup.kind === 'id'
-          ? await this.pipeline.read(lookup.id, arrivedAt, true)
-          : await this.titles.read(lookup, keys ?? lookupKeys(lookup), arrivedAt);
+          ? await this.pipeline.read(lookup.id, arrivedAt, true, deadline)
+          : await this.titles.read(lookup, keys ?? lookupKeys(lookup), arrivedAt, deadline);
     } catch (error) {
       if (!isRedisDown(error)) throw error;
-      return this.bypass(lookup);
+      return this.bypass(lookup, () => deadline);
     }
     if (outcome.kind === 'absent') throw new MovieNotFoundError(describeLookup(lookup));
     return outcome.result;
   }
 
-  private async bypass(lookup: MovieLookup): Promise<CacheAsideResult> {
+  private async bypass(lookup: MovieLookup, deadline: ReadDeadline): Promise<CacheAsideResult> {
     const movie =
       lookup.kind === 'id'
-        ? await this.source.findById(lookup.id)
-        : await this.source.findByTitle(lookup.title, lookup.year);
+        ? await this.source.findById(lookup.id, deadline)
+        : await this.source.findByTitle(lookup.title, lookup.year, deadline);
     if (!movie) throw new MovieNotFoundError(describeLookup(lookup));
     return answer(movie, CacheStatus.CACHE_STATUS_BYPASS);
   }

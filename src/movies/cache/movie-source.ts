@@ -1,9 +1,18 @@
 import type { Movie } from '../../generated/nest/movies/v1/movie_service';
 
-/** Where a miss reads movies: MongoDB (MoviesRepository), handed to the cache once. */
+/**
+ * The latest deadline (ms since the epoch; Infinity: none) of the calls a read serves: read when
+ * the read starts, as callers may join it meanwhile.
+ */
+export type ReadDeadline = () => number;
+
+/**
+ * Where a miss reads movies: MongoDB (MoviesRepository), handed to the cache once. A read whose
+ * deadline has passed is not started (DEADLINE_EXCEEDED); one that starts gets no more time.
+ */
 export interface MovieSource {
-  findById(id: string): Promise<Movie | null>;
-  findByTitle(title: string, year?: number): Promise<Movie | null>;
+  findById(id: string, deadline?: ReadDeadline): Promise<Movie | null>;
+  findByTitle(title: string, year?: number, deadline?: ReadDeadline): Promise<Movie | null>;
   /** MongoDB's last answer was "unreachable": a graced copy is served without waiting for it. */
   readonly unavailable: boolean;
 }

@@ -7,7 +7,7 @@ import { leaseKey } from '../../redis/cache-keys';
 import { CachePolicy } from './cache-policy';
 import { CACHE_HOOKS, type CacheHooks } from './cache-hooks';
 import { MovieCacheStore } from './movie-cache.store';
-import { MOVIE_SOURCE, type MovieSource } from './movie-source';
+import { MOVIE_SOURCE, type MovieSource, type ReadDeadline } from './movie-source';
 import { NearCache } from './near-cache';
 import { NegativeCache } from './negative-cache';
 import { DirtyIds } from './dirty-ids';
@@ -59,8 +59,16 @@ export class ReadPipeline {
     @Inject(CACHE_HOOKS) private readonly hooks: CacheHooks,
   ) {}
 
-  /** `nearChecked`: the caller already asked the near-cache (a lookup is counted there once). */
-  async read(id: string, arrivedAt: Tick, nearChecked = false): Promise<ReadOutcome> {
+  /**
+   * `nearChecked`: the caller already asked the near-cache (a lookup is counted there once).
+   * `deadline`: the call's (ms since the epoch); a miss reads MongoDB only within it.
+   */
+  async read(
+    id: string,
+    arrivedAt: Tick,
+    nearChecked = false,
+    deadline = Infinity,
+  ): Promise<ReadOutcome> {
     // One soft timeout per request, however often it reads again.
     let softUntil: number | undefined;
     for (let first = true; ; first = false) {
@@ -68,7 +76,12 @@ export class ReadPipeline {
       if (hit) return found(hit, arrivedAt);
       const cached = await this.fromRedis(id);
       if (cached && cached.kind !== 'graced') return cached;
-      const missed = this.flights.run(leaseKey(id), arrivedAt, () => this.miss(id));
+      const missed = this.flights.run(
+        leaseKey(id),
+        arrivedAt,
+        (flightDeadline) => this.miss(id, flightDeadline),
+        deadline,
+      );
       let outcome;
       if (cached?.servable) {
         softUntil ??= performance.now() + this.policy.softTimeoutMs;
@@ -143,11 +156,11 @@ export class ReadPipeline {
   }
 
   /** 4. A miss: the lease holder reads MongoDB; other instances wait for its fill. */
-  private async miss(id: string): Promise<ReadOutcome> {
+  private async miss(id: string, deadline: ReadDeadline): Promise<ReadOutcome> {
     const ticket = await this.fence.begin(id);
     try {
       const filled = ticket.lease ? null : await this.otherInstanceFill(id);
-      return filled ?? (await this.loadAndFill(id, ticket.fence));
+      return filled ?? (await this.loadAndFill(id, ticket.fence, deadline));
     } finally {
       await this.fence.end(ticket, id);
     }
@@ -163,12 +176,16 @@ export class ReadPipeline {
   }
 
   /** 5. MongoDB, then a fill fenced against writes; a refused fill reads MongoDB again. */
-  private async loadAndFill(id: string, firstFence: string): Promise<ReadOutcome> {
+  private async loadAndFill(
+    id: string,
+    firstFence: string,
+    deadline: ReadDeadline,
+  ): Promise<ReadOutcome> {
     let fence = firstFence;
     for (let reads = 1; ; reads += 1) {
       const readAt = this.clock.tick();
       const started = performance.now();
-      const movie = await this.source.findById(id);
+      const movie = await this.source.findById(id, deadline);
       if (!movie) return this.negative.afterMiss(id, undefined, fence, readAt);
       let sentAt: Tick;
       let seen: number;

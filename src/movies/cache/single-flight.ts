@@ -1,20 +1,46 @@
+import { status } from '@grpc/grpc-js';
+import { CancelledError } from '../../common/errors';
+import type { ReadDeadline } from './movie-source';
 import type { ReadOutcome, Tick } from './read-outcome';
+
+interface Flight<T> {
+  outcome: Promise<T>;
+  /** The latest deadline of the requests it serves. */
+  deadline: number;
+}
+
+const expired = (error: unknown) =>
+  error instanceof CancelledError && error.code === status.DEADLINE_EXCEEDED;
 
 /**
  * One miss per key in this process. A request joins a running miss, but takes its answer only
- * if that answer is fresh as of the request's arrival; otherwise (null) it reads again.
+ * if that answer is fresh as of the request's arrival; otherwise (null) it reads again. A joiner
+ * extends the miss's deadline, and reads again if the miss ran out of an earlier caller's.
  */
 export class SingleFlight<T extends ReadOutcome = ReadOutcome> {
-  private readonly running = new Map<string, Promise<T>>();
+  private readonly running = new Map<string, Flight<T>>();
 
-  async run(key: string, arrivedAt: Tick, lead: () => Promise<T>): Promise<T | null> {
+  async run(
+    key: string,
+    arrivedAt: Tick,
+    lead: (deadline: ReadDeadline) => Promise<T>,
+    deadline = Infinity,
+  ): Promise<T | null> {
     const joined = this.running.get(key);
     if (!joined) {
-      const flight = lead().finally(() => this.running.delete(key));
+      const flight = { deadline } as Flight<T>;
+      flight.outcome = lead(() => flight.deadline).finally(() => this.running.delete(key));
       this.running.set(key, flight);
-      return flight;
+      return flight.outcome;
     }
-    const outcome = await joined;
+    joined.deadline = Math.max(joined.deadline, deadline);
+    let outcome: T;
+    try {
+      outcome = await joined.outcome;
+    } catch (error) {
+      if (expired(error) && deadline > Date.now()) return null;
+      throw error;
+    }
     // A miss started after `joined` ended, so after this arrival: reading again joins or runs one.
     return outcome.freshAt > arrivedAt ? outcome : null;
   }

@@ -3,7 +3,7 @@ import { poll } from '../../common/sleep';
 import type { MovieLookup } from '../movie-lookup';
 import { CachePolicy } from './cache-policy';
 import type { LookupKeys } from './lookup-keys';
-import { MOVIE_SOURCE, type MovieSource } from './movie-source';
+import { MOVIE_SOURCE, type MovieSource, type ReadDeadline } from './movie-source';
 import { NearCache } from './near-cache';
 import { NegativeCache, type Absent } from './negative-cache';
 import { ReadPipeline } from './read-pipeline';
@@ -54,11 +54,16 @@ export class TitleReads {
     return hit && answers(lookup, hit.movie) ? hit : null;
   }
 
-  async read(lookup: TitleLookup, keys: LookupKeys, arrivedAt: Tick): Promise<ReadOutcome> {
+  async read(
+    lookup: TitleLookup,
+    keys: LookupKeys,
+    arrivedAt: Tick,
+    deadline = Infinity,
+  ): Promise<ReadOutcome> {
     for (;;) {
       const known = await this.resolve(keys, this.clock.tick());
       if (typeof known === 'string') {
-        const outcome = await this.pipeline.read(known, arrivedAt);
+        const outcome = await this.pipeline.read(known, arrivedAt, false, deadline);
         if (outcome.kind === 'movie' && answers(lookup, outcome.result.movie)) return outcome;
         // The id is gone or no longer has this title: ask MongoDB which movie has it now.
         this.near.forgetTitle(keys.title);
@@ -66,7 +71,12 @@ export class TitleReads {
         continue;
       }
       if (known) return known;
-      const outcome = await this.flights.run(keys.lease, arrivedAt, () => this.miss(lookup, keys));
+      const outcome = await this.flights.run(
+        keys.lease,
+        arrivedAt,
+        (flightDeadline) => this.miss(lookup, keys, flightDeadline),
+        deadline,
+      );
       if (outcome) return outcome;
     }
   }
@@ -84,11 +94,15 @@ export class TitleReads {
   }
 
   /** A title miss: the query names the id, then read as an id; a MISS even if its copy was cached. */
-  private async miss(lookup: TitleLookup, keys: LookupKeys): Promise<ReadOutcome> {
-    const { readAt, resolved } = await this.query(lookup, keys);
+  private async miss(
+    lookup: TitleLookup,
+    keys: LookupKeys,
+    deadline: ReadDeadline,
+  ): Promise<ReadOutcome> {
+    const { readAt, resolved } = await this.query(lookup, keys, deadline);
     if (typeof resolved !== 'string') return resolved;
     this.near.keepTitle(keys.title, resolved);
-    const outcome = await this.pipeline.read(resolved, readAt);
+    const outcome = await this.pipeline.read(resolved, readAt, false, deadline());
     return outcome.kind === 'movie' ? { ...outcome, result: miss(outcome.result.movie) } : outcome;
   }
 
@@ -96,6 +110,7 @@ export class TitleReads {
   private async query(
     lookup: TitleLookup,
     keys: LookupKeys,
+    deadline: ReadDeadline,
   ): Promise<{ readAt: Tick; resolved: Resolution }> {
     const ticket = await this.fence.begin(keys.tag, keys.year);
     try {
@@ -104,7 +119,7 @@ export class TitleReads {
         : await poll(() => this.resolve(keys, this.clock.tick()), this.policy.fillLeaseMs, POLL_MS);
       const readAt = this.clock.tick();
       if (other) return { readAt, resolved: other };
-      const movie = await this.source.findByTitle(lookup.title, lookup.year);
+      const movie = await this.source.findByTitle(lookup.title, lookup.year, deadline);
       if (!movie) {
         const absent = await this.negative.afterMiss(keys.tag, keys.year, ticket.fence, readAt);
         return { readAt, resolved: absent };

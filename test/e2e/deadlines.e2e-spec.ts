@@ -1,0 +1,116 @@
+import { Metadata, status } from '@grpc/grpc-js';
+import { getConnectionToken } from '@nestjs/mongoose';
+import type { Connection } from 'mongoose';
+import type { Document, ObjectId } from 'bson';
+import { CacheStatus } from '../../src/generated/nest/movies/v1/movie_service';
+import { MovieApi } from '../../src/grpc/movie-api';
+import { movieKey } from '../../src/redis/cache-keys';
+import type { ChildService } from '../../src/stack/child-service';
+import { startFerretDb } from '../../src/stack/embedded-stack';
+import { movieFactory } from '../factories/movie.factory';
+import { startTestApp, type TestApp } from '../support/test-app';
+import { tempDir } from '../support/temp-dir';
+import { sleep } from '../support/wait';
+
+const MAX_READS = 16;
+const hex = (movie: Document) => (movie._id as ObjectId).toHexString();
+const within = (ms: number) => ({ deadline: Date.now() + ms });
+const codeOf = (call: Promise<unknown>) =>
+  call.then(
+    () => status.OK,
+    (error: { code?: number }) => error.code ?? -1,
+  );
+
+describe('deadlines bound the work they cause (MongoDB frozen with SIGSTOP)', () => {
+  const movies = Array.from({ length: 1_000 }, () => movieFactory());
+  let ferret: ChildService;
+  let t: TestApp;
+  let sent = 0;
+
+  beforeAll(async () => {
+    ferret = await startFerretDb(tempDir('movie-cache-deadlines-'));
+    t = await startTestApp({
+      env: { MONGO_MAX_READS: String(MAX_READS), MONGO_TIMEOUT_MS: '5000' },
+      // Command monitoring: every read the driver sends is seen (commandStarted).
+      config: { mongoUri: `mongodb://127.0.0.1:${ferret.port}/deadlines?monitorCommands=true` },
+      movies,
+    });
+    t.app
+      .get<Connection>(getConnectionToken())
+      .getClient()
+      .on('commandStarted', (event) => {
+        if (event.commandName === 'find') sent += 1;
+      });
+  }, 120_000);
+  afterAll(async () => {
+    ferret.signal('SIGCONT');
+    await t.close();
+    await ferret.stop();
+  });
+
+  const frozen = async <T>(work: () => Promise<T>, frozenForMs: number): Promise<T> => {
+    ferret.signal('SIGSTOP');
+    try {
+      const result = await work();
+      await sleep(frozenForMs);
+      return result;
+    } finally {
+      ferret.signal('SIGCONT');
+    }
+  };
+
+  /** Calls over cold ids while MongoDB is frozen; their statuses, and the reads the driver sent. */
+  async function burst(ids: string[], deadlineMs: number, frozenForMs: number) {
+    const before = sent;
+    // A connection of its own, past its SETTINGS: a burst above the server's concurrent-stream
+    // limit before they arrive is refused by Node's HTTP/2 (ENHANCE_YOUR_CALM).
+    const api = MovieApi.connect(t.address);
+    try {
+      await api.getCacheStats();
+      const codes = await frozen(
+        () =>
+          Promise.all(
+            ids.map((id) => codeOf(api.getMovie({ id }, new Metadata(), within(deadlineMs)))),
+          ),
+        frozenForMs,
+      );
+      await sleep(1_000); // what was queued has had its chance to be sent
+      return { codes: new Set(codes), reads: sent - before };
+    } finally {
+      api.close();
+    }
+  }
+
+  it('1,000 calls with 50 ms deadlines over cold ids: each gets DEADLINE_EXCEEDED, and MongoDB is not sent the abandoned reads', async () => {
+    const { codes, reads } = await burst(movies.slice(0, 500).map(hex), 50, 300);
+
+    expect(codes).toEqual(new Set([status.DEADLINE_EXCEEDED]));
+    expect(reads).toBeLessThanOrEqual(MAX_READS);
+  });
+
+  it('calls whose reads start in time: at most MONGO_MAX_READS are sent, the queued ones are dropped at their deadline', async () => {
+    const { codes, reads } = await burst(movies.slice(500, 900).map(hex), 400, 1_500);
+
+    expect(codes).toEqual(new Set([status.DEADLINE_EXCEEDED]));
+    expect(reads).toBeGreaterThan(0);
+    expect(reads).toBeLessThanOrEqual(MAX_READS);
+  });
+
+  it('a caller whose deadline passes gets DEADLINE_EXCEEDED; the miss it began still fills for a joiner with time left', async () => {
+    const movie = movies[movies.length - 1];
+    const id = hex(movie);
+    await t.redis.del(movieKey(id));
+
+    const [short, long] = await frozen(async () => {
+      const first = codeOf(t.api.getMovie({ id }, new Metadata(), within(100)));
+      await sleep(20);
+      const joiner = t.api.getMovie({ id }, new Metadata(), within(10_000));
+      return [await first, joiner] as const;
+    }, 300);
+
+    expect(short).toBe(status.DEADLINE_EXCEEDED);
+    expect((await long).movie?.id).toBe(id);
+    expect((await long).cacheStatus).toBe(CacheStatus.CACHE_STATUS_MISS);
+    expect(await t.redis.hget(movieKey(id), 'id')).toBe(id);
+  });
+});
