@@ -10,7 +10,7 @@ import { MOVIES_V1_PACKAGE_NAME } from '../generated/nest/movies/v1/movie_servic
 import { connectionLimitOptions, enforceKeepalive } from './connection-limits';
 import { CHANNEL_OPTIONS, LOADER_OPTIONS } from './grpc-channel';
 import { encodeFrozenResponsesOnce } from './frozen-responses';
-import { tolerateMalformedRequests } from './malformed-request';
+import { tolerateMalformedRequestsOf } from './malformed-request';
 
 /** Filled with the grpc-js server once Nest creates it, for a forced stop after the grace period. */
 export interface GrpcServerRef {
@@ -44,7 +44,7 @@ export function grpcServerOptions(
         ref.server = server as Server;
         enforceKeepalive(server as Server, config.grpc.minPingIntervalMs);
         prepare(server as Server);
-        tolerateMalformedRequests(definition);
+        tolerateMalformedRequestsOf(server as Server);
         encodeFrozenResponsesOnce(definition);
         // keepCase: reflection must publish the proto's own field names (snake_case).
         const described = protoLoader.loadSync([MOVIE_PROTO_PATH, HEALTH_PROTO_PATH], {

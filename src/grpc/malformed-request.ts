@@ -1,3 +1,4 @@
+import type { Server } from '@grpc/grpc-js';
 import type { PackageDefinition } from '@grpc/proto-loader';
 
 const MALFORMED = Symbol('malformed request');
@@ -23,6 +24,15 @@ export function tolerateMalformedRequests(definition: PackageDefinition): void {
       };
     }
   }
+}
+
+/** Every service added to the server from now on (health and reflection too) gets total deserializers. */
+export function tolerateMalformedRequestsOf(server: Server): void {
+  const addService = server.addService.bind(server);
+  server.addService = (service, implementation) => {
+    tolerateMalformedRequests({ service } as unknown as PackageDefinition);
+    addService(service, implementation);
+  };
 }
 
 export const isMalformedRequest = (message: unknown): boolean =>

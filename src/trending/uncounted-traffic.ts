@@ -24,7 +24,9 @@ export class UncountedTraffic {
   isUncounted(metadata: Metadata | undefined): boolean {
     if (!this.issued) return false;
     const value = metadata?.get(HEADER)?.[0];
-    if (typeof value !== 'string' || value.length !== this.token.length * 2) return false;
-    return timingSafeEqual(Buffer.from(value, 'hex'), this.token);
+    if (typeof value !== 'string') return false;
+    // Hex decoding stops at the first non-hex digit: compare only buffers of the token's length.
+    const given = Buffer.from(value, 'hex');
+    return given.length === this.token.length && timingSafeEqual(given, this.token);
   }
 }
