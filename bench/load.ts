@@ -8,6 +8,7 @@
  *        npm run bench -- --scenario heap [--seconds 6] [--rounds 2]   (bench/heap.ts)
  *        npm run bench -- --scenario costs [--calls 200]   (bench/costs.ts)
  *        npm run bench -- --scenario feed-lag [--writes 500] [--concurrency 16]   (bench/feed-lag.ts)
+ *        npm run bench -- --scenario stalled [--streams 200] [--seconds 20] [--rounds 3] [--build a=<dir>]   (bench/trending-stalled.ts)
  *        npm run bench -- --scenario builds --build a=<dir>[:node] --build b=...   (bench/compare-builds.ts)
  */
 import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
@@ -25,6 +26,7 @@ import { costsScenario } from './costs';
 import { feedLagScenario } from './feed-lag';
 import { heapScenario } from './heap';
 import { profileScenario } from './profile';
+import { stalledScenario } from './trending-stalled';
 import { measureRounds, ratiosTo, startComparisonServer, type Point, type Server } from './hits';
 import { hotCacheEnv, startService, type RunningService } from './service';
 
@@ -46,6 +48,7 @@ async function main() {
       misses: { type: 'string', default: '3000' },
       calls: { type: 'string' },
       writes: { type: 'string' },
+      streams: { type: 'string' },
     },
   });
   if (values.scenario === 'builds') {
@@ -69,6 +72,14 @@ async function main() {
     return feedLagScenario({
       writes: Number(values.writes ?? 500),
       concurrency: Number(values.concurrency ?? 16),
+    });
+  }
+  if (values.scenario === 'stalled') {
+    return stalledScenario({
+      streams: Number(values.streams ?? 200),
+      seconds: Number(values.seconds ?? 20),
+      rounds: Number(values.rounds ?? 3),
+      builds: values.build.map(parseBuild),
     });
   }
   if (values.scenario === 'heap') {

@@ -84,6 +84,8 @@ async function main(): Promise<void> {
     const env = {
       MONGODB_URI: `mongodb://127.0.0.1:${mongo.port}/sample_mflix`,
       REDIS_CLUSTER_NODES: cluster.seeds,
+      // Every stream comes from this one process.
+      TRENDING_MAX_STREAMS_PER_PEER: values.streams!,
     };
     const rows: Array<Record<string, unknown>> = [];
     for (const near of ['on', 'off']) {

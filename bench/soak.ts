@@ -29,6 +29,7 @@ async function main() {
     MONGODB_URI: mongoUri,
     REDIS_URL: `redis://127.0.0.1:${redis.port}`,
     CACHE_TTL_SECONDS: '10',
+    TRENDING_MAX_STREAMS_PER_PEER: '64', // its 50 streams come from one client
   });
   const api = service.api;
   const connection = await mongoose.createConnection(mongoUri).asPromise();

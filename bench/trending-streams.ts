@@ -61,7 +61,13 @@ async function main() {
     redis: true,
     mongo: true,
   });
-  const service = await startService({ MONGODB_URI: stack.mongoUri!, REDIS_URL: stack.redisUrl! });
+  // One client opens every stream: the per-peer cap must not refuse it.
+  const service = await startService({
+    MONGODB_URI: stack.mongoUri!,
+    REDIS_URL: stack.redisUrl!,
+    TRENDING_MAX_STREAMS: String(Math.max(1000, streams)),
+    TRENDING_MAX_STREAMS_PER_PEER: String(Math.max(1000, streams)),
+  });
   const api = service.api;
   try {
     const ids = [

@@ -84,6 +84,19 @@ export class MetricsService {
     collect: (): void => this.trendingStreams.set(this.openTrendingStreams()),
   });
 
+  readonly trendingStreamsRefused = new Counter({
+    name: 'movie_trending_streams_refused_total',
+    help: 'StreamTrending calls refused with RESOURCE_EXHAUSTED, by the cap that was full (peer: TRENDING_MAX_STREAMS_PER_PEER, instance: TRENDING_MAX_STREAMS)',
+    labelNames: ['cap'] as const,
+    registers: [this.registry],
+  });
+
+  readonly trendingSnapshotsReplaced = new Counter({
+    name: 'movie_trending_snapshots_replaced_total',
+    help: 'StreamTrending snapshots replaced by a newer one before they were sent, as the client was not reading (its previous snapshot still unsent)',
+    registers: [this.registry],
+  });
+
   readonly benchmarkRuns = new Counter({
     name: 'movie_benchmark_runs_total',
     help: 'RunBenchmark runs by outcome',

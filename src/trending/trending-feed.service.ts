@@ -20,9 +20,9 @@ import type {
   StreamTrendingResponse,
   TrendingEntry,
 } from '../generated/nest/movies/v1/movie_service';
-import { MetricsService } from '../metrics/metrics.service';
 import { LeaderboardProvider } from './leaderboard.provider';
 import { sameEntries } from './ranking';
+import { StreamSlots } from './stream-slots';
 import { MAX_LIMIT, type TrendingQuery } from './trending-request';
 
 interface Ranking {
@@ -33,38 +33,37 @@ interface Ranking {
 /**
  * Live trending snapshots. Streams with the same window and interval share one ranking
  * computation per tick (the top MAX_LIMIT, cut to each stream's limit); a stream only
- * receives a snapshot when its entries, order or counts changed.
+ * receives a snapshot when its entries, order or counts changed. Each subscription holds one of
+ * the instance's stream slots until it ends, however it ends.
  */
 @Injectable()
 export class TrendingFeed implements OnModuleDestroy {
   private readonly logger = new Logger(TrendingFeed.name);
   private readonly rankings = new Map<string, Observable<Ranking>>();
   private readonly shutdown$ = new Subject<void>();
-  private open = 0;
 
   constructor(
     private readonly leaderboard: LeaderboardProvider,
-    metrics: MetricsService,
-  ) {
-    metrics.openTrendingStreams = () => this.open;
-  }
+    private readonly slots: StreamSlots,
+  ) {}
 
   /** StreamTrending calls currently open. */
   get openStreams(): number {
-    return this.open;
+    return this.slots.open;
   }
 
-  snapshots(query: TrendingQuery): Observable<StreamTrendingResponse> {
+  /** Fails with RESOURCE_EXHAUSTED when `peer` or the instance has no stream slot left. */
+  snapshots(query: TrendingQuery, peer: string): Observable<StreamTrendingResponse> {
     const shuttingDown$ = this.shutdown$.pipe(
       mergeMap(() => throwError(() => new ServerShuttingDownError())),
     );
     return defer(() => {
-      this.open += 1;
+      const release = this.slots.take(peer);
       return merge(this.ranking(query.windowSeconds, query.intervalMs), shuttingDown$).pipe(
         map((ranking) => ({ ...ranking, entries: ranking.entries.slice(0, query.limit) })),
         distinctUntilChanged((a, b) => sameEntries(a.entries, b.entries)),
         map((ranking) => ({ entries: ranking.entries, generatedAtUnixMs: ranking.computedAt })),
-        finalize(() => (this.open -= 1)),
+        finalize(release),
       );
     });
   }

@@ -2,6 +2,7 @@ import { Module } from '@nestjs/common';
 import { MoviesModule } from '../movies/movies.module';
 import { LeaderboardProvider } from './leaderboard.provider';
 import { TrendingController } from './trending.controller';
+import { StreamSlots } from './stream-slots';
 import { TrendingFeed } from './trending-feed.service';
 import { UncountedTraffic } from './uncounted-traffic';
 import { ViewRecorder } from './view-recorder';
@@ -10,7 +11,7 @@ import { ViewRecorder } from './view-recorder';
 @Module({
   imports: [MoviesModule],
   controllers: [TrendingController],
-  providers: [LeaderboardProvider, TrendingFeed, ViewRecorder, UncountedTraffic],
+  providers: [LeaderboardProvider, StreamSlots, TrendingFeed, ViewRecorder, UncountedTraffic],
   exports: [TrendingFeed, UncountedTraffic],
 })
 export class TrendingModule {}

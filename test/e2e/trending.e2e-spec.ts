@@ -7,7 +7,12 @@ import { SnapshotReader } from '../support/snapshot-reader';
 import { startTestApp, type TestApp } from '../support/test-app';
 import { sleep } from '../support/wait';
 
-const TREND_ENV = { TRENDING_BUCKET_SECONDS: '1', VIEW_FLUSH_MS: '50' };
+// One client opens many streams here: the per-peer cap has its own spec (trending-admission).
+const TREND_ENV = {
+  TRENDING_BUCKET_SECONDS: '1',
+  VIEW_FLUSH_MS: '50',
+  TRENDING_MAX_STREAMS_PER_PEER: '1000',
+};
 
 describe('StreamTrending', () => {
   // ObjectIds chosen so that tie order (by id) is known.
