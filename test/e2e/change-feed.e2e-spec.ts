@@ -10,6 +10,7 @@ import { FEED_TOKEN_KEY, fenceKey, movieKey } from '../../src/redis/cache-keys';
 import { freePort } from '../../src/stack/free-port';
 import { CHANGE_FEED_HEALTH } from '../../src/ops/health.monitor';
 import { movieFactory } from '../factories/movie.factory';
+import { statusOf } from '../support/grpc-status';
 import { fillGate } from '../support/fill-gate';
 import { checkHealth } from '../support/health-client';
 import { startTestApp, type TestApp, type TestAppOptions } from '../support/test-app';
@@ -50,6 +51,30 @@ async function fleet(options: TestAppOptions = {}, optionsOfB: TestAppOptions = 
 /** Reads until the near-cache answers, so a stale copy would be served from process memory. */
 async function warm(t: TestApp, id: string): Promise<void> {
   await until(async () => (await t.api.getMovie({ id })).cacheTier === CacheTier.CACHE_TIER_LOCAL);
+}
+
+/** Terminates the feed's LISTEN connection in PostgreSQL; how many were terminated. */
+async function killFeedListener(admin: Client): Promise<number> {
+  const killed = await admin.query(
+    `SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE query ILIKE 'LISTEN%'`,
+  );
+  return killed.rowCount ?? 0;
+}
+
+/** One instance leading the feed, its movie warm in the near-cache, and a PostgreSQL admin client. */
+async function leadingWithAdmin(movie: Document) {
+  const t = await startTestApp({ env: FEED_ENV, movies: [movie] });
+  const admin = new Client({ connectionString: postgresUrl });
+  try {
+    await admin.connect();
+    await until(async () => (await t.api.getCacheStats()).changeFeed?.state === 'leading');
+    await warm(t, hex(movie));
+  } catch (error) {
+    await admin.end().catch(() => undefined);
+    await t.close();
+    throw error;
+  }
+  return { t, admin };
 }
 
 /** The service as a process of its own (dist/src/main.js), to be killed without a goodbye. */
@@ -156,11 +181,7 @@ onPostgres('the change feed on the embedded database: writes made outside the se
 
       for (const t of [a, b])
         await until(
-          () =>
-            t.api.getMovie({ id: hex(doomed) }).then(
-              () => false,
-              (error: { code?: number }) => error.code === status.NOT_FOUND,
-            ),
+          async () => (await statusOf(t.api.getMovie({ id: hex(doomed) }))) === status.NOT_FOUND,
           SEEN_WITHIN_MS,
         );
     });
@@ -254,18 +275,11 @@ onPostgres('the change feed on the embedded database: writes made outside the se
 
   it('its connection to PostgreSQL killed: it resumes from its token and loses nothing', async () => {
     const movie = movieFactory({ rating: 3 });
-    const t = await startTestApp({ env: FEED_ENV, movies: [movie] });
-    const admin = new Client({ connectionString: postgresUrl });
-    await admin.connect();
+    const { t, admin } = await leadingWithAdmin(movie);
     try {
-      await until(async () => (await t.api.getCacheStats()).changeFeed?.state === 'leading');
-      await warm(t, hex(movie));
       const before = (await t.api.getCacheStats()).changeFeed!.resumes;
 
-      const killed = await admin.query(
-        `SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE query ILIKE 'LISTEN%'`,
-      );
-      expect(killed.rowCount).toBeGreaterThanOrEqual(1);
+      expect(await killFeedListener(admin)).toBeGreaterThanOrEqual(1);
       await t.movies.updateOne({ _id: movie._id }, { $set: { 'imdb.rating': 6.5 } });
 
       await until(
@@ -281,19 +295,13 @@ onPostgres('the change feed on the embedded database: writes made outside the se
 
   it('a token that cannot be resumed: every cached movie is flushed, near-caches too', async () => {
     const movie = movieFactory({ rating: 3 });
-    const t = await startTestApp({ env: FEED_ENV, movies: [movie] });
-    const admin = new Client({ connectionString: postgresUrl });
-    await admin.connect();
+    const { t, admin } = await leadingWithAdmin(movie);
     try {
-      await until(async () => (await t.api.getCacheStats()).changeFeed?.state === 'leading');
-      await warm(t, hex(movie));
       const before = (await t.api.getCacheStats()).changeFeed!.flushes;
 
       // As if the outbox had been pruned past it: the feed must not carry on from there.
       await t.redis.set(FEED_TOKEN_KEY, '00000000-0000-0000-0000-000000000000:1:1');
-      await admin.query(
-        `SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE query ILIKE 'LISTEN%'`,
-      );
+      await killFeedListener(admin);
 
       await until(async () => (await t.api.getCacheStats()).changeFeed!.flushes > before);
       expect(await t.redis.exists(movieKey(hex(movie)))).toBe(0);

@@ -8,6 +8,7 @@ import { movieKey } from '../../src/redis/cache-keys';
 import type { ChildService } from '../../src/stack/child-service';
 import { startFerretDb } from '../../src/stack/embedded-stack';
 import { movieFactory } from '../factories/movie.factory';
+import { statusOf } from '../support/grpc-status';
 import { startTestApp, type TestApp } from '../support/test-app';
 import { tempDir } from '../support/temp-dir';
 import { sleep } from '../support/wait';
@@ -15,11 +16,6 @@ import { sleep } from '../support/wait';
 const MAX_READS = 16;
 const hex = (movie: Document) => (movie._id as ObjectId).toHexString();
 const within = (ms: number) => ({ deadline: Date.now() + ms });
-const codeOf = (call: Promise<unknown>) =>
-  call.then(
-    () => status.OK,
-    (error: { code?: number }) => error.code ?? -1,
-  );
 
 describe('deadlines bound the work they cause (MongoDB frozen with SIGSTOP)', () => {
   const movies = Array.from({ length: 1_000 }, () => movieFactory());
@@ -70,7 +66,7 @@ describe('deadlines bound the work they cause (MongoDB frozen with SIGSTOP)', ()
       const codes = await frozen(
         () =>
           Promise.all(
-            ids.map((id) => codeOf(api.getMovie({ id }, new Metadata(), within(deadlineMs)))),
+            ids.map((id) => statusOf(api.getMovie({ id }, new Metadata(), within(deadlineMs)))),
           ),
         frozenForMs,
       );
@@ -102,7 +98,7 @@ describe('deadlines bound the work they cause (MongoDB frozen with SIGSTOP)', ()
     await t.redis.del(movieKey(id));
 
     const [short, long] = await frozen(async () => {
-      const first = codeOf(t.api.getMovie({ id }, new Metadata(), within(100)));
+      const first = statusOf(t.api.getMovie({ id }, new Metadata(), within(100)));
       await sleep(20);
       const joiner = t.api.getMovie({ id }, new Metadata(), within(10_000));
       return [await first, joiner] as const;
