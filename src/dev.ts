@@ -2,7 +2,7 @@ import './common/node-version';
 import 'reflect-metadata';
 import { Logger } from '@nestjs/common';
 import { closeOnSignal, createApp } from './app.factory';
-import { adminAccess } from './grpc/admin-token.guard';
+import { logAdminAccess } from './grpc/admin-token.guard';
 import { ConfigError, loadConfig, type ResolvedAppConfig } from './config/app-config';
 import { seedAppIfEmpty } from './movies/import/seed-bundled';
 import { startEmbeddedStack, type EmbeddedStack } from './stack/embedded-stack';
@@ -45,8 +45,7 @@ async function bootstrap(): Promise<void> {
   logger.log(
     `MovieService listening on ${config.grpc.host}:${config.grpc.port} (Node.js ${process.version})`,
   );
-  const access = adminAccess(config);
-  (access.warn ? logger.warn : logger.log).call(logger, access.message);
+  logAdminAccess(logger, config);
   if (stack) logger.log(`embedded MongoDB ${resolved.mongoUri}, Redis ${resolved.redisUrl}`);
   logger.log(
     `try: .tools/bin/grpcurl -plaintext -d '{"title": "The Great Train Robbery"}' localhost:${config.grpc.port} movies.v1.MovieService/GetMovie`,

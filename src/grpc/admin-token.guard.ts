@@ -1,4 +1,11 @@
-import { CanActivate, ExecutionContext, Inject, Injectable, UseGuards } from '@nestjs/common';
+import {
+  CanActivate,
+  ExecutionContext,
+  Inject,
+  Injectable,
+  UseGuards,
+  type Logger,
+} from '@nestjs/common';
 import type { Metadata } from '@grpc/grpc-js';
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { APP_CONFIG, type AppConfig } from '../config/app-config';
@@ -48,17 +55,12 @@ export class AdminTokenGuard implements CanActivate {
 
 export const AdminOnly = () => UseGuards(AdminTokenGuard);
 
-/** Who may call admin RPCs, for the boot log (a warning when anyone may). */
-export function adminAccess(config: AppConfig): { warn: boolean; message: string } {
-  if (config.adminToken) return { warn: false, message: 'admin RPCs need the ADMIN_TOKEN bearer' };
-  if (config.protectedMode)
-    return {
-      warn: false,
-      message:
-        'protected mode on: no ADMIN_TOKEN, so admin RPCs (UpdateRating, RunBenchmark) are served to loopback peers only',
-    };
-  return {
-    warn: true,
-    message: 'PROTECTED_MODE=off and no ADMIN_TOKEN: admin RPCs are open to every peer',
-  };
+/** Logs at boot who may call admin RPCs: a warning when anyone may. */
+export function logAdminAccess(logger: Pick<Logger, 'log' | 'warn'>, config: AppConfig): void {
+  if (config.adminToken) logger.log('admin RPCs need the ADMIN_TOKEN bearer');
+  else if (config.protectedMode)
+    logger.log(
+      'protected mode on: no ADMIN_TOKEN, so admin RPCs (UpdateRating, RunBenchmark) are served to loopback peers only',
+    );
+  else logger.warn('PROTECTED_MODE=off and no ADMIN_TOKEN: admin RPCs are open to every peer');
 }

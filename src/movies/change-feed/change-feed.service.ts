@@ -52,7 +52,7 @@ export class ChangeFeed implements OnApplicationBootstrap, OnApplicationShutdown
   private source?: ChangeSource;
   private running?: Promise<void>;
   private lastError = '';
-  private readonly stats_: ChangeFeedStats = {
+  private readonly progress: ChangeFeedStats = {
     source: '',
     state: 'starting',
     leader: false,
@@ -81,7 +81,7 @@ export class ChangeFeed implements OnApplicationBootstrap, OnApplicationShutdown
   }
 
   stats(): ChangeFeedStats {
-    return { ...this.stats_ };
+    return { ...this.progress };
   }
 
   private async run(): Promise<void> {
@@ -93,11 +93,11 @@ export class ChangeFeed implements OnApplicationBootstrap, OnApplicationShutdown
           this.logger.warn(
             `change feed off (${choice.off}): writes made outside the service are seen once cached copies expire (CACHE_TTL_SECONDS)`,
           );
-          this.stats_.state = 'off';
+          this.progress.state = 'off';
           return;
         }
         this.source = choice.source;
-        this.stats_.source = choice.source.name;
+        this.progress.source = choice.source.name;
         this.logger.log(`change feed on: ${choice.source.name}`);
       } catch (error) {
         this.failed(error);
@@ -107,7 +107,7 @@ export class ChangeFeed implements OnApplicationBootstrap, OnApplicationShutdown
     while (!signal.aborted) {
       try {
         if (await this.leader.lead()) await this.follow(this.source!);
-        else this.stats_.state = 'standby';
+        else this.progress.state = 'standby';
         await pause(this.leader.leaseMs / 4, signal);
       } catch (error) {
         this.failed(error);
@@ -134,12 +134,12 @@ export class ChangeFeed implements OnApplicationBootstrap, OnApplicationShutdown
       const stored = await this.leader.token();
       let token = stored ?? (await this.restart(source, 'no-token'));
       if (stored !== null) {
-        this.stats_.resumes += 1;
+        this.progress.resumes += 1;
         this.metrics.feedResumes.inc();
       }
       for (;;) {
         try {
-          this.stats_.state = 'leading';
+          this.progress.state = 'leading';
           await source.follow(token, (batch) => this.apply(batch, lease), lease.signal);
           return;
         } catch (error) {
@@ -168,9 +168,9 @@ export class ChangeFeed implements OnApplicationBootstrap, OnApplicationShutdown
       const lagMs = Math.max(0, appliedAt - change.at);
       this.metrics.feedChanges.inc({ op: change.op });
       this.metrics.feedLag.observe(lagMs / 1000);
-      this.stats_.lastLagMs = lagMs;
+      this.progress.lastLagMs = lagMs;
     }
-    this.stats_.applied += changes.length;
+    this.progress.applied += changes.length;
     if (!(await this.leader.save(batch.token))) lease.abort();
     this.lastError = '';
   }
@@ -186,18 +186,18 @@ export class ChangeFeed implements OnApplicationBootstrap, OnApplicationShutdown
   private async flush(reason: FlushReason): Promise<void> {
     this.logger.warn(`change feed: ${reason}: every cached movie flushed`);
     await this.cache.flush();
-    this.stats_.flushes += 1;
+    this.progress.flushes += 1;
     this.metrics.feedFlushes.inc({ reason });
   }
 
   private setLeader(leader: boolean): void {
-    this.stats_.leader = leader;
+    this.progress.leader = leader;
     this.metrics.feedLeader.set(leader ? 1 : 0);
   }
 
   private failed(error: unknown): void {
     if (this.stopping.signal.aborted) return;
-    this.stats_.state = 'recovering';
+    this.progress.state = 'recovering';
     const message = error instanceof Error ? error.message : String(error);
     if (message !== this.lastError) this.logger.warn(`change feed: ${message}; retrying`);
     this.lastError = message;
