@@ -230,7 +230,7 @@ describe(MovieCache.name, () => {
       expect(sut.nearHit(byId(movie), lookupKeys(byId(movie)))).toBeNull();
     });
 
-    it('reports every instance’s counters and the TTL one published, or this instance’s alone', async () => {
+    it('reports every instance’s counters and the TTL one published', async () => {
       await env.redis.set(STATS_HITS_KEY, '10');
       await sut.publishState('degraded');
       await env.redis.set(TTL_SETTING_KEY, '77'); // as another instance with another TTL left it
@@ -251,6 +251,20 @@ describe(MovieCache.name, () => {
         near: expect.objectContaining({ enabled: true }),
       });
       expect(await env.redis.get(SYSTEM_STATUS_KEY)).toBe('degraded');
+    });
+
+    it('reports the totals Redis last gave plus what was counted since, when Redis cannot be read', async () => {
+      await env.counters.flush();
+      const { misses } = await env.counters.read();
+      await env.redis.set(STATS_HITS_KEY, '40'); // other instances' hits
+      sut.count(CacheStatus.CACHE_STATUS_HIT);
+      await env.counters.flush(); // INCRBY answers 41
+      sut.count(CacheStatus.CACHE_STATUS_HIT);
+      sut.count(CacheStatus.CACHE_STATUS_MISS);
+
+      const { counters } = await sut.stats(false);
+
+      expect(counters).toMatchObject({ hits: 42, misses: misses + 1 });
     });
   });
 });

@@ -42,6 +42,8 @@ const FIELD: Partial<Record<CacheStatus, keyof Tally>> = {
 @Injectable()
 export class CacheCounters implements OnModuleInit, OnModuleDestroy {
   private pending: Tally = { ...NONE };
+  // The totals Redis last reported (INCRBY and GET replies): what is shown when it cannot be read.
+  private known: Tally = { ...NONE };
   private timer?: NodeJS.Timeout;
 
   constructor(
@@ -83,7 +85,9 @@ export class CacheCounters implements OnModuleInit, OnModuleDestroy {
           counted.map((field) => redis.incrby(KEYS[field], tally[field])),
         );
         counted.forEach((field, i) => {
-          if (added[i].status === 'rejected') this.pending[field] += tally[field];
+          const reply = added[i];
+          if (reply.status === 'rejected') this.pending[field] += tally[field];
+          else this.known[field] = reply.value;
         });
         const failure = added.find((a): a is PromiseRejectedResult => a.status === 'rejected');
         if (failure) throw failure.reason;
@@ -112,13 +116,20 @@ export class CacheCounters implements OnModuleInit, OnModuleDestroy {
     const values = await this.redis.run('counters', (redis) =>
       Promise.all(keys.map((key) => redis.get(key))),
     );
-    const snapshot: CacheCountersSnapshot = { ...NONE };
-    fields.forEach((field, i) => (snapshot[field] = Number(values[i] ?? 0) + this.pending[field]));
+    fields.forEach((field, i) => (this.known[field] = Number(values[i] ?? 0)));
     const ttl = values[fields.length];
-    return { ...snapshot, ttlSeconds: ttl === null ? undefined : Number(ttl) };
+    return { ...this.lastKnown(), ttlSeconds: ttl === null ? undefined : Number(ttl) };
   }
 
-  /** Counters without Redis: only what this process has not flushed. */
+  /** Counters when Redis cannot be read: the totals it last reported plus what is unflushed. */
+  lastKnown(): CacheCountersSnapshot {
+    const snapshot: Tally = { ...NONE };
+    for (const field of Object.keys(KEYS) as Array<keyof Tally>)
+      snapshot[field] = this.known[field] + this.pending[field];
+    return snapshot;
+  }
+
+  /** What this process counted and has not added to Redis yet. */
   unflushed(): CacheCountersSnapshot {
     return { ...this.pending };
   }

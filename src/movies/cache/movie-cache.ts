@@ -89,11 +89,11 @@ export class MovieCache {
     return this.writeThrough.updateRating(id, rating);
   }
 
-  /** Counters of every instance (this one's alone without Redis), and this near-cache's. */
+  /** Counters of every instance (as Redis last gave them when it cannot be read), and this near-cache's. */
   async stats(redisOk: boolean): Promise<CacheStats> {
     const counters = redisOk
-      ? await this.counters.read().catch(() => this.counters.unflushed())
-      : this.counters.unflushed();
+      ? await this.counters.read().catch(() => this.counters.lastKnown())
+      : this.counters.lastKnown();
     // The TTL in force as an instance published it, else this one's.
     const ttlSeconds = counters.ttlSeconds ?? this.policy.ttlSeconds;
     return { counters, ttlSeconds, near: this.near.stats() };
