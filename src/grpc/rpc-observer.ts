@@ -1,6 +1,6 @@
 import { status, type Server, type ServiceError } from '@grpc/grpc-js';
 import type { Logger } from 'pino';
-import { CacheStatus } from '../generated/nest/movies/v1/movie_service';
+import { CacheStatus, CacheTier } from '../generated/nest/movies/v1/movie_service';
 import type { HotCount, MetricsService } from '../metrics/metrics.service';
 import { isMalformedRequest } from './malformed-request';
 
@@ -9,6 +9,11 @@ const CACHE_LABEL: Partial<Record<number, string>> = {
   [CacheStatus.CACHE_STATUS_MISS]: 'miss',
   [CacheStatus.CACHE_STATUS_BYPASS]: 'bypass',
   [CacheStatus.CACHE_STATUS_STALE]: 'stale',
+};
+
+const TIER_LABEL: Partial<Record<number, string>> = {
+  [CacheTier.CACHE_TIER_LOCAL]: 'local',
+  [CacheTier.CACHE_TIER_REDIS]: 'redis',
 };
 
 const SUMMARY_EVERY_MS = 10_000;
@@ -30,8 +35,11 @@ type Call = {
 type Callback = (error: Partial<ServiceError> | null, value?: unknown, ...rest: unknown[]) => void;
 type Handler = (call: Call, callback?: Callback) => void;
 
-/** Records one finished call: its status, duration, cache status and messages sent. */
-type Finish = (code: status, cacheStatus?: number, messages?: number) => void;
+/** What a GetMovie answer says of the cache. */
+type Answer = { cacheStatus?: number; cacheTier?: number };
+
+/** Records one finished call: its status, duration and messages sent. */
+type Finish = (code: status, messages?: number) => void;
 
 /**
  * Wraps every handler the server registers: RPC metrics, a debug line per call and a summary every
@@ -63,11 +71,20 @@ export function observeCalls(server: Server, metrics: MetricsService, logger: Lo
     ]),
   );
 
+  const hits = new Map(
+    Object.entries(TIER_LABEL).map(([tier, label]) => [
+      Number(tier),
+      metrics.hotCount(metrics.cacheHits, { tier: label! }),
+    ]),
+  );
+
   /** Records one finished call that started at `started` (performance.now()). */
-  const record = (rpc: string, started: number, code: status, cache?: number, messages = 0) => {
+  const record = (rpc: string, started: number, code: status, answer?: Answer, messages = 0) => {
     const seconds = (performance.now() - started) / 1000;
+    const cache = answer?.cacheStatus;
     const cacheStatus = cache === undefined ? undefined : CACHE_LABEL[cache];
     rpcCount(rpc, code).inc();
+    if (answer?.cacheTier) hits.get(answer.cacheTier)?.inc();
     const lookup = cacheStatus && lookups.get(cacheStatus);
     if (lookup) {
       lookup.count.inc();
@@ -91,10 +108,10 @@ export function observeCalls(server: Server, metrics: MetricsService, logger: Lo
   const finisher = (rpc: string): Finish => {
     const started = performance.now();
     let done = false;
-    return (code, cache, messages) => {
+    return (code, messages) => {
       if (done) return;
       done = true;
-      record(rpc, started, code, cache, messages);
+      record(rpc, started, code, undefined, messages);
     };
   };
 
@@ -111,14 +128,7 @@ export function observeCalls(server: Server, metrics: MetricsService, logger: Lo
       handler(call, (error, value, trailer, flags) => {
         if (call.cancelled) record(rpc, started, status.CANCELLED);
         else if (error) record(rpc, started, error.code ?? status.UNKNOWN);
-        else
-          record(
-            rpc,
-            started,
-            status.OK,
-            (value as { cacheStatus?: number } | undefined)?.cacheStatus,
-            1,
-          );
+        else record(rpc, started, status.OK, value as Answer | undefined, 1);
         callback!(error, value, trailer, flags);
       });
     };
@@ -135,14 +145,12 @@ export function observeCalls(server: Server, metrics: MetricsService, logger: Lo
       let messages = 0;
       const { write, end, emit } = call;
       if (write) call.write = (...args) => ((messages += 1), write.apply(call, args));
-      if (end)
-        call.end = (...args) => (finish(status.OK, undefined, messages), end.apply(call, args));
+      if (end) call.end = (...args) => (finish(status.OK, messages), end.apply(call, args));
       call.emit = (event, ...args) => {
-        if (event === 'error')
-          finish((args[0] as ServiceError)?.code ?? status.UNKNOWN, undefined, messages);
+        if (event === 'error') finish((args[0] as ServiceError)?.code ?? status.UNKNOWN, messages);
         return emit.apply(call, [event, ...args]);
       };
-      call.on('cancelled', () => finish(status.CANCELLED, undefined, messages));
+      call.on('cancelled', () => finish(status.CANCELLED, messages));
       handler(call);
     };
 

@@ -29,6 +29,14 @@ export class MetricsService {
     collect: () => this.addHotCounts(),
   });
 
+  readonly cacheHits = new Counter({
+    name: 'movie_cache_hits_total',
+    help: 'GetMovie hits by the tier that answered (local: this near-cache, redis)',
+    labelNames: ['tier'] as const,
+    registers: [this.registry],
+    collect: () => this.addHotCounts(),
+  });
+
   readonly cacheFills = new Counter({
     name: 'movie_cache_fills_total',
     help: 'Cache-aside fills by outcome: stored, cached (a copy as new was there), fenced or unfenced (refused: the miss read again)',

@@ -1,6 +1,8 @@
+import { NearCache } from '../../src/movies/cache/near-cache';
 import { MetricsServer } from '../../src/ops/metrics.server';
 import { movieFactory } from '../factories/movie.factory';
 import { SnapshotReader } from '../support/snapshot-reader';
+import { until } from '../support/wait';
 import { startTestApp, type TestApp } from '../support/test-app';
 
 describe('Prometheus metrics', () => {
@@ -58,6 +60,23 @@ describe('Prometheus metrics', () => {
     ).toBe(1);
     expect(after).toContain('# TYPE movie_redis_errors_total counter');
     expect(after).toContain('process_resident_memory_bytes');
+  });
+
+  it('counts hits by the tier that answered', async () => {
+    const id = movie._id.toHexString();
+    await until(async () => t.app.get(NearCache).serving);
+    await t.api.getMovie({ id });
+    const before = await scrape();
+    await t.api.getMovie({ id }); // this near-cache
+    t.app.get(NearCache).clear();
+    await t.api.getMovie({ id }); // Redis
+    const after = await scrape();
+
+    for (const tier of ['local', 'redis'])
+      expect(
+        value(after, `movie_cache_hits_total{tier="${tier}"}`) -
+          value(before, `movie_cache_hits_total{tier="${tier}"}`),
+      ).toBe(1);
   });
 
   it('counts open trending streams and benchmark runs', async () => {
