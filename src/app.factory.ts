@@ -8,6 +8,7 @@ import type { ResolvedAppConfig } from './config/app-config';
 import { MOVIE_SERVICE_FULL_NAME } from './grpc/grpc-channel';
 import { grpcServerOptions, type GrpcServerRef } from './grpc/grpc-server.options';
 import { observeCalls } from './grpc/rpc-observer';
+import { telemetry, traceFields } from './telemetry/tracer';
 import { MetricsService } from './metrics/metrics.service';
 import { TrendingFeed } from './trending/trending-feed.service';
 
@@ -43,6 +44,8 @@ export async function createApp(
     logger: pino({
       level: PINO_LEVELS[config.logLevel],
       transport: options.prettyLogs ? { target: 'pino-pretty' } : undefined,
+      // Log lines inside a traced call carry its trace_id and span_id.
+      mixin: telemetry.enabled ? traceFields : undefined,
     }),
   };
   const serverRef: GrpcServerRef = {};

@@ -1,5 +1,6 @@
 import './common/node-version';
 import 'reflect-metadata';
+import { tracing } from './telemetry/register';
 import { Logger } from '@nestjs/common';
 import { closeOnSignal, createApp } from './app.factory';
 import { logAdminAccess } from './grpc/admin-token.guard';
@@ -50,7 +51,10 @@ async function bootstrap(): Promise<void> {
   logger.log(
     `try: .tools/bin/grpcurl -plaintext -d '{"title": "The Great Train Robbery"}' localhost:${config.grpc.port} movies.v1.MovieService/GetMovie`,
   );
-  closeOnSignal(app, async () => stack?.stop());
+  closeOnSignal(app, async () => {
+    await tracing?.shutdown();
+    await stack?.stop();
+  });
 }
 
 bootstrap().catch((error: unknown) => {

@@ -1,5 +1,6 @@
 import './common/node-version';
 import 'reflect-metadata';
+import { tracing } from './telemetry/register';
 import { Logger } from '@nestjs/common';
 import { closeOnSignal, createApp } from './app.factory';
 import { logAdminAccess } from './grpc/admin-token.guard';
@@ -22,7 +23,7 @@ async function bootstrap(): Promise<void> {
     `MovieService listening on ${config.grpc.host}:${config.grpc.port} (Node.js ${process.version})`,
   );
   logAdminAccess(logger, config);
-  closeOnSignal(app);
+  closeOnSignal(app, async () => tracing?.shutdown());
 }
 
 bootstrap().catch((error: unknown) => {

@@ -75,4 +75,27 @@ describe(loadConfig.name, () => {
       'production',
     );
   });
+
+  it('leaves tracing off unless an OTLP endpoint or a traces exporter is set', () => {
+    const tracing = (env: Record<string, string>) => loadConfig(env).tracing.enabled;
+    const endpoint = { OTEL_EXPORTER_OTLP_ENDPOINT: 'http://collector:4318' };
+
+    expect(loadConfig({}).tracing).toEqual({ enabled: false, serviceName: 'movie-cache' });
+    expect(tracing(endpoint)).toBe(true);
+    expect(tracing({ OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: 'http://c:4318/v1/traces' })).toBe(true);
+    expect(tracing({ OTEL_TRACES_EXPORTER: 'console' })).toBe(true);
+    expect(tracing({ ...endpoint, OTEL_TRACES_EXPORTER: 'none' })).toBe(false);
+    expect(tracing({ ...endpoint, OTEL_SDK_DISABLED: 'true' })).toBe(false);
+    expect(loadConfig({ OTEL_SERVICE_NAME: 'catalogue' }).tracing.serviceName).toBe('catalogue');
+  });
+
+  it.each([
+    ['OTEL_EXPORTER_OTLP_PROTOCOL', 'thrift'],
+    ['OTEL_TRACES_SAMPLER', 'sometimes'],
+    ['OTEL_TRACES_SAMPLER_ARG', '2'],
+    ['OTEL_EXPORTER_OTLP_ENDPOINT', 'collector:4318'],
+  ])('refuses %s=%s at boot, naming the variable', (name, value) => {
+    expect(() => loadConfig({ [name]: value })).toThrow(ConfigError);
+    expect(() => loadConfig({ [name]: value })).toThrow(name);
+  });
 });

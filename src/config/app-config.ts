@@ -77,6 +77,8 @@ export interface AppConfig {
   /** Prometheus /metrics over HTTP; 0 picks a free port. */
   metricsPort: number;
   logLevel: 'error' | 'warn' | 'log' | 'debug' | 'verbose';
+  /** OpenTelemetry traces: on when an OTLP endpoint (or OTEL_TRACES_EXPORTER) is set. */
+  tracing: { enabled: boolean; serviceName: string };
 }
 
 /** Connection settings once the embedded stack (if any) is up. */
@@ -151,6 +153,17 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     },
     metricsPort: e.METRICS_PORT,
     logLevel: e.LOG_LEVEL,
+    tracing: {
+      enabled:
+        e.OTEL_SDK_DISABLED !== true &&
+        e.OTEL_TRACES_EXPORTER !== 'none' &&
+        Boolean(
+          e.OTEL_EXPORTER_OTLP_ENDPOINT ||
+          e.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT ||
+          e.OTEL_TRACES_EXPORTER,
+        ),
+      serviceName: e.OTEL_SERVICE_NAME,
+    },
   };
 }
 

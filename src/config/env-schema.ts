@@ -77,6 +77,24 @@ export const envSchema = z
     CHANGE_FEED_RETENTION_HOURS: positiveInt.max(24 * 30).default(24),
     METRICS_PORT: port.default(9464),
     LOG_LEVEL: z.enum(['error', 'warn', 'log', 'debug', 'verbose']).default('log'),
+    // OpenTelemetry's own variables; the SDK reads them, they are checked here to fail at boot.
+    OTEL_SDK_DISABLED: flag,
+    OTEL_EXPORTER_OTLP_ENDPOINT: optionalUrl(['http://', 'https://']),
+    OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: optionalUrl(['http://', 'https://']),
+    OTEL_EXPORTER_OTLP_PROTOCOL: z.enum(['http/protobuf', 'http/json', 'grpc']).optional(),
+    OTEL_TRACES_EXPORTER: z.enum(['otlp', 'console', 'none']).optional(),
+    OTEL_TRACES_SAMPLER: z
+      .enum([
+        'always_on',
+        'always_off',
+        'traceidratio',
+        'parentbased_always_on',
+        'parentbased_always_off',
+        'parentbased_traceidratio',
+      ])
+      .optional(),
+    OTEL_TRACES_SAMPLER_ARG: z.coerce.number().min(0).max(1).optional(),
+    OTEL_SERVICE_NAME: z.string().trim().min(1).default('movie-cache'),
   })
   .superRefine((env, ctx) => {
     if (Boolean(env.GRPC_TLS_CERT) !== Boolean(env.GRPC_TLS_KEY)) {

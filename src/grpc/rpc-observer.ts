@@ -1,20 +1,11 @@
-import { status, type Server, type ServiceError } from '@grpc/grpc-js';
+import { status, type Metadata, type Server, type ServiceError } from '@grpc/grpc-js';
+import { context } from '@opentelemetry/api';
 import type { Logger } from 'pino';
-import { CacheStatus, CacheTier } from '../generated/nest/movies/v1/movie_service';
 import type { HotCount, MetricsService } from '../metrics/metrics.service';
+import { telemetry } from '../telemetry/tracer';
 import { isMalformedRequest } from './malformed-request';
-
-const CACHE_LABEL: Partial<Record<number, string>> = {
-  [CacheStatus.CACHE_STATUS_HIT]: 'hit',
-  [CacheStatus.CACHE_STATUS_MISS]: 'miss',
-  [CacheStatus.CACHE_STATUS_BYPASS]: 'bypass',
-  [CacheStatus.CACHE_STATUS_STALE]: 'stale',
-};
-
-const TIER_LABEL: Partial<Record<number, string>> = {
-  [CacheTier.CACHE_TIER_LOCAL]: 'local',
-  [CacheTier.CACHE_TIER_REDIS]: 'redis',
-};
+import { CACHE_LABEL, TIER_LABEL, type Answer } from '../telemetry/cache-attributes';
+import { startServerSpan, type ServerSpan } from './server-spans';
 
 const SUMMARY_EVERY_MS = 10_000;
 
@@ -26,6 +17,7 @@ const MALFORMED = {
 /** What a grpc-js handler is handed: a call, and for unary calls the callback. */
 type Call = {
   request?: unknown;
+  metadata?: Metadata;
   cancelled?: boolean;
   on(event: 'cancelled', listener: () => void): unknown;
   write?: (...args: unknown[]) => boolean;
@@ -35,16 +27,13 @@ type Call = {
 type Callback = (error: Partial<ServiceError> | null, value?: unknown, ...rest: unknown[]) => void;
 type Handler = (call: Call, callback?: Callback) => void;
 
-/** What a GetMovie answer says of the cache. */
-type Answer = { cacheStatus?: number; cacheTier?: number };
-
 /** Records one finished call: its status, duration and messages sent. */
-type Finish = (code: status, messages?: number) => void;
+type Finish = (code: status, messages?: number, details?: string) => void;
 
 /**
- * Wraps every handler the server registers: RPC metrics, a debug line per call and a summary every
- * 10 s, and INVALID_ARGUMENT for a request that is not a valid message (cheaper than a grpc-js
- * server interceptor: docs/benchmarks.md).
+ * Wraps every handler the server registers: RPC metrics, a server span per call while tracing is
+ * on, a debug line per call and a summary every 10 s, and INVALID_ARGUMENT for a request that is
+ * not a valid message (cheaper than a grpc-js server interceptor: docs/benchmarks.md).
  */
 export function observeCalls(server: Server, metrics: MetricsService, logger: Logger): void {
   let summary: Record<string, Record<string, number>> = {};
@@ -105,40 +94,51 @@ export function observeCalls(server: Server, metrics: MetricsService, logger: Lo
   };
 
   /** A stream may end, fail and be cancelled: it is recorded once. */
-  const finisher = (rpc: string): Finish => {
+  const finisher = (rpc: string, span: ServerSpan | undefined): Finish => {
     const started = performance.now();
     let done = false;
-    return (code, messages) => {
+    return (code, messages, details) => {
       if (done) return;
       done = true;
       record(rpc, started, code, undefined, messages);
+      span?.end(code, details);
     };
   };
 
   // A unary handler calls back once: one closure per call, no finisher.
   const observeUnary =
-    (rpc: string, handler: Handler): Handler =>
+    (rpc: string, path: string, handler: Handler): Handler =>
     (call, callback) => {
       const started = performance.now();
+      const span = telemetry.enabled ? startServerSpan(path, call.metadata) : undefined;
       if (isMalformedRequest(call.request)) {
         record(rpc, started, MALFORMED.code);
+        span?.end(MALFORMED.code, MALFORMED.details);
         return callback!(MALFORMED);
       }
       // grpc-js marks a cancelled call; it is counted once its handler is done (no listener per call).
-      handler(call, (error, value, trailer, flags) => {
-        if (call.cancelled) record(rpc, started, status.CANCELLED);
-        else if (error) record(rpc, started, error.code ?? status.UNKNOWN);
-        else record(rpc, started, status.OK, value as Answer | undefined, 1);
+      const done: Callback = (error, value, trailer, flags) => {
+        const code = call.cancelled
+          ? status.CANCELLED
+          : error
+            ? (error.code ?? status.UNKNOWN)
+            : status.OK;
+        const answer = code === status.OK ? (value as Answer | undefined) : undefined;
+        record(rpc, started, code, answer, code === status.OK ? 1 : 0);
+        span?.end(code, error?.details, answer);
         callback!(error, value, trailer, flags);
-      });
+      };
+      if (span) context.with(span.context, handler, undefined, call, done);
+      else handler(call, done);
     };
 
   const observeStream =
-    (rpc: string, handler: Handler): Handler =>
+    (rpc: string, path: string, handler: Handler): Handler =>
     (call) => {
-      const finish = finisher(rpc);
+      const span = telemetry.enabled ? startServerSpan(path, call.metadata) : undefined;
+      const finish = finisher(rpc, span);
       if (isMalformedRequest(call.request)) {
-        finish(MALFORMED.code);
+        finish(MALFORMED.code, 0, MALFORMED.details);
         call.emit('error', MALFORMED);
         return;
       }
@@ -147,11 +147,15 @@ export function observeCalls(server: Server, metrics: MetricsService, logger: Lo
       if (write) call.write = (...args) => ((messages += 1), write.apply(call, args));
       if (end) call.end = (...args) => (finish(status.OK, messages), end.apply(call, args));
       call.emit = (event, ...args) => {
-        if (event === 'error') finish((args[0] as ServiceError)?.code ?? status.UNKNOWN, messages);
+        if (event === 'error') {
+          const error = args[0] as ServiceError | undefined;
+          finish(error?.code ?? status.UNKNOWN, messages, error?.details);
+        }
         return emit.apply(call, [event, ...args]);
       };
       call.on('cancelled', () => finish(status.CANCELLED, messages));
-      handler(call);
+      if (span) context.with(span.context, handler, undefined, call);
+      else handler(call);
     };
 
   const addService = server.addService.bind(server);
@@ -165,8 +169,8 @@ export function observeCalls(server: Server, metrics: MetricsService, logger: Lo
       const bound = (handler as Handler).bind(implementation);
       observed[key] =
         method.requestStream || method.responseStream
-          ? observeStream(rpc, bound)
-          : observeUnary(rpc, bound);
+          ? observeStream(rpc, method.path, bound)
+          : observeUnary(rpc, method.path, bound);
     }
     addService(service, observed as typeof implementation);
   };

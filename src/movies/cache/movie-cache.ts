@@ -12,6 +12,8 @@ import { DirtyIds } from './dirty-ids';
 import { ExternalWrites, type MovieTitle } from './external-writes';
 import { ReadPipeline } from './read-pipeline';
 import { LogicalClock, answer, type CacheAsideResult, type ReadOutcome } from './read-outcome';
+import { cacheAttributes } from '../../telemetry/cache-attributes';
+import { inSpan } from '../../telemetry/tracer';
 import { TitleReads } from './title-reads';
 import { WriteThroughHandler, type WriteThroughResult } from './write-through.handler';
 
@@ -51,10 +53,22 @@ export class MovieCache {
    * Past the near-cache: Redis, then MongoDB on a miss; from MongoDB alone (BYPASS) without
    * Redis. MongoDB is read only within `deadline` (the call's, ms since the epoch).
    */
-  async read(
+  read(lookup: MovieLookup, keys?: LookupKeys, deadline = Infinity): Promise<CacheAsideResult> {
+    return inSpan(
+      'cache.lookup',
+      async (span) => {
+        const result = await this.readPastNear(lookup, keys, deadline);
+        span?.setAttributes(cacheAttributes(result));
+        return result;
+      },
+      { attributes: { 'cache.lookup': lookup.kind } },
+    );
+  }
+
+  private async readPastNear(
     lookup: MovieLookup,
-    keys?: LookupKeys,
-    deadline = Infinity,
+    keys: LookupKeys | undefined,
+    deadline: number,
   ): Promise<CacheAsideResult> {
     const arrivedAt = this.clock.tick();
     let outcome: ReadOutcome;

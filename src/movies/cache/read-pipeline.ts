@@ -22,6 +22,8 @@ import {
   type Tick,
 } from './read-outcome';
 import { SingleFlight } from './single-flight';
+import { inSpan } from '../../telemetry/tracer';
+import type { Span } from '@opentelemetry/api';
 import { WriteFence } from './write-fence';
 
 /** A refused fill means the miss read a copy older than a write: read again, this many times in all. */
@@ -156,14 +158,17 @@ export class ReadPipeline {
   }
 
   /** 4. A miss: the lease holder reads MongoDB; other instances wait for its fill. */
-  private async miss(id: string, deadline: ReadDeadline): Promise<ReadOutcome> {
-    const ticket = await this.fence.begin(id);
-    try {
-      const filled = ticket.lease ? null : await this.otherInstanceFill(id);
-      return filled ?? (await this.loadAndFill(id, ticket.fence, deadline));
-    } finally {
-      await this.fence.end(ticket, id);
-    }
+  private miss(id: string, deadline: ReadDeadline): Promise<ReadOutcome> {
+    return inSpan('cache.miss', async (span) => {
+      const ticket = await this.fence.begin(id);
+      span?.setAttribute('cache.lease', ticket.lease ? 'held' : 'other_instance');
+      try {
+        const filled = ticket.lease ? null : await this.otherInstanceFill(id);
+        return filled ?? (await this.loadAndFill(id, ticket.fence, deadline, span));
+      } finally {
+        await this.fence.end(ticket, id);
+      }
+    });
   }
 
   /** Another instance holds the lease: its fill, if it comes within the lease time. */
@@ -172,7 +177,11 @@ export class ReadPipeline {
       const cached = await this.fromRedis(id);
       return cached && cached.kind !== 'graced' ? cached : null;
     };
-    return poll(filled, this.policy.fillLeaseMs, POLL_MS);
+    return inSpan('cache.lease_wait', async (span) => {
+      const outcome = await poll(filled, this.policy.fillLeaseMs, POLL_MS);
+      span?.setAttribute('cache.lease_wait.filled', outcome !== null);
+      return outcome;
+    });
   }
 
   /** 5. MongoDB, then a fill fenced against writes; a refused fill reads MongoDB again. */
@@ -180,8 +189,10 @@ export class ReadPipeline {
     id: string,
     firstFence: string,
     deadline: ReadDeadline,
+    span?: Span,
   ): Promise<ReadOutcome> {
     let fence = firstFence;
+    const fills: string[] = [];
     for (let reads = 1; ; reads += 1) {
       const readAt = this.clock.tick();
       const started = performance.now();
@@ -200,6 +211,12 @@ export class ReadPipeline {
         return found(answer(movie, CacheStatus.CACHE_STATUS_BYPASS), readAt);
       }
       this.metrics.cacheFills.inc({ outcome: filled.kind });
+      fills.push(filled.kind);
+      span?.setAttributes({
+        'cache.fill': filled.kind,
+        'cache.fills': fills,
+        'cache.reads': reads,
+      });
       this.policy.observeMiss(performance.now() - started);
       await this.dirty.settle(id).catch(() => undefined);
       if (filled.kind === 'stored') {

@@ -15,6 +15,7 @@ import {
   type Tick,
 } from './read-outcome';
 import { SingleFlight } from './single-flight';
+import { inSpan } from '../../telemetry/tracer';
 import { TitleMap } from './title-map';
 import { WriteFence } from './write-fence';
 
@@ -99,7 +100,9 @@ export class TitleReads {
     keys: LookupKeys,
     deadline: ReadDeadline,
   ): Promise<ReadOutcome> {
-    const { readAt, resolved } = await this.query(lookup, keys, deadline);
+    const { readAt, resolved } = await inSpan('cache.title_query', () =>
+      this.query(lookup, keys, deadline),
+    );
     if (typeof resolved !== 'string') return resolved;
     this.near.keepTitle(keys.title, resolved);
     const outcome = await this.pipeline.read(resolved, readAt, false, deadline());
@@ -116,7 +119,9 @@ export class TitleReads {
     try {
       const other = ticket.lease
         ? null
-        : await poll(() => this.resolve(keys, this.clock.tick()), this.policy.fillLeaseMs, POLL_MS);
+        : await inSpan('cache.lease_wait', () =>
+            poll(() => this.resolve(keys, this.clock.tick()), this.policy.fillLeaseMs, POLL_MS),
+          );
       const readAt = this.clock.tick();
       if (other) return { readAt, resolved: other };
       const movie = await this.source.findByTitle(lookup.title, lookup.year, deadline);

@@ -1,7 +1,9 @@
 import { Injectable, Logger } from '@nestjs/common';
+import type { Span } from '@opentelemetry/api';
 import { MovieNotFoundError } from '../../common/errors';
 import type { Movie } from '../../generated/nest/movies/v1/movie_service';
 import { fenceKey } from '../../redis/cache-keys';
+import { inSpan } from '../../telemetry/tracer';
 import { ReplicaAck } from '../../redis/replica-ack';
 import { MoviesRepository } from '../movies.repository';
 import { CachePolicy } from './cache-policy';
@@ -34,11 +36,16 @@ export class WriteThroughHandler {
     private readonly bus: InvalidationBus,
   ) {}
 
-  async updateRating(id: string, rating: number): Promise<WriteThroughResult> {
+  updateRating(id: string, rating: number): Promise<WriteThroughResult> {
+    return inSpan('cache.write_through', (span) => this.writeThrough(id, rating, span));
+  }
+
+  private async writeThrough(id: string, rating: number, span?: Span): Promise<WriteThroughResult> {
     const movie = await this.repository.updateRating(id, rating);
     if (!movie) throw new MovieNotFoundError(`id ${id}`);
     const cacheRefreshed = await this.refreshCache(movie);
     await this.bus.invalidate(movie.id);
+    span?.setAttributes({ 'cache.refreshed': cacheRefreshed, 'movie.revision': movie.revision });
     if (!cacheRefreshed) {
       this.logger.warn(
         `movie ${id} revision ${movie.revision} saved, cache not refreshed: Redis unavailable`,

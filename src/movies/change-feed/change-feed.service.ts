@@ -10,6 +10,7 @@ import type { Connection } from 'mongoose';
 import { setTimeout as delay } from 'node:timers/promises';
 import { APP_CONFIG, type AppConfig } from '../../config/app-config';
 import { MetricsService } from '../../metrics/metrics.service';
+import { inSpan } from '../../telemetry/tracer';
 import { MovieCache } from '../cache/movie-cache';
 import type { MovieTitle } from '../cache/external-writes';
 import {
@@ -157,12 +158,16 @@ export class ChangeFeed implements OnApplicationBootstrap, OnApplicationShutdown
 
   private async apply(batch: ChangeBatch, lease: AbortController): Promise<void> {
     const { changes } = batch;
-    if (changes.some((change) => COLLECTION_WIDE.has(change.op))) await this.flush('collection');
-    else if (changes.length > 0) {
-      const ids = changes.flatMap((change) => (change.id ? [change.id] : []));
-      const titles: MovieTitle[] = changes.flatMap((change) => change.titles);
-      await this.cache.applyExternalWrites([...new Set(ids)], titles);
-    }
+    if (changes.length > 0)
+      // A trace of its own per batch: the repairs, invalidations and acks it sends.
+      await inSpan('change_feed.apply', () => this.invalidate(changes), {
+        root: true,
+        attributes: {
+          'change_feed.source': this.progress.source,
+          'change_feed.changes': changes.length,
+          'change_feed.ops': [...new Set(changes.map((change) => change.op))],
+        },
+      });
     const appliedAt = Date.now();
     for (const change of changes) {
       const lagMs = Math.max(0, appliedAt - change.at);
@@ -173,6 +178,13 @@ export class ChangeFeed implements OnApplicationBootstrap, OnApplicationShutdown
     this.progress.applied += changes.length;
     if (!(await this.leader.save(batch.token))) lease.abort();
     this.lastError = '';
+  }
+
+  private async invalidate(changes: MovieChange[]): Promise<void> {
+    if (changes.some((change) => COLLECTION_WIDE.has(change.op))) return this.flush('collection');
+    const ids = changes.flatMap((change) => (change.id ? [change.id] : []));
+    const titles: MovieTitle[] = changes.flatMap((change) => change.titles);
+    await this.cache.applyExternalWrites([...new Set(ids)], titles);
   }
 
   /** A start with nothing to resume from: the position now, and every cached movie flushed. */

@@ -1,0 +1,59 @@
+import { execFileSync, spawn } from 'node:child_process';
+import { join } from 'node:path';
+import { projectRoot } from '../../src/common/paths';
+import { MovieApi } from '../../src/grpc/movie-api';
+import { freePort } from '../../src/stack/free-port';
+import { until } from './wait';
+
+/** Compiles dist/ (the service as users run it). */
+export function buildService(): void {
+  execFileSync('npx', ['tsc', '-p', 'tsconfig.build.json'], {
+    cwd: projectRoot(),
+    stdio: 'ignore',
+  });
+}
+
+export interface ServiceProcess {
+  api: MovieApi;
+  address: string;
+  /** Everything it printed so far (stdout and stderr). */
+  output(): string;
+  /** SIGTERM, and its exit code. */
+  stop(): Promise<number | null>;
+}
+
+/** dist/src/main.js as a process of its own, once it answers GetCacheStats with Redis up. */
+export async function spawnService(env: Record<string, string>): Promise<ServiceProcess> {
+  const port = await freePort();
+  let output = '';
+  const child = spawn('node', [join(projectRoot(), 'dist/src/main.js')], {
+    env: {
+      ...process.env,
+      NODE_ENV: 'test',
+      GRPC_HOST: '127.0.0.1',
+      GRPC_PORT: String(port),
+      METRICS_PORT: '0',
+      LOG_LEVEL: 'error',
+      ...env,
+    },
+  });
+  child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  const exited = new Promise<number | null>((resolve) => child.once('exit', resolve));
+  const address = `127.0.0.1:${port}`;
+  const api = MovieApi.connect(address, env.ADMIN_TOKEN);
+  await until(
+    async () => (await api.getCacheStats().catch(() => undefined))?.redisOk === true,
+    30_000,
+  );
+  return {
+    api,
+    address,
+    output: () => output,
+    stop: async () => {
+      api.close();
+      child.kill('SIGTERM');
+      return exited;
+    },
+  };
+}
