@@ -7,7 +7,7 @@ const FLOORS = [
   ['generated'],
   ['config'],
   ['common'],
-  ['metrics', 'stack'],
+  ['metrics', 'stack', 'telemetry'],
   ['redis', 'grpc'],
   ['movies'],
   ['trending'],

@@ -21,7 +21,7 @@ const SYNTHETIC_SEED = 77;
 const CONCURRENCIES = [16, 64];
 const TARGETS = ['near hit', 'redis hit', 'miss', 'uncached'] as const;
 
-interface NamedBuild extends Build {
+export interface NamedBuild extends Build {
   label: string;
 }
 

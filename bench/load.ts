@@ -9,6 +9,7 @@
  *        npm run bench -- --scenario costs [--calls 200]   (bench/costs.ts)
  *        npm run bench -- --scenario feed-lag [--writes 500] [--concurrency 16]   (bench/feed-lag.ts)
  *        npm run bench -- --scenario stalled [--streams 200] [--seconds 20] [--rounds 3] [--build a=<dir>]   (bench/trending-stalled.ts)
+ *        npm run bench -- --scenario tracing [--rounds 4] [--build before=<dir>]   (bench/tracing.ts)
  *        npm run bench -- --scenario builds --build a=<dir>[:node] --build b=...   (bench/compare-builds.ts)
  */
 import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
@@ -27,6 +28,7 @@ import { feedLagScenario } from './feed-lag';
 import { heapScenario } from './heap';
 import { profileScenario } from './profile';
 import { stalledScenario } from './trending-stalled';
+import { tracingScenario } from './tracing';
 import { measureRounds, ratiosTo, startComparisonServer, type Point, type Server } from './hits';
 import { hotCacheEnv, startService, type RunningService } from './service';
 
@@ -80,6 +82,14 @@ async function main() {
       seconds: Number(values.seconds ?? 20),
       rounds: Number(values.rounds ?? 3),
       builds: values.build.map(parseBuild),
+    });
+  }
+  if (values.scenario === 'tracing') {
+    return tracingScenario({
+      seconds: Number(values.seconds ?? 6),
+      rounds: Number(values.rounds ?? 4),
+      builds: values.build.map(parseBuild),
+      keys: Number(values.keys),
     });
   }
   if (values.scenario === 'heap') {
