@@ -80,7 +80,12 @@ describe(loadConfig.name, () => {
     const tracing = (env: Record<string, string>) => loadConfig(env).tracing.enabled;
     const endpoint = { OTEL_EXPORTER_OTLP_ENDPOINT: 'http://collector:4318' };
 
-    expect(loadConfig({}).tracing).toEqual({ enabled: false, serviceName: 'movie-cache' });
+    expect(loadConfig({}).tracing).toEqual({
+      enabled: false,
+      serviceName: 'movie-cache',
+      sampler: 'parentbased_always_on',
+      ratio: 1,
+    });
     expect(tracing(endpoint)).toBe(true);
     expect(tracing({ OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: 'http://c:4318/v1/traces' })).toBe(true);
     expect(tracing({ OTEL_TRACES_EXPORTER: 'console' })).toBe(true);

@@ -78,8 +78,22 @@ export interface AppConfig {
   metricsPort: number;
   logLevel: 'error' | 'warn' | 'log' | 'debug' | 'verbose';
   /** OpenTelemetry traces: on when an OTLP endpoint (or OTEL_TRACES_EXPORTER) is set. */
-  tracing: { enabled: boolean; serviceName: string };
+  tracing: {
+    enabled: boolean;
+    serviceName: string;
+    /** OTEL_TRACES_SAMPLER and its ratio (OTEL_TRACES_SAMPLER_ARG, for the ratio samplers). */
+    sampler: TracesSampler;
+    ratio: number;
+  };
 }
+
+export type TracesSampler =
+  | 'always_on'
+  | 'always_off'
+  | 'traceidratio'
+  | 'parentbased_always_on'
+  | 'parentbased_always_off'
+  | 'parentbased_traceidratio';
 
 /** Connection settings once the embedded stack (if any) is up. */
 export type ResolvedAppConfig = AppConfig & { mongoUri: string; redisUrl: string };
@@ -163,6 +177,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
           e.OTEL_TRACES_EXPORTER,
         ),
       serviceName: e.OTEL_SERVICE_NAME,
+      sampler: e.OTEL_TRACES_SAMPLER,
+      ratio: e.OTEL_TRACES_SAMPLER_ARG,
     },
   };
 }

@@ -92,8 +92,8 @@ export const envSchema = z
         'parentbased_always_off',
         'parentbased_traceidratio',
       ])
-      .optional(),
-    OTEL_TRACES_SAMPLER_ARG: z.coerce.number().min(0).max(1).optional(),
+      .default('parentbased_always_on'),
+    OTEL_TRACES_SAMPLER_ARG: z.coerce.number().min(0).max(1).default(1),
     OTEL_SERVICE_NAME: z.string().trim().min(1).default('movie-cache'),
   })
   .superRefine((env, ctx) => {

@@ -9,6 +9,7 @@ import {
   type TextMapGetter,
 } from '@opentelemetry/api';
 import { cacheAttributes, type Answer } from '../telemetry/cache-attributes';
+import { CHOSEN_CALL, sampleCall } from '../telemetry/sampling';
 import { tracer } from '../telemetry/tracer';
 
 /** The codes that are the server's fault (OpenTelemetry's gRPC conventions). */
@@ -35,11 +36,19 @@ export interface ServerSpan {
   end(code: status, details?: string, answer?: Answer): void;
 }
 
-/** A SERVER span for one call, continuing the caller's W3C trace context from the metadata. */
-export function startServerSpan(path: string, metadata: Metadata | undefined): ServerSpan {
-  const parent = metadata
-    ? propagation.extract(ROOT_CONTEXT, metadata, fromMetadata)
-    : ROOT_CONTEXT;
+/**
+ * A SERVER span for one call, continuing the caller's W3C trace context from the metadata;
+ * undefined for a call that is not sampled (it runs in no trace context at all).
+ */
+export function startServerSpan(
+  path: string,
+  metadata: Metadata | undefined,
+): ServerSpan | undefined {
+  let parent: Context;
+  if (metadata && metadata.get('traceparent').length > 0)
+    parent = propagation.extract(ROOT_CONTEXT, metadata, fromMetadata);
+  else if (sampleCall()) parent = CHOSEN_CALL;
+  else return undefined;
   const slash = path.lastIndexOf('/');
   const span = tracer.startSpan(
     path.slice(1),
@@ -53,15 +62,15 @@ export function startServerSpan(path: string, metadata: Metadata | undefined): S
     },
     parent,
   );
+  // The caller's trace is not sampled: nothing below would be either.
+  if (!span.isRecording()) return undefined;
   return {
     context: trace.setSpan(parent, span),
     end(code, details, answer) {
-      if (span.isRecording()) {
-        span.setAttribute('rpc.grpc.status_code', code);
-        if (answer) span.setAttributes(cacheAttributes(answer));
-        if (SERVER_ERRORS.has(code))
-          span.setStatus({ code: SpanStatusCode.ERROR, message: details ?? status[code] });
-      }
+      span.setAttribute('rpc.grpc.status_code', code);
+      if (answer) span.setAttributes(cacheAttributes(answer));
+      if (SERVER_ERRORS.has(code))
+        span.setStatus({ code: SpanStatusCode.ERROR, message: details ?? status[code] });
       span.end();
     },
   };

@@ -14,13 +14,17 @@ export const telemetry = { enabled: false };
 
 export const tracer = trace.getTracer('movie-cache');
 
-/** Runs `work` in a span that ends with it; an error marks it unless it is the client's. */
+/**
+ * Runs `work` in a span that ends with it, inside the active span (or as a root with
+ * `options.root`); an error marks it unless it is the client's.
+ */
 export async function inSpan<T>(
   name: string,
   work: (span?: Span) => Promise<T>,
   options: SpanOptions = {},
 ): Promise<T> {
-  if (!telemetry.enabled) return work();
+  // Outside a sampled call (and not a root of its own), no span: it would start a stray trace.
+  if (!telemetry.enabled || (!options.root && !trace.getSpan(context.active()))) return work();
   return tracer.startActiveSpan(name, options, async (span) => {
     try {
       return await work(span);

@@ -2,6 +2,7 @@ import { IORedisInstrumentation } from '@opentelemetry/instrumentation-ioredis';
 import { MongoDBInstrumentation } from '@opentelemetry/instrumentation-mongodb';
 import { NodeSDK } from '@opentelemetry/sdk-node';
 import type { AppConfig } from '../config/app-config';
+import { callSampler } from './sampling';
 import { telemetry } from './tracer';
 
 export interface Tracing {
@@ -23,6 +24,7 @@ export function startTracing(config: AppConfig['tracing']): Tracing | undefined 
       new IORedisInstrumentation({ requireParentSpan: true }),
       new MongoDBInstrumentation({ requireParentSpan: true }),
     ],
+    sampler: callSampler(config),
     metricReaders: [],
     logRecordProcessors: [],
   });

@@ -231,6 +231,43 @@ describe('traces (OTLP to a collector the test hosts)', () => {
   });
 });
 
+describe('sampling (parentbased_traceidratio at 0)', () => {
+  const movies = [
+    movieFactory({ title: 'Unsampled Hit' }),
+    movieFactory({ title: 'Unsampled Miss' }),
+  ];
+  let receiver: OtlpReceiver;
+  let service: ServiceProcess;
+
+  beforeAll(async () => {
+    buildService();
+    receiver = await startOtlpReceiver();
+    service = await tracedService(receiver, movies, {
+      OTEL_TRACES_SAMPLER: 'parentbased_traceidratio',
+      OTEL_TRACES_SAMPLER_ARG: '0',
+    });
+  });
+  afterAll(async () => {
+    await service?.stop();
+    await receiver?.close();
+  });
+
+  it('an unsampled call leaves no span, not even of its misses; a sampled caller’s trace is still continued', async () => {
+    const [hit, missed] = movies.map((m) => m._id.toHexString());
+    for (let i = 0; i < 20; i += 1) await service.api.getMovie({ id: hit });
+    await service.api.getMovie({ id: missed }); // a miss: Redis, MongoDB, a fill
+    const traceId = '0af7651916cd43dd8448eb211c80319c';
+    const metadata: Metadata = authMetadata();
+    metadata.set('traceparent', `00-${traceId}-b7ad6b7169203331-01`);
+    await service.api.getMovie({ id: hit }, metadata);
+
+    await until(async () => receiver.spans.some((s) => s.traceId === traceId), 10_000);
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    expect(receiver.spans.filter((s) => s.traceId !== traceId)).toEqual([]);
+    expect(receiver.spans.map((s) => s.name)).toEqual([GET_MOVIE]);
+  });
+});
+
 describe('trace export protocols', () => {
   let receiver: OtlpReceiver;
   beforeAll(async () => {
