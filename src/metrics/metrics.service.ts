@@ -10,6 +10,8 @@ import {
 
 const LATENCY_BUCKETS = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5];
 
+const BREAKER_VALUE = { closed: 0, 'half-open': 1, open: 2 } as const;
+
 /** A counter child counted as a plain number (prom-client hashes its labels on every inc). */
 export interface HotCount {
   inc(): void;
@@ -90,6 +92,36 @@ export class MetricsService {
     help: 'StreamTrending calls open on this instance',
     registers: [this.registry],
     collect: (): void => this.trendingStreams.set(this.openTrendingStreams()),
+  });
+
+  /** Read when /metrics is scraped; set by the ops module. */
+  nearCacheState: () => { serving: boolean; entries: number } = () => ({
+    serving: false,
+    entries: 0,
+  });
+
+  readonly nearCacheServing: Gauge = new Gauge({
+    name: 'movie_near_cache_serving',
+    help: '1 while this instance may answer from its near-cache (enabled, and its coherence lease current)',
+    registers: [this.registry],
+    collect: (): void => this.nearCacheServing.set(this.nearCacheState().serving ? 1 : 0),
+  });
+
+  readonly nearCacheEntries: Gauge = new Gauge({
+    name: 'movie_near_cache_entries',
+    help: 'Movies held in this instance’s near-cache',
+    registers: [this.registry],
+    collect: (): void => this.nearCacheEntries.set(this.nearCacheState().entries),
+  });
+
+  /** Read when /metrics is scraped; set by the Redis circuit. */
+  redisBreakerState: () => 'closed' | 'half-open' | 'open' = () => 'closed';
+
+  readonly redisBreaker: Gauge = new Gauge({
+    name: 'movie_redis_breaker_state',
+    help: 'The Redis circuit breaker: 0 closed, 1 half-open (probing), 2 open (Redis calls fail at once)',
+    registers: [this.registry],
+    collect: (): void => this.redisBreaker.set(BREAKER_VALUE[this.redisBreakerState()]),
   });
 
   readonly trendingStreamsRefused = new Counter({

@@ -1,5 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import type { GetCacheStatsResponse } from '../generated/nest/movies/v1/movie_service';
+import { MetricsService } from '../metrics/metrics.service';
 import { MovieCache } from '../movies/cache/movie-cache';
 import { ChangeFeed } from '../movies/change-feed/change-feed.service';
 import { TrendingFeed } from '../trending/trending-feed.service';
@@ -14,7 +15,10 @@ export class CacheStatsService {
     private readonly health: HealthMonitor,
     private readonly trending: TrendingFeed,
     private readonly feed: ChangeFeed,
-  ) {}
+    metrics: MetricsService,
+  ) {
+    metrics.nearCacheState = () => this.cache.nearStats();
+  }
 
   /** Counters from the Redis strings, with a live check of both dependencies. */
   async getCacheStats(): Promise<GetCacheStatsResponse> {

@@ -37,10 +37,16 @@ export class RedisCircuit {
         ? new SamplingBreaker({ threshold: 0.9, duration: 1_000, minimumRps: 5 })
         : new ConsecutiveBreaker(config.redisBreakerThreshold),
     });
+    metrics.redisBreakerState = () => this.state;
   }
 
-  get isOpen(): boolean {
-    return this.breaker.state === CircuitState.Open;
+  get state(): 'closed' | 'half-open' | 'open' {
+    const state = this.breaker.state;
+    return state === CircuitState.Closed
+      ? 'closed'
+      : state === CircuitState.HalfOpen
+        ? 'half-open'
+        : 'open';
   }
 
   /** Runs one command (or pipeline); `operation` labels the error metric. */

@@ -113,6 +113,11 @@ export class MovieCache {
     return { counters, ttlSeconds, near: this.near.stats() };
   }
 
+  /** This instance's near-cache (for the gauges). */
+  nearStats(): NearCacheStats {
+    return this.near.stats();
+  }
+
   /** Publishes the TTL in force and the status (while Redis answers). */
   publishState(status: 'ok' | 'degraded'): Promise<void> {
     return this.counters.publishState(status);
