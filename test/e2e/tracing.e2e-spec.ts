@@ -18,8 +18,8 @@ async function tracedService(
   receiver: OtlpReceiver,
   movies: mongo.Document[],
   env: Record<string, string> = {},
+  mongoUri = isolatedMongoUri(testServers().mongoUri),
 ): Promise<ServiceProcess> {
-  const mongoUri = isolatedMongoUri(testServers().mongoUri);
   const client = await new mongo.MongoClient(mongoUri).connect();
   await client.db().collection(MOVIES_COLLECTION).insertMany(movies);
   await client.close();
@@ -265,6 +265,55 @@ describe('sampling (parentbased_traceidratio at 0)', () => {
     await new Promise((resolve) => setTimeout(resolve, 300));
     expect(receiver.spans.filter((s) => s.traceId !== traceId)).toEqual([]);
     expect(receiver.spans.map((s) => s.name)).toEqual([GET_MOVIE]);
+  });
+});
+
+const postgresUrl = process.env.TEST_POSTGRES_URL;
+
+(postgresUrl ? describe : describe.skip)('the change feed in a trace', () => {
+  const movie = movieFactory({ title: 'Traced Direct Write', rating: 4 });
+  const mongoUri = isolatedMongoUri(testServers().mongoUri);
+  let receiver: OtlpReceiver;
+  let service: ServiceProcess;
+
+  beforeAll(async () => {
+    buildService();
+    receiver = await startOtlpReceiver();
+    service = await tracedService(
+      receiver,
+      [movie],
+      { CHANGE_FEED: 'postgres', CHANGE_FEED_POSTGRES_URL: postgresUrl! },
+      mongoUri,
+    );
+    await until(async () => (await service.api.getCacheStats()).changeFeed?.state === 'leading');
+  });
+  afterAll(async () => {
+    await service?.stop();
+    await receiver?.close();
+  });
+
+  it('a batch of direct writes is a root span of its own, with the Redis repairs under it', async () => {
+    await service.api.getMovie({ id: movie._id.toHexString() });
+    const client = await new mongo.MongoClient(mongoUri).connect();
+    await client
+      .db()
+      .collection(MOVIES_COLLECTION)
+      .updateOne({ _id: movie._id }, { $set: { 'imdb.rating': 9.1 } });
+    await client.close();
+
+    let batch: ReceivedSpan | undefined;
+    await until(async () => {
+      batch = receiver.spans.find((s) => s.name === 'change_feed.apply');
+      return batch !== undefined;
+    }, 10_000);
+    await new Promise((resolve) => setTimeout(resolve, 300));
+
+    expect(batch).toMatchObject({
+      parentSpanId: undefined,
+      attributes: { 'change_feed.source': 'postgres-outbox', 'change_feed.ops': ['update'] },
+    });
+    const below = receiver.spans.filter((s) => s.parentSpanId === batch!.spanId);
+    expect(below.some((s) => s.attributes[DB_SYSTEM] === 'redis')).toBe(true);
   });
 });
 
