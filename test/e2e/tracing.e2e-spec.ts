@@ -200,6 +200,7 @@ describe('traces (OTLP to a collector the test hosts)', () => {
     const { root } = await traceOf(GET_MOVIE, 0, (s) => s.traceId === traceId);
 
     expect(root.parentSpanId).toBe(parentId);
+    expect(root.traceState).toBe('vendor=opaque');
   });
 
   it('a NOT_FOUND is a finished call, not a server error', async () => {
