@@ -163,6 +163,18 @@ export async function measureRounds(
   );
 }
 
+/** The medians of `measureRounds` as table rows. */
+export const pointRows = (points: Point[]) =>
+  points.map((r) => ({
+    scenario: r.name,
+    'req/s': r.rps.toFixed(0),
+    'p50 ms': r.p50Ms.toFixed(2),
+    'p99 ms': r.p99Ms.toFixed(2),
+    errors: r.errors,
+    'server RSS MB (max)': r.serverRssMb.toFixed(0),
+    'server CPU µs/call': r.serverCpuUs.toFixed(0),
+  }));
+
 /** Each server's throughput and p99 against another's, per concurrency. */
 export function ratiosTo(points: Point[], pairs: Array<[string, string]>) {
   const concurrencies = [...new Set(points.map((p) => p.concurrency))];

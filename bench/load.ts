@@ -29,7 +29,14 @@ import { heapScenario } from './heap';
 import { profileScenario } from './profile';
 import { stalledScenario } from './trending-stalled';
 import { tracingScenario } from './tracing';
-import { measureRounds, ratiosTo, startComparisonServer, type Point, type Server } from './hits';
+import {
+  measureRounds,
+  pointRows,
+  ratiosTo,
+  startComparisonServer,
+  type Point,
+  type Server,
+} from './hits';
 import { hotCacheEnv, startService, type RunningService } from './service';
 
 const ROOT = projectRoot();
@@ -177,17 +184,7 @@ async function main() {
       seconds,
       's per scenario',
     );
-    console.table(
-      results.map((r) => ({
-        scenario: r.name,
-        'req/s': r.rps.toFixed(0),
-        'p50 ms': r.p50Ms.toFixed(2),
-        'p99 ms': r.p99Ms.toFixed(2),
-        errors: r.errors,
-        'server RSS MB (max)': r.serverRssMb.toFixed(0),
-        'server CPU µs/call': r.serverCpuUs.toFixed(0),
-      })),
-    );
+    console.table(pointRows(results));
     console.table(ratios);
     console.log('\ntwo instances, ghz readers on both (c16 each), a writer on the first');
     console.table(fleets);

@@ -13,7 +13,7 @@ import { startEmbeddedStack } from '../src/stack/embedded-stack';
 import type { NamedBuild } from './compare-builds';
 import { firstIds } from './fleet';
 import { ghz } from './ghz';
-import { measureRounds, ratiosTo, type Server } from './hits';
+import { measureRounds, pointRows, ratiosTo, type Server } from './hits';
 import { hotCacheEnv, startService, type RunningService } from './service';
 
 /** An OTLP/HTTP endpoint that takes every export and keeps only the byte count. */
@@ -75,16 +75,7 @@ export async function tracingScenario(options: {
     console.log(
       `\nGetMovie near-cache hits on ${ids.length} hot movies, ${options.seconds} s a run`,
     );
-    console.table(
-      results.map((r) => ({
-        scenario: r.name,
-        'req/s': r.rps.toFixed(0),
-        'p50 ms': r.p50Ms.toFixed(2),
-        'p99 ms': r.p99Ms.toFixed(2),
-        errors: r.errors,
-        'server CPU µs/call': r.serverCpuUs.toFixed(0),
-      })),
-    );
+    console.table(pointRows(results));
     console.table(
       ratiosTo(
         results,

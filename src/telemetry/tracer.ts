@@ -1,11 +1,4 @@
-import {
-  SpanStatusCode,
-  context,
-  trace,
-  type Attributes,
-  type Span,
-  type SpanOptions,
-} from '@opentelemetry/api';
+import { SpanStatusCode, context, trace, type Span, type SpanOptions } from '@opentelemetry/api';
 import { status } from '@grpc/grpc-js';
 import { DomainError } from '../common/errors';
 
@@ -47,17 +40,14 @@ const clientsFault = (error: unknown) =>
   error.code !== status.UNAVAILABLE &&
   error.code !== status.DEADLINE_EXCEEDED;
 
-/** Attributes on the span of the current call or lookup, if it is recorded. */
-export function annotate(attributes: Attributes): void {
-  if (!telemetry.enabled) return;
-  const span = trace.getSpan(context.active());
-  if (span?.isRecording()) span.setAttributes(attributes);
-}
-
 /** trace_id and span_id of the active span, for log lines (a pino mixin). */
 export function traceFields(): Record<string, string> {
   const span = trace.getSpan(context.active());
   if (!span) return {};
   const { traceId, spanId, traceFlags } = span.spanContext();
-  return { trace_id: traceId, span_id: spanId, trace_flags: `0${traceFlags.toString(16)}` };
+  return {
+    trace_id: traceId,
+    span_id: spanId,
+    trace_flags: traceFlags.toString(16).padStart(2, '0'),
+  };
 }

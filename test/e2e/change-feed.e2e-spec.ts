@@ -2,19 +2,15 @@ import { status } from '@grpc/grpc-js';
 import type { Document, ObjectId } from 'bson';
 import { Client } from 'pg';
 import { CacheTier } from '../../src/generated/nest/movies/v1/movie_service';
-import { execFileSync, spawn } from 'node:child_process';
-import { join } from 'node:path';
-import { projectRoot } from '../../src/common/paths';
-import { MovieApi } from '../../src/grpc/movie-api';
 import { FEED_TOKEN_KEY, fenceKey, movieKey } from '../../src/redis/cache-keys';
-import { freePort } from '../../src/stack/free-port';
 import { CHANGE_FEED_HEALTH } from '../../src/ops/health.monitor';
 import { movieFactory } from '../factories/movie.factory';
 import { statusOf } from '../support/grpc-status';
 import { fillGate } from '../support/fill-gate';
+import { buildService, spawnService } from '../support/service-process';
 import { checkHealth } from '../support/health-client';
 import { startTestApp, type TestApp, type TestAppOptions } from '../support/test-app';
-import { inspectRedis, isolatedMongoUri, testClusterNodes, testServers } from '../support/test-env';
+import { inspectRedis, isolatedMongoUri, testServers } from '../support/test-env';
 import { sleep, until } from '../support/wait';
 
 const postgresUrl = process.env.TEST_POSTGRES_URL;
@@ -77,43 +73,8 @@ async function leadingWithAdmin(movie: Document) {
   return { t, admin };
 }
 
-/** The service as a process of its own (dist/src/main.js), to be killed without a goodbye. */
-async function spawnInstance(mongoUri: string) {
-  const port = await freePort();
-  const child = spawn('node', [join(projectRoot(), 'dist/src/main.js')], {
-    env: {
-      ...process.env,
-      ...FEED_ENV,
-      NODE_ENV: 'test',
-      MONGODB_URI: mongoUri,
-      ...(testClusterNodes()
-        ? { REDIS_CLUSTER_NODES: testClusterNodes()! }
-        : { REDIS_URL: testServers().redisUrl }),
-      GRPC_HOST: '127.0.0.1',
-      GRPC_PORT: String(port),
-      METRICS_PORT: '0',
-      LOG_LEVEL: 'error',
-    },
-    stdio: 'ignore',
-  });
-  const api = MovieApi.connect(`127.0.0.1:${port}`);
-  await until(async () => (await api.getCacheStats()).redisOk, 30_000);
-  return {
-    api,
-    kill: () => {
-      api.close();
-      child.kill('SIGKILL');
-    },
-  };
-}
-
 onPostgres('the change feed on the embedded database: writes made outside the service', () => {
-  beforeAll(() => {
-    execFileSync('npx', ['tsc', '-p', 'tsconfig.build.json'], {
-      cwd: projectRoot(),
-      stdio: 'ignore',
-    });
-  });
+  beforeAll(buildService);
 
   describe('seen by both instances with warm near-caches', () => {
     let a: TestApp;
@@ -239,7 +200,7 @@ onPostgres('the change feed on the embedded database: writes made outside the se
     const redis = inspectRedis(testServers().redisUrl);
     await redis.flushdb();
     redis.disconnect();
-    const victim = await spawnInstance(mongoUri);
+    const victim = await spawnService({ ...FEED_ENV, MONGODB_URI: mongoUri });
     await until(async () => (await victim.api.getCacheStats()).changeFeed?.leader === true);
     const other = await startTestApp({
       env: FEED_ENV,

@@ -1,5 +1,5 @@
 import { status } from '@grpc/grpc-js';
-import { execFileSync, spawn } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { closeApp } from '../../src/app.factory';
 import type { CacheHooks } from '../../src/movies/cache/cache-hooks';
@@ -7,6 +7,7 @@ import { projectRoot } from '../../src/common/paths';
 import { MovieApi } from '../../src/grpc/movie-api';
 import { freePort } from '../../src/stack/free-port';
 import { movieFactory } from '../factories/movie.factory';
+import { buildService } from '../support/service-process';
 import { SnapshotReader } from '../support/snapshot-reader';
 import { startTestApp } from '../support/test-app';
 import { sleep } from '../support/wait';
@@ -52,12 +53,7 @@ describe('graceful shutdown', () => {
 });
 
 describe('npm start on the embedded default', () => {
-  beforeAll(() => {
-    execFileSync('npx', ['tsc', '-p', 'tsconfig.build.json'], {
-      cwd: projectRoot(),
-      stdio: 'ignore',
-    });
-  });
+  beforeAll(buildService);
 
   it('starts Redis and FerretDB, imports the bundled movies, serves, and exits 0 on SIGTERM', async () => {
     const port = await freePort();

@@ -5,7 +5,7 @@ import { MOVIES_COLLECTION } from '../../src/movies/movie.schema';
 import { movieFactory } from '../factories/movie.factory';
 import { startOtlpReceiver, type OtlpReceiver, type ReceivedSpan } from '../support/otlp-receiver';
 import { buildService, spawnService, type ServiceProcess } from '../support/service-process';
-import { inspectRedis, isolatedMongoUri, testClusterNodes, testServers } from '../support/test-env';
+import { inspectRedis, isolatedMongoUri, testServers } from '../support/test-env';
 import { until } from '../support/wait';
 
 const SERVER = 2; // SpanKind.SERVER
@@ -25,9 +25,6 @@ async function tracedService(
   await client.close();
   return spawnService({
     MONGODB_URI: mongoUri,
-    ...(testClusterNodes()
-      ? { REDIS_CLUSTER_NODES: testClusterNodes()! }
-      : { REDIS_URL: testServers().redisUrl }),
     OTEL_EXPORTER_OTLP_ENDPOINT: receiver.httpUrl,
     OTEL_EXPORTER_OTLP_PROTOCOL: 'http/json',
     OTEL_SERVICE_NAME: 'movie-cache-under-test',

@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { projectRoot } from '../../src/common/paths';
 import { MovieApi } from '../../src/grpc/movie-api';
 import { freePort } from '../../src/stack/free-port';
+import { testClusterNodes, testServers } from './test-env';
 import { until } from './wait';
 
 /** Compiles dist/ (the service as users run it). */
@@ -20,7 +21,16 @@ export interface ServiceProcess {
   output(): string;
   /** SIGTERM, and its exit code. */
   stop(): Promise<number | null>;
+  /** SIGKILL: gone without a goodbye. */
+  kill(): void;
 }
+
+/** The shared test Redis (the cluster on the cluster run), unless `env` names one. */
+const redisEnv = (env: Record<string, string>): Record<string, string> => {
+  if (env.REDIS_URL || env.REDIS_CLUSTER_NODES) return {};
+  const cluster = testClusterNodes();
+  return cluster ? { REDIS_CLUSTER_NODES: cluster } : { REDIS_URL: testServers().redisUrl };
+};
 
 /** dist/src/main.js as a process of its own, once it answers GetCacheStats with Redis up. */
 export async function spawnService(env: Record<string, string>): Promise<ServiceProcess> {
@@ -34,6 +44,7 @@ export async function spawnService(env: Record<string, string>): Promise<Service
       GRPC_PORT: String(port),
       METRICS_PORT: '0',
       LOG_LEVEL: 'error',
+      ...redisEnv(env),
       ...env,
     },
   });
@@ -54,6 +65,10 @@ export async function spawnService(env: Record<string, string>): Promise<Service
       api.close();
       child.kill('SIGTERM');
       return exited;
+    },
+    kill: () => {
+      api.close();
+      child.kill('SIGKILL');
     },
   };
 }
