@@ -277,6 +277,10 @@ const postgresUrl = process.env.TEST_POSTGRES_URL;
   beforeAll(async () => {
     buildService();
     receiver = await startOtlpReceiver();
+    // Another spec's feed token (another database's position) would be resumed from otherwise.
+    const redis = inspectRedis(testServers().redisUrl);
+    await redis.flushdb();
+    redis.disconnect();
     service = await tracedService(
       receiver,
       [movie],
