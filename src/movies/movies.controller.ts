@@ -1,6 +1,8 @@
+import type { Metadata } from '@grpc/grpc-js';
 import { Controller } from '@nestjs/common';
 import { GrpcMethod } from '@nestjs/microservices';
 import { AdminOnly } from '../grpc/admin-token.guard';
+import { liveDeadline, type DeadlineCall } from '../grpc/call-deadline';
 import {
   MOVIE_SERVICE_NAME,
   type GetMovieRequest,
@@ -21,8 +23,8 @@ export class MoviesController implements Pick<MovieServiceController, 'updateRat
   /** Runs with CACHE_ENABLED=false only: CacheAside answers GetMovie from the movie cache. */
   @GrpcMethod(MOVIE_SERVICE_NAME)
   @CacheAside()
-  getMovie(request: GetMovieRequest): Promise<Movie> {
-    return this.movies.find(parseMovieLookup(request));
+  getMovie(request: GetMovieRequest, _metadata: Metadata, call: DeadlineCall): Promise<Movie> {
+    return this.movies.find(parseMovieLookup(request), liveDeadline(call));
   }
 
   @GrpcMethod(MOVIE_SERVICE_NAME)

@@ -6,6 +6,7 @@ import type {
   UpdateRatingResponse,
 } from '../generated/nest/movies/v1/movie_service';
 import { MovieCache } from './cache/movie-cache';
+import { NO_DEADLINE, type ReadDeadline } from './cache/movie-source';
 import { describeLookup, parseMovieLookup, parseRating, type MovieLookup } from './movie-lookup';
 import { MoviesRepository } from './movies.repository';
 
@@ -17,11 +18,11 @@ export class MoviesService {
   ) {}
 
   /** The stored movie, straight from MongoDB (GetMovie reaches this only with CACHE_ENABLED=false). */
-  async find(lookup: MovieLookup): Promise<Movie> {
+  async find(lookup: MovieLookup, deadline: ReadDeadline = NO_DEADLINE): Promise<Movie> {
     const movie =
       lookup.kind === 'id'
-        ? await this.repository.findById(lookup.id)
-        : await this.repository.findByTitle(lookup.title, lookup.year);
+        ? await this.repository.findById(lookup.id, deadline)
+        : await this.repository.findByTitle(lookup.title, lookup.year, deadline);
     if (!movie) throw new MovieNotFoundError(describeLookup(lookup));
     return movie;
   }

@@ -110,7 +110,7 @@ describe(ReadPipeline.name, () => {
       const movie = apiMovieFactory({ revision: 0 });
       const written = { ...movie, revision: 1, rating: 2 };
       const reads = env.source.onId(async () => {
-        await env.store.install(written);
+        await env.writeThrough(written);
         return movie;
       });
 
@@ -127,7 +127,7 @@ describe(ReadPipeline.name, () => {
       const movie = apiMovieFactory({ revision: 0 });
       const written = { ...movie, revision: 1, rating: 2 };
       const reads = env.source.onId(async () => {
-        await env.store.install(written);
+        await env.writeThrough(written);
         await env.redis.del(movieKey(movie.id));
         return movie;
       }, written);
@@ -352,7 +352,7 @@ describe(RefreshAhead.name, () => {
     await env.cacheCopy(movie);
     const written = { ...movie, revision: 1, rating: 2 };
     env.source.onId(async () => {
-      await env.store.install(written);
+      await env.writeThrough(written);
       return { ...movie, rating: 9 };
     });
     const before = await refreshes();

@@ -27,6 +27,8 @@ export interface CacheTestingModule {
   source: MovieSourceDouble;
   /** Fills the movie's copy as a miss that began now would. */
   cacheCopy(movie: Movie): Promise<FillResult>;
+  /** A write-through of a movie whose fence did not change while MongoDB saved it. */
+  writeThrough(movie: Movie): Promise<boolean>;
 }
 
 /** The real movie-cache providers on the test Redis, plus whatever the unit under test needs. */
@@ -59,6 +61,7 @@ export async function cacheTestingModule(
     module,
     store,
     cacheCopy: async (movie) => store.fill(movie, await leases.current(movie.id)),
+    writeThrough: async (movie) => store.install(movie, await leases.current(movie.id)),
     counters: module.get(CacheCounters),
     redis: module.get(REDIS_CLIENT),
     config,

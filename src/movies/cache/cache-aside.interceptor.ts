@@ -15,7 +15,7 @@ import {
   type GetMovieResponse,
   type Movie,
 } from '../../generated/nest/movies/v1/movie_service';
-import { deadlineOf, type DeadlineCall } from '../../grpc/call-deadline';
+import { liveDeadline, type DeadlineCall } from '../../grpc/call-deadline';
 import { parseMovieLookup } from '../movie-lookup';
 import { MovieReadEvents } from '../movie-read-events';
 import { lookupKeys } from './lookup-keys';
@@ -51,7 +51,7 @@ export class CacheAsideInterceptor implements NestInterceptor<Movie, GetMovieRes
     // The hot path: a near-cache hit needs no promise, and its answer is built once per copy.
     const hit = this.cache.nearHit(lookup, keys);
     if (hit) return of(this.served(hit, metadata));
-    const deadline = deadlineOf(context.getArgByIndex<DeadlineCall | undefined>(2));
+    const deadline = liveDeadline(context.getArgByIndex<DeadlineCall | undefined>(2));
     return defer(async () => this.served(await this.cache.read(lookup, keys, deadline), metadata));
   }
 

@@ -75,10 +75,14 @@ export class MovieCacheStore {
     return { kind: 'cached', movie: decodeMovieHash(toHash(reply, 1)) ?? movie };
   }
 
-  /** Write-through: raises the fence, forgets an absence, installs the copy (resetting its TTL). */
-  async install(movie: Movie): Promise<void> {
+  /**
+   * Write-through: raises the fence, forgets an absence, installs the copy (resetting its TTL).
+   * `seen` is the fence before the write reached MongoDB. False if not installed: a newer copy
+   * or write is known, or the fence was lost or regenerated since `seen` (the copy is dropped).
+   */
+  async install(movie: Movie, seen: string | undefined): Promise<boolean> {
     const { freshMs, keepSeconds } = this.policy.copyLifetime();
-    await this.redis.run('cache', () =>
+    const installed = await this.redis.run('cache', () =>
       this.scripts.installMovie(
         movieKey(movie.id),
         fenceKey(movie.id),
@@ -88,9 +92,11 @@ export class MovieCacheStore {
         keepSeconds,
         this.policy.fenceSeconds,
         WriteFence.generation(),
+        seen ?? '',
         ...encodeMovieHash(movie),
       ),
     );
+    return installed === 1;
   }
 
   async evict(ids: string[]): Promise<void> {

@@ -6,7 +6,7 @@ import { CacheCounters, type CacheCountersSnapshot } from './cache-counters';
 import { CachePolicy } from './cache-policy';
 import { lookupKeys, type LookupKeys } from './lookup-keys';
 import { MovieCacheStore } from './movie-cache.store';
-import { MOVIE_SOURCE, type MovieSource, type ReadDeadline } from './movie-source';
+import { MOVIE_SOURCE, NO_DEADLINE, type MovieSource, type ReadDeadline } from './movie-source';
 import { NearCache } from './near-cache';
 import { DirtyIds } from './dirty-ids';
 import { ExternalWrites, type MovieTitle } from './external-writes';
@@ -51,9 +51,13 @@ export class MovieCache {
 
   /**
    * Past the near-cache: Redis, then MongoDB on a miss; from MongoDB alone (BYPASS) without
-   * Redis. MongoDB is read only within `deadline` (the call's, ms since the epoch).
+   * Redis. MongoDB is read only within `deadline` (the call's; past once it is cancelled).
    */
-  read(lookup: MovieLookup, keys?: LookupKeys, deadline = Infinity): Promise<CacheAsideResult> {
+  read(
+    lookup: MovieLookup,
+    keys?: LookupKeys,
+    deadline: ReadDeadline = NO_DEADLINE,
+  ): Promise<CacheAsideResult> {
     return inSpan(
       'cache.lookup',
       async (span) => {
@@ -68,7 +72,7 @@ export class MovieCache {
   private async readPastNear(
     lookup: MovieLookup,
     keys: LookupKeys | undefined,
-    deadline: number,
+    deadline: ReadDeadline,
   ): Promise<CacheAsideResult> {
     const arrivedAt = this.clock.tick();
     let outcome: ReadOutcome;
@@ -79,7 +83,7 @@ export class MovieCache {
           : await this.titles.read(lookup, keys ?? lookupKeys(lookup), arrivedAt, deadline);
     } catch (error) {
       if (!isRedisDown(error)) throw error;
-      return this.bypass(lookup, () => deadline);
+      return this.bypass(lookup, deadline);
     }
     if (outcome.kind === 'absent') throw new MovieNotFoundError(describeLookup(lookup));
     return outcome.result;

@@ -2,9 +2,11 @@ import type { Movie } from '../../generated/nest/movies/v1/movie_service';
 
 /**
  * The latest deadline (ms since the epoch; Infinity: none) of the calls a read serves: read when
- * the read starts, as callers may join it meanwhile.
+ * the read starts, as callers may join or cancel meanwhile (a cancelled call's is -Infinity).
  */
 export type ReadDeadline = () => number;
+
+export const NO_DEADLINE: ReadDeadline = () => Infinity;
 
 /**
  * Where a miss reads movies: MongoDB (MoviesRepository), handed to the cache once. A read whose

@@ -7,7 +7,7 @@ import { leaseKey } from '../../redis/cache-keys';
 import { CachePolicy } from './cache-policy';
 import { CACHE_HOOKS, type CacheHooks } from './cache-hooks';
 import { MovieCacheStore } from './movie-cache.store';
-import { MOVIE_SOURCE, type MovieSource, type ReadDeadline } from './movie-source';
+import { MOVIE_SOURCE, NO_DEADLINE, type MovieSource, type ReadDeadline } from './movie-source';
 import { NearCache } from './near-cache';
 import { NegativeCache } from './negative-cache';
 import { DirtyIds } from './dirty-ids';
@@ -63,13 +63,13 @@ export class ReadPipeline {
 
   /**
    * `nearChecked`: the caller already asked the near-cache (a lookup is counted there once).
-   * `deadline`: the call's (ms since the epoch); a miss reads MongoDB only within it.
+   * `deadline`: the call's (past once cancelled); a miss reads MongoDB only within it.
    */
   async read(
     id: string,
     arrivedAt: Tick,
     nearChecked = false,
-    deadline = Infinity,
+    deadline: ReadDeadline = NO_DEADLINE,
   ): Promise<ReadOutcome> {
     // One soft timeout per request, however often it reads again.
     let softUntil: number | undefined;

@@ -3,7 +3,7 @@ import { poll } from '../../common/sleep';
 import type { MovieLookup } from '../movie-lookup';
 import { CachePolicy } from './cache-policy';
 import type { LookupKeys } from './lookup-keys';
-import { MOVIE_SOURCE, type MovieSource, type ReadDeadline } from './movie-source';
+import { MOVIE_SOURCE, NO_DEADLINE, type MovieSource, type ReadDeadline } from './movie-source';
 import { NearCache } from './near-cache';
 import { NegativeCache, type Absent } from './negative-cache';
 import { ReadPipeline } from './read-pipeline';
@@ -59,7 +59,7 @@ export class TitleReads {
     lookup: TitleLookup,
     keys: LookupKeys,
     arrivedAt: Tick,
-    deadline = Infinity,
+    deadline: ReadDeadline = NO_DEADLINE,
   ): Promise<ReadOutcome> {
     for (;;) {
       const known = await this.resolve(keys, this.clock.tick());
@@ -105,7 +105,7 @@ export class TitleReads {
     );
     if (typeof resolved !== 'string') return resolved;
     this.near.keepTitle(keys.title, resolved);
-    const outcome = await this.pipeline.read(resolved, readAt, false, deadline());
+    const outcome = await this.pipeline.read(resolved, readAt, false, deadline);
     return outcome.kind === 'movie' ? { ...outcome, result: miss(outcome.result.movie) } : outcome;
   }
 

@@ -41,9 +41,11 @@ export class WriteThroughHandler {
   }
 
   private async writeThrough(id: string, rating: number, span?: Span): Promise<WriteThroughResult> {
+    // The fence before MongoDB: the install is refused if it was lost or regenerated meanwhile.
+    const seen = await this.fence.current(id).catch(() => undefined);
     const movie = await this.repository.updateRating(id, rating);
     if (!movie) throw new MovieNotFoundError(`id ${id}`);
-    const cacheRefreshed = await this.refreshCache(movie);
+    const cacheRefreshed = await this.refreshCache(movie, seen);
     await this.bus.invalidate(movie.id);
     span?.setAttributes({ 'cache.refreshed': cacheRefreshed, 'movie.revision': movie.revision });
     if (!cacheRefreshed) {
@@ -55,11 +57,11 @@ export class WriteThroughHandler {
   }
 
   /** Installs the copy and raises the fences; an id whose copy may not last is marked dirty. */
-  private async refreshCache(movie: Movie): Promise<boolean> {
+  private async refreshCache(movie: Movie, seen: string | undefined): Promise<boolean> {
     try {
       // Both before the acknowledgement: the fences refuse any fill or absence read before now.
       await Promise.all([
-        this.store.install(movie),
+        this.store.install(movie, seen),
         this.fence.raiseTitle(movie.title, movie.year),
       ]);
     } catch {
