@@ -13,6 +13,17 @@ describe(loadConfig.name, () => {
     });
   });
 
+  it('applies the safe defaults: protected mode on, and every limit docs/guarantees.md lists', () => {
+    expect(loadConfig({})).toMatchObject({
+      protectedMode: true,
+      grpc: { maxConcurrentStreams: 1_000, idleTimeoutMs: 300_000, minPingIntervalMs: 10_000 },
+      trendingStreams: { max: 1_000, maxPerPeer: 32 },
+      mongoMaxReads: 64,
+    });
+    expect(loadConfig({ PROTECTED_MODE: 'off' }).protectedMode).toBe(false);
+    expect(() => loadConfig({ PROTECTED_MODE: 'no' })).toThrow(/PROTECTED_MODE/);
+  });
+
   it('reads the connection URLs and the TTL', () => {
     const config = loadConfig({
       MONGODB_URI: 'mongodb://db:27017/sample_mflix',

@@ -1,6 +1,6 @@
 import { connect, type ClientHttp2Session } from 'node:http2';
 import { startTestApp, type TestApp } from '../support/test-app';
-import { sleep } from '../support/wait';
+import { sleep, until } from '../support/wait';
 
 /** What happened to a raw HTTP/2 connection: its GOAWAY (code, debug data), if any, and its end. */
 function watch(session: ClientHttp2Session) {
@@ -37,6 +37,32 @@ describe('gRPC connection limits', () => {
     const session = await open(t);
     try {
       expect(session.remoteSettings.maxConcurrentStreams).toBe(7);
+    } finally {
+      session.destroy();
+    }
+  });
+
+  it('refuses a stream past GRPC_MAX_CONCURRENT_STREAMS (sent before the settings reached the client), serving the others', async () => {
+    const session = connect(`http://${t.address}`);
+    session.on('error', () => undefined);
+    try {
+      // Opened at once, before the server's SETTINGS arrive: the client does not hold any back.
+      const calls = Array.from({ length: 9 }, () => {
+        const call = session.request({
+          ':method': 'POST',
+          ':path': '/movies.v1.MovieService/StreamTrending',
+          'content-type': 'application/grpc',
+          te: 'trailers',
+        });
+        call.on('error', () => undefined);
+        call.end(Buffer.from([0, 0, 0, 0, 0])); // an empty StreamTrendingRequest; the feed runs on
+        return call;
+      });
+      await until(() => Promise.resolve(calls.filter((call) => call.closed).length === 2), 5_000);
+
+      const refused = calls.filter((call) => call.closed);
+      expect(refused.map((call) => call.rstCode)).toEqual([7, 7]); // REFUSED_STREAM
+      expect((await t.api.getCacheStats()).trendingStreams).toBe(7);
     } finally {
       session.destroy();
     }

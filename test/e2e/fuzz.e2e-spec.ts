@@ -3,7 +3,14 @@ import type { Document } from 'bson';
 import { Logger } from 'nestjs-pino';
 import { MetricsServer } from '../../src/ops/metrics.server';
 import { fuzzCase } from '../support/fuzz-arbitraries';
-import { caseBytes, RPC_PATHS, RPCS, type FuzzCase, type Rpc } from '../support/fuzz-cases';
+import {
+  CALL_SHAPES,
+  caseBytes,
+  RPC_PATHS,
+  RPCS,
+  type FuzzCase,
+  type Rpc,
+} from '../support/fuzz-cases';
 import { RawGrpcClient, toGrpcMetadata } from '../support/fuzz-client';
 import { MetricsScrape } from '../support/fuzz-metrics';
 import { FuzzOracle, type RatingLedger } from '../support/fuzz-oracle';
@@ -19,12 +26,16 @@ const SEED = Number(process.env.FUZZ_SEED ?? Date.now() % 2 ** 31);
 const PATH = process.env.FUZZ_PATH;
 /** Each RPC's share of the cases; the rest go to all of them interleaved. */
 const SHARES: Record<Rpc, number> = {
-  GetMovie: 0.22,
-  UpdateRating: 0.2,
-  StreamTrending: 0.1,
-  RunBenchmark: 0.14,
-  GetCacheStats: 0.05,
-  HealthCheck: 0.07,
+  GetMovie: 0.19,
+  UpdateRating: 0.17,
+  StreamTrending: 0.09,
+  RunBenchmark: 0.12,
+  GetCacheStats: 0.04,
+  HealthCheck: 0.04,
+  HealthWatch: 0.05,
+  HealthList: 0.03,
+  ReflectionV1: 0.06,
+  ReflectionV1Alpha: 0.04,
 };
 const INTERLEAVED = 1 - Object.values(SHARES).reduce((a, b) => a + b, 0);
 const CALL_TIMEOUT_MS = 5_000;
@@ -90,15 +101,12 @@ describe('fuzzing every RPC', () => {
     const bytes = caseBytes(c);
     const metadata = toGrpcMetadata(c.metadata);
     const path = RPC_PATHS[c.rpc];
-    const outcome =
-      c.rpc === 'StreamTrending'
-        ? await client.firstMessage(path, bytes, metadata, CALL_TIMEOUT_MS)
-        : await client.unary(
-            path,
-            bytes,
-            metadata,
-            c.rpc === 'RunBenchmark' ? BENCHMARK_TIMEOUT_MS : CALL_TIMEOUT_MS,
-          );
+    const timeout = c.rpc === 'RunBenchmark' ? BENCHMARK_TIMEOUT_MS : CALL_TIMEOUT_MS;
+    const outcome = await {
+      unary: () => client.unary(path, bytes, metadata, timeout),
+      'server-stream': () => client.firstMessage(path, bytes, metadata, timeout),
+      bidi: () => client.oneRequest(path, bytes, metadata, timeout),
+    }[CALL_SHAPES[c.rpc]]();
     const problems = oracle.judge(c, bytes, outcome);
     // "Anything unknown is logged": an error logged while serving the case is one the case caused.
     for (const [message] of errorLog.mock.calls.slice(logged))
@@ -132,7 +140,7 @@ describe('fuzzing every RPC', () => {
     TEST_TIMEOUT_MS,
   );
 
-  it('changed only the acknowledged ratings, ran benchmarks only when authorised, logged no error', async () => {
+  it('changed only the acknowledged ratings, ran benchmarks only when authorised, closed its streams, logged no error', async () => {
     const stored = await t.movies.find().sort({ _id: 1 }).toArray();
     const inserted = [...world.docs].sort((a, b) =>
       a._id.toHexString().localeCompare(b._id.toHexString()),
@@ -155,6 +163,21 @@ describe('fuzzing every RPC', () => {
     });
     expect(after.sum('movie_grpc_requests_total', { code: 'INTERNAL' })).toBe(0);
     expect(errorLog.mock.calls).toEqual([]);
+    // Every stream the server began was finished there too (the observer counts each once done).
+    const finished = async () => {
+      const now = await MetricsScrape.of(metricsUrl);
+      return [...oracle.streamsBegun.keys()].map((method) => [
+        method,
+        now.sum('movie_grpc_requests_total', { method }) -
+          before.sum('movie_grpc_requests_total', { method }),
+      ]);
+    };
+    const begun = [...oracle.streamsBegun];
+    await until(
+      async () => JSON.stringify(await finished()) === JSON.stringify(begun),
+      5_000,
+    ).catch(() => undefined);
+    expect(await finished()).toEqual(begun);
     await until(async () => (await t.api.getCacheStats()).trendingStreams === 0, 5_000);
     await expectServing();
   });

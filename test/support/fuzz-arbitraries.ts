@@ -1,6 +1,8 @@
 import fc from 'fast-check';
+import { CHANGE_FEED_HEALTH } from '../../src/ops/health.monitor';
 import { withinBenchmarkBudget, type FuzzBody, type FuzzCase, type Rpc } from './fuzz-cases';
 import { fuzzMetadata } from './fuzz-metadata';
+import { REFLECTED, UNKNOWN_NAMES } from './fuzz-streams';
 import type { FuzzWorld } from './fuzz-world';
 import {
   anyPayload,
@@ -24,7 +26,14 @@ interface RequestArbitraries {
   any: fc.Arbitrary<Request>;
 }
 
-/** Field number → wire-level type, from proto/movies/v1/movie_service.proto (and health.proto). */
+const REFLECTION_FIELDS: Record<number, Scalar> = {
+  ...{ 1: 'string', 3: 'string', 4: 'string' },
+  ...{ 5: 'string', 6: 'string', 7: 'string' },
+};
+/**
+ * Field number → wire-level type, from proto/movies/v1/movie_service.proto, health.proto and
+ * reflection.proto (whose field 5, a message, is length-delimited like a string).
+ */
 const FIELDS: Record<Rpc, Record<number, Scalar>> = {
   GetMovie: { 1: 'string', 2: 'string', 3: 'varint' },
   UpdateRating: { 1: 'string', 2: 'string', 3: 'varint', 4: 'double' },
@@ -35,6 +44,10 @@ const FIELDS: Record<Rpc, Record<number, Scalar>> = {
   },
   GetCacheStats: {},
   HealthCheck: { 1: 'string' },
+  HealthWatch: { 1: 'string' },
+  HealthList: {},
+  ReflectionV1: REFLECTION_FIELDS,
+  ReflectionV1Alpha: REFLECTION_FIELDS,
 };
 
 const small = (max: number) =>
@@ -88,6 +101,10 @@ function requestArbitraries(world: FuzzWorld): Record<Rpc, RequestArbitraries> {
       { requiredKeys: [] },
     );
   const healthServices = fc.constantFrom('', 'movies.v1.MovieService');
+  const watched = fc.oneof(
+    edgeString,
+    fc.constantFrom(CHANGE_FEED_HEALTH, ...UNKNOWN_NAMES, ...REFLECTED.services),
+  );
 
   // Each field's edges: mostly its own bounds (the proto's, or the code's), else any edge.
   const lookupEdges = {
@@ -109,6 +126,7 @@ function requestArbitraries(world: FuzzWorld): Record<Rpc, RequestArbitraries> {
     seed: fc.constantFrom(2 ** 53 - 1, 2 ** 53, 2 ** 53 + 2, 2 ** 63),
   };
   const updateRating = fc.tuple(lookup, rating).map(([l, r]) => ({ ...l, rating: r }));
+  const reflection = reflectionRequests();
 
   return {
     GetMovie: { valid: lookup, oneOff: oneOff(lookup, lookupEdges), any: anyLookup },
@@ -138,6 +156,65 @@ function requestArbitraries(world: FuzzWorld): Record<Rpc, RequestArbitraries> {
       oneOff: edgeString.map((service) => ({ service })),
       any: fc.record({ service: either(healthServices, edgeString) }, { requiredKeys: [] }),
     },
+    HealthWatch: {
+      valid: healthServices.map((service) => ({ service })),
+      oneOff: watched.map((service) => ({ service })),
+      any: fc.record({ service: either(healthServices, watched) }, { requiredKeys: [] }),
+    },
+    HealthList: { valid: fc.constant({}), oneOff: fc.constant({}), any: fc.constant({}) },
+    ReflectionV1: reflection,
+    ReflectionV1Alpha: reflection,
+  };
+}
+
+/**
+ * Reflection requests: list_services, or a real symbol or file (valid); one request of any kind
+ * naming something unknown, near a real name, or an edge string; or several (the last one counts).
+ */
+function reflectionRequests(): RequestArbitraries {
+  const host = fc.option(either(fc.constantFrom('', 'localhost'), edgeString), {
+    nil: undefined,
+    freq: 2,
+  });
+  const unknown = fc.oneof({ weight: 3, arbitrary: fc.constantFrom(...UNKNOWN_NAMES) }, edgeString);
+  const symbol = fc.constantFrom(...REFLECTED.symbols);
+  const file = fc.constantFrom(...REFLECTED.files);
+  const type = fc.oneof(fc.constantFrom(...REFLECTED.messageTypes), unknown);
+  const valid = fc.oneof(
+    fc.constantFrom('*', '').map((listServices) => ({ listServices })),
+    symbol.map((fileContainingSymbol) => ({ fileContainingSymbol })),
+    file.map((fileByFilename) => ({ fileByFilename })),
+  );
+  const kinds = {
+    fileByFilename: either(file, unknown),
+    fileContainingSymbol: either(symbol, unknown),
+    fileContainingExtension: fc.record(
+      {
+        containingType: type,
+        extensionNumber: either(fc.integer({ min: 1, max: 536 }), edgeInt32),
+      },
+      { requiredKeys: [] },
+    ),
+    allExtensionNumbersOfType: type,
+    listServices: edgeString,
+  };
+  const withHost = (requests: fc.Arbitrary<Request>) =>
+    fc
+      .tuple(requests, host)
+      .map(([request, h]) => (h === undefined ? request : { ...request, host: h }));
+  const single = fc.oneof(
+    ...Object.entries(kinds).map(([key, value]) => value.map((v) => ({ [key]: v }) as Request)),
+  );
+  return {
+    valid,
+    oneOff: withHost(
+      fc.oneof(
+        { weight: 3, arbitrary: unknown.map((fileContainingSymbol) => ({ fileContainingSymbol })) },
+        { weight: 2, arbitrary: unknown.map((fileByFilename) => ({ fileByFilename })) },
+        { weight: 4, arbitrary: single },
+      ),
+    ),
+    any: withHost(fc.record(kinds, { requiredKeys: [] })),
   };
 }
 

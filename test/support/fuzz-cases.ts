@@ -1,6 +1,7 @@
 import * as protoLoader from '@grpc/proto-loader';
+import { protoPath as SERVED_HEALTH_PROTO_PATH } from 'grpc-health-check';
 import { parseWorkload } from '../../src/benchmark/workload';
-import { HEALTH_PROTO_PATH, MOVIE_PROTO_PATH } from '../../src/common/paths';
+import { MOVIE_PROTO_PATH } from '../../src/common/paths';
 import {
   GetCacheStatsRequest,
   GetMovieRequest,
@@ -15,6 +16,11 @@ import {
 } from '../../src/grpc/grpc-channel';
 import type { FuzzMetadata } from './fuzz-client';
 import { encodeWire, stringField, type WireMessage } from './fuzz-protobuf';
+import {
+  decodeReflectionRequest,
+  encodeReflectionRequest,
+  type ReflectionVersion,
+} from './fuzz-streams';
 
 export const RPCS = [
   'GetMovie',
@@ -23,6 +29,10 @@ export const RPCS = [
   'RunBenchmark',
   'GetCacheStats',
   'HealthCheck',
+  'HealthWatch',
+  'HealthList',
+  'ReflectionV1',
+  'ReflectionV1Alpha',
 ] as const;
 export type Rpc = (typeof RPCS)[number];
 
@@ -35,6 +45,36 @@ export const RPC_PATHS: Record<Rpc, string> = {
   RunBenchmark: `/${MOVIE_SERVICE_FULL_NAME}/RunBenchmark`,
   GetCacheStats: `/${MOVIE_SERVICE_FULL_NAME}/GetCacheStats`,
   HealthCheck: '/grpc.health.v1.Health/Check',
+  HealthWatch: '/grpc.health.v1.Health/Watch',
+  HealthList: '/grpc.health.v1.Health/List',
+  ReflectionV1: '/grpc.reflection.v1.ServerReflection/ServerReflectionInfo',
+  ReflectionV1Alpha: '/grpc.reflection.v1alpha.ServerReflection/ServerReflectionInfo',
+};
+
+/** How a case is sent: one request and its answer, a server stream's first message, or one
+ * request on a bidirectional stream. */
+export const CALL_SHAPES: Record<Rpc, 'unary' | 'server-stream' | 'bidi'> = {
+  GetMovie: 'unary',
+  UpdateRating: 'unary',
+  StreamTrending: 'server-stream',
+  RunBenchmark: 'unary',
+  GetCacheStats: 'unary',
+  HealthCheck: 'unary',
+  HealthWatch: 'server-stream',
+  HealthList: 'unary',
+  ReflectionV1: 'bidi',
+  ReflectionV1Alpha: 'bidi',
+};
+
+export const REFLECTION_VERSIONS: Partial<Record<Rpc, ReflectionVersion>> = {
+  ReflectionV1: 'v1',
+  ReflectionV1Alpha: 'v1alpha',
+};
+
+const HEALTH_RPCS: Partial<Record<Rpc, string>> = {
+  HealthCheck: 'Check',
+  HealthWatch: 'Watch',
+  HealthList: 'List',
 };
 
 /** A valid-and-authorised RunBenchmark runs: above this many requests it is sent unauthorised. */
@@ -59,7 +99,7 @@ interface Codec {
   encode(message: never): { finish(): Uint8Array };
   fromPartial(request: never): unknown;
 }
-const CODECS: Record<Exclude<Rpc, 'HealthCheck'>, Codec> = {
+const CODECS: Partial<Record<Rpc, Codec>> = {
   GetMovie: GetMovieRequest,
   UpdateRating: UpdateRatingRequest,
   StreamTrending: StreamTrendingRequest,
@@ -71,16 +111,20 @@ const CODECS: Record<Exclude<Rpc, 'HealthCheck'>, Codec> = {
 export function caseBytes({ rpc, body }: FuzzCase): Buffer {
   switch (body.kind) {
     case 'typed': {
-      if (rpc === 'HealthCheck') {
-        const service = body.request.service as string | undefined;
-        return encodeWire({
-          fields: service ? [stringField(1, service)] : [],
-          cut: 0,
-          junk: new Uint8Array(),
-        });
-      }
+      const version = REFLECTION_VERSIONS[rpc];
+      if (version) return encodeReflectionRequest(version, body.request);
       const codec = CODECS[rpc];
-      return Buffer.from(codec.encode(codec.fromPartial(body.request as never) as never).finish());
+      if (codec)
+        return Buffer.from(
+          codec.encode(codec.fromPartial(body.request as never) as never).finish(),
+        );
+      // Health: a HealthCheckRequest (its one field) or the empty HealthListRequest.
+      const service = body.request.service as string | undefined;
+      return encodeWire({
+        fields: service ? [stringField(1, service)] : [],
+        cut: 0,
+        junk: new Uint8Array(),
+      });
     }
     case 'wire':
       return encodeWire(body.message);
@@ -95,18 +139,39 @@ export function caseBytes({ rpc, body }: FuzzCase): Buffer {
   }
 }
 
-// The server's decoders: MovieService as Nest loads it, health from the same health.proto.
+// The server's decoders: MovieService as Nest loads it, health from the proto grpc-health-check
+// serves (it has List; the project's copy, which reflection describes, does not).
 const definition = protoLoader.loadSync(MOVIE_PROTO_PATH, LOADER_OPTIONS);
-const health = protoLoader.loadSync(HEALTH_PROTO_PATH, { ...LOADER_OPTIONS, keepCase: true });
+const health = protoLoader.loadSync(SERVED_HEALTH_PROTO_PATH, {
+  keepCase: true,
+  longs: String,
+  enums: String,
+  defaults: true,
+  oneofs: true,
+});
 type Methods = Record<string, { requestDeserialize(bytes: Buffer): unknown }>;
+
+/** A health response as grpc-health-check's clients read it (statuses by name). */
+export function decodeHealthResponse(rpc: 'HealthWatch' | 'HealthList', bytes: Buffer) {
+  const method = (health['grpc.health.v1.Health'] as Record<string, ResponseDecoder>)[
+    HEALTH_RPCS[rpc]!
+  ];
+  return method.responseDeserialize(bytes) as {
+    status?: string;
+    statuses?: Record<string, { status: string }>;
+  };
+}
+type ResponseDecoder = { responseDeserialize(bytes: Buffer): unknown };
 
 /** What the server decodes the bytes to, or undefined when they are not a valid message. */
 export function decodeRequest(rpc: Rpc, bytes: Buffer): Record<string, unknown> | undefined {
-  const method =
-    rpc === 'HealthCheck'
-      ? (health['grpc.health.v1.Health'] as Methods).Check
-      : (definition[MOVIE_SERVICE_FULL_NAME] as Methods)[rpc];
+  const version = REFLECTION_VERSIONS[rpc];
+  const healthMethod = HEALTH_RPCS[rpc];
   try {
+    if (version) return decodeReflectionRequest(version, bytes) as Record<string, unknown>;
+    const method = healthMethod
+      ? (health['grpc.health.v1.Health'] as Methods)[healthMethod]
+      : (definition[MOVIE_SERVICE_FULL_NAME] as Methods)[rpc];
     return method.requestDeserialize(bytes) as Record<string, unknown>;
   } catch {
     return undefined;

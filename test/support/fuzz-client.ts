@@ -15,8 +15,10 @@ export interface CallOutcome {
   details: string;
   /** Trailing metadata as text (binary values in base64), to search for leaked internals. */
   trailers: string;
-  /** The unary response, or the first message of a stream (which is then cancelled). */
+  /** The unary response, or the first message of a stream. */
   response?: Buffer;
+  /** Messages the server sent before its status (a cancelled server stream: the first only). */
+  messages: number;
 }
 
 const identity = (bytes: Buffer) => bytes;
@@ -61,7 +63,13 @@ export class RawGrpcClient {
       );
       // grpc-js calls the callback first, then emits the status with its trailers.
       call.on('status', (s: StatusObject) =>
-        resolve({ code: s.code, details: s.details, trailers: trailerText(s.metadata), response }),
+        resolve({
+          code: s.code,
+          details: s.details,
+          trailers: trailerText(s.metadata),
+          response,
+          messages: response ? 1 : 0,
+        }),
       );
     });
   }
@@ -91,8 +99,39 @@ export class RawGrpcClient {
           details: cancelledByUs ? '' : s.details,
           trailers: trailerText(s.metadata),
           response: first,
+          messages: first ? 1 : 0,
         });
       });
+    });
+  }
+
+  /**
+   * Writes one message on a bidirectional stream and half-closes it: the server answers, then ends
+   * the stream with its status once it has read the end.
+   */
+  oneRequest(
+    path: string,
+    bytes: Buffer,
+    metadata: Metadata,
+    timeoutMs: number,
+  ): Promise<CallOutcome> {
+    return new Promise((resolve) => {
+      const received: Buffer[] = [];
+      const call = this.client.makeBidiStreamRequest(path, identity, identity, metadata, {
+        deadline: Date.now() + timeoutMs,
+      });
+      call.on('data', (message: Buffer) => received.push(message));
+      call.on('error', () => undefined);
+      call.on('status', (s: StatusObject) =>
+        resolve({
+          code: s.code,
+          details: s.details,
+          trailers: trailerText(s.metadata),
+          response: received[0],
+          messages: received.length,
+        }),
+      );
+      call.end(bytes);
     });
   }
 

@@ -6,16 +6,27 @@ import {
   StreamTrendingResponse,
   UpdateRatingResponse,
 } from '../../src/generated/client/movies/v1/movie_service';
-import { MAX_MESSAGE_BYTES } from '../../src/grpc/grpc-channel';
+import { MAX_MESSAGE_BYTES, MOVIE_SERVICE_FULL_NAME } from '../../src/grpc/grpc-channel';
+import { CHANGE_FEED_HEALTH } from '../../src/ops/health.monitor';
 import type { CallOutcome } from './fuzz-client';
 import {
   ADMIN_RPCS,
   authorised,
   benchmarkWorkload,
+  CALL_SHAPES,
+  decodeHealthResponse,
   decodeRequest,
+  REFLECTION_VERSIONS,
+  RPC_PATHS,
   type FuzzCase,
   type Rpc,
 } from './fuzz-cases';
+import {
+  judgeReflection,
+  judgeUnreadable,
+  reflectionErrorMessage,
+  type ReflectionRequest,
+} from './fuzz-streams';
 import { titleMatch, type FuzzWorld } from './fuzz-world';
 
 /** Codes a decodable request may get, with the rights it needs, from a healthy server. */
@@ -26,6 +37,10 @@ const ALLOWED: Record<Rpc, status[]> = {
   RunBenchmark: [status.OK, status.INVALID_ARGUMENT],
   GetCacheStats: [status.OK],
   HealthCheck: [status.OK, status.NOT_FOUND],
+  HealthWatch: [status.OK],
+  HealthList: [status.OK],
+  ReflectionV1: [status.OK],
+  ReflectionV1Alpha: [status.OK],
 };
 
 /** Signs of internals in a status: stack frames, source positions, paths, error classes. */
@@ -41,6 +56,12 @@ const LEAKS: Array<[string, RegExp]> = [
 ];
 
 const SERVING = 1;
+/** The statuses the app publishes, by name: its dependencies, and the change feed. */
+const PUBLISHED: Record<string, string[]> = {
+  '': ['SERVING'],
+  [MOVIE_SERVICE_FULL_NAME]: ['SERVING'],
+  [CHANGE_FEED_HEALTH]: ['SERVING', 'NOT_SERVING'],
+};
 
 const outside = (value: unknown, min: number, max: number) =>
   typeof value !== 'number' || !(value >= min && value <= max);
@@ -80,6 +101,8 @@ export class FuzzOracle {
   readonly ratings: RatingLedger = new Map();
   /** RunBenchmark calls that returned OK. */
   benchmarksRun = 0;
+  /** Streams the server began (their message was not refused first), by method name. */
+  readonly streamsBegun = new Map<string, number>();
   /** Calls by RPC and status name, for the summary. */
   readonly tally = new Map<string, number>();
 
@@ -90,8 +113,14 @@ export class FuzzOracle {
     const key = `${c.rpc} ${status[outcome.code]}`;
     this.tally.set(key, (this.tally.get(key) ?? 0) + 1);
     const oversized = bytes.length > MAX_MESSAGE_BYTES;
+    // A server stream's handler starts once its message is read; a bidirectional one's at once.
+    const shape = CALL_SHAPES[c.rpc];
+    if (shape === 'bidi' || (shape === 'server-stream' && !oversized)) {
+      const method = RPC_PATHS[c.rpc].slice(RPC_PATHS[c.rpc].lastIndexOf('/') + 1);
+      this.streamsBegun.set(method, (this.streamsBegun.get(method) ?? 0) + 1);
+    }
     const request = oversized ? undefined : decodeRequest(c.rpc, bytes);
-    const problems = [...this.leaks(c, bytes, outcome)];
+    const problems = [...this.leaks(c, bytes, `${outcome.details}\n${outcome.trailers}`)];
     const expected = this.expectedCodes(c, request, oversized);
     if (!expected.includes(outcome.code)) {
       const want = expected.map((code) => status[code]).join(' or ');
@@ -99,6 +128,13 @@ export class FuzzOracle {
       problems.push(
         `${status[outcome.code]} "${outcome.details}" where ${want} was expected${why ? ` (${why})` : ''}`,
       );
+    }
+    if (outcome.code === status.OK && shape === 'bidi' && outcome.messages !== 1)
+      problems.push(`${outcome.messages} answers to one request`);
+    const version = REFLECTION_VERSIONS[c.rpc];
+    if (outcome.code === status.OK && version && outcome.response) {
+      problems.push(...this.leaks(c, bytes, reflectionErrorMessage(version, outcome.response)));
+      if (!request && !oversized) problems.push(...judgeUnreadable(version, outcome.response));
     }
     if (outcome.code === status.OK && request) {
       try {
@@ -121,7 +157,11 @@ export class FuzzOracle {
     oversized: boolean,
   ): status[] {
     if (oversized) return [status.RESOURCE_EXHAUSTED];
-    if (!request) return [status.INVALID_ARGUMENT];
+    // Reflection answers in-band: an unreadable message may get its INVALID_ARGUMENT there.
+    if (!request)
+      return REFLECTION_VERSIONS[c.rpc]
+        ? [status.INVALID_ARGUMENT, status.OK]
+        : [status.INVALID_ARGUMENT];
     if (ADMIN_RPCS.has(c.rpc) && !authorised(c.metadata, this.world.token))
       return [status.UNAUTHENTICATED];
     if (c.valid) return [status.OK];
@@ -129,10 +169,10 @@ export class FuzzOracle {
     return ALLOWED[c.rpc];
   }
 
-  private *leaks(c: FuzzCase, bytes: Buffer, outcome: CallOutcome): Generator<string> {
+  /** Internals in `text` (a status, its trailers, an in-band error message). */
+  private *leaks(c: FuzzCase, bytes: Buffer, text: string): Generator<string> {
     // A message may quote the input (a title not found): only what the input did not hold counts.
     const input = `${JSON.stringify(c)}\n${bytes.length > 65_536 ? '' : bytes.toString('utf8')}`;
-    const text = `${outcome.details}\n${outcome.trailers}`;
     for (const [what, pattern] of LEAKS) {
       if (pattern.test(text) && !pattern.test(input))
         yield `${what} in the status: ${JSON.stringify(text)}`;
@@ -187,6 +227,25 @@ export class FuzzOracle {
         const serving = bytes.equals(Buffer.from([0x08, SERVING]));
         return serving ? [] : [`health answered ${bytes.toString('hex')}`];
       }
+      case 'HealthWatch': {
+        // The first message is the status now: an unpublished name is SERVICE_UNKNOWN.
+        const service = request.service as string;
+        const want = Object.hasOwn(PUBLISHED, service) ? PUBLISHED[service] : ['SERVICE_UNKNOWN'];
+        const { status: got } = decodeHealthResponse(c.rpc, bytes);
+        return want.includes(got!) ? [] : [`watching "${service}" began with ${got}`];
+      }
+      case 'HealthList': {
+        const { statuses = {} } = decodeHealthResponse(c.rpc, bytes);
+        const listed = Object.entries(statuses).map(([name, s]) => `${name}=${s.status}`);
+        const wrong = Object.entries(PUBLISHED).some(
+          ([name, allowed]) => !allowed.includes(statuses[name]?.status),
+        );
+        const extra = Object.keys(statuses).some((name) => !Object.hasOwn(PUBLISHED, name));
+        return wrong || extra ? [`health listed ${listed.join(', ')}`] : [];
+      }
+      case 'ReflectionV1':
+      case 'ReflectionV1Alpha':
+        return judgeReflection(REFLECTION_VERSIONS[c.rpc]!, request as ReflectionRequest, bytes);
     }
   }
 

@@ -3,6 +3,9 @@ import { randomInt } from 'node:crypto';
 import { promisify } from 'node:util';
 
 const run = promisify(execFile);
+const ip = (...args: string[]) => execFileSync('ip', args, { stdio: 'pipe' }).toString();
+/** `mc-peer-<pid of the test process>-<n>`: a sweep can tell whose namespace it is. */
+const NAME = /^mc-peer-(\d+)-(\d+)$/;
 
 export interface PeerNamespace {
   /** This host's end of the veth pair: where the peer connects to. */
@@ -14,10 +17,40 @@ export interface PeerNamespace {
   remove(): void;
 }
 
-/** Network namespaces need root and iproute2; specs that need a remote peer skip without them. */
-export function canMakePeers(): boolean {
+/** Why this machine cannot make a peer (network namespaces need root and iproute2), or null. */
+export function whyNoPeers(): string | null {
+  if (process.getuid?.() !== 0) return 'not root';
   try {
-    return process.getuid?.() === 0 && execFileSync('ip', ['netns', 'list']) !== undefined;
+    ip('netns', 'list');
+    return null;
+  } catch (error) {
+    return `ip netns: ${(error as Error).message}`;
+  }
+}
+
+const alive = (pid: number) => {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+};
+
+/** Deletes the namespaces (and so their veth pairs) left by test processes that have died. */
+export function sweepDeadPeers(): void {
+  for (const line of ip('netns', 'list').split('\n')) {
+    const match = NAME.exec(line.split(' ')[0]);
+    if (!match || alive(Number(match[1]))) continue;
+    tryIp('netns', 'delete', match[0]);
+    tryIp('link', 'delete', `mch${match[2]}`);
+  }
+}
+
+function tryIp(...args: string[]): boolean {
+  try {
+    ip(...args);
+    return true;
   } catch {
     return false;
   }
@@ -25,42 +58,56 @@ export function canMakePeers(): boolean {
 
 /**
  * A peer at a non-loopback address on this machine: a network namespace joined to the host by a
- * veth pair on a private /30 of 10.233.0.0/16. Traffic stays on the pair.
+ * veth pair on a private /30 of 10.233.0.0/16. Traffic stays on the pair. A name or an interface
+ * already taken is never touched: another n is drawn.
  */
 export function createPeerNamespace(): PeerNamespace {
-  const n = randomInt(1, 16_000);
-  const name = `mc-peer-${n}`;
-  const [hostIf, peerIf] = [`mch${n}`, `mcp${n}`];
+  sweepDeadPeers();
+  for (let attempt = 0; ; attempt += 1) {
+    const n = randomInt(1, 16_000);
+    const [hostIf, peerIf] = [`mch${n}`, `mcp${n}`];
+    const name = `mc-peer-${process.pid}-${n}`;
+    if (!tryIp('netns', 'add', name)) {
+      if (attempt < 5) continue;
+      throw new Error(`could not create a network namespace (${name})`);
+    }
+    const removeNamespace = () => void tryIp('netns', 'delete', name);
+    if (!tryIp('link', 'add', hostIf, 'type', 'veth', 'peer', 'name', peerIf)) {
+      removeNamespace();
+      if (attempt < 5) continue;
+      throw new Error(`could not create a veth pair (${hostIf})`);
+    }
+    // The pair is ours now: deleting either end deletes both.
+    const remove = () => {
+      removeNamespace();
+      tryIp('link', 'delete', hostIf);
+    };
+    try {
+      return setUp(n, name, hostIf, peerIf, remove);
+    } catch (error) {
+      remove();
+      throw error;
+    }
+  }
+}
+
+function setUp(
+  n: number,
+  name: string,
+  hostIf: string,
+  peerIf: string,
+  remove: () => void,
+): PeerNamespace {
   const base = 4 * n;
   const subnet = `10.233.${Math.floor(base / 256)}`;
   const hostAddress = `${subnet}.${(base % 256) + 1}`;
   const peerAddress = `${subnet}.${(base % 256) + 2}`;
-  const ip = (...args: string[]) => execFileSync('ip', args, { stdio: 'pipe' });
-  const remove = () => {
-    try {
-      ip('netns', 'delete', name); // takes the peer end, and so the pair, with it
-    } catch {
-      // already gone
-    }
-    try {
-      ip('link', 'delete', hostIf);
-    } catch {
-      // went with the namespace
-    }
-  };
-  try {
-    ip('netns', 'add', name);
-    ip('link', 'add', hostIf, 'type', 'veth', 'peer', 'name', peerIf);
-    ip('link', 'set', peerIf, 'netns', name);
-    ip('addr', 'add', `${hostAddress}/30`, 'dev', hostIf);
-    ip('link', 'set', hostIf, 'up');
-    ip('netns', 'exec', name, 'ip', 'addr', 'add', `${peerAddress}/30`, 'dev', peerIf);
-    ip('netns', 'exec', name, 'ip', 'link', 'set', peerIf, 'up');
-    ip('netns', 'exec', name, 'ip', 'link', 'set', 'lo', 'up');
-  } catch (error) {
-    remove();
-    throw error;
-  }
+  ip('link', 'set', peerIf, 'netns', name);
+  ip('addr', 'add', `${hostAddress}/30`, 'dev', hostIf);
+  ip('link', 'set', hostIf, 'up');
+  ip('netns', 'exec', name, 'ip', 'addr', 'add', `${peerAddress}/30`, 'dev', peerIf);
+  ip('netns', 'exec', name, 'ip', 'link', 'set', peerIf, 'up');
+  ip('netns', 'exec', name, 'ip', 'link', 'set', 'lo', 'up');
   return {
     hostAddress,
     peerAddress,
