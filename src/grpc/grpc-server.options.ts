@@ -1,7 +1,6 @@
 import { Server, ServerCredentials } from '@grpc/grpc-js';
 import { readFileSync } from 'node:fs';
 import * as protoLoader from '@grpc/proto-loader';
-import { ReflectionService } from '@grpc/reflection';
 import { Transport, type GrpcOptions } from '@nestjs/microservices';
 import { HealthImplementation } from 'grpc-health-check';
 import { HEALTH_PROTO_PATH, MOVIE_PROTO_PATH } from '../common/paths';
@@ -11,6 +10,7 @@ import { connectionLimitOptions, enforceKeepalive } from './connection-limits';
 import { CHANNEL_OPTIONS, LOADER_OPTIONS } from './grpc-channel';
 import { encodeFrozenResponsesOnce } from './frozen-responses';
 import { tolerateMalformedRequestsOf } from './malformed-request';
+import { addReflection } from './reflection';
 
 /** Filled with the grpc-js server once Nest creates it, for a forced stop after the grace period. */
 export interface GrpcServerRef {
@@ -51,7 +51,7 @@ export function grpcServerOptions(
           ...LOADER_OPTIONS,
           keepCase: true,
         });
-        new ReflectionService(described).addToServer(server);
+        addReflection(server as Server, described);
         health.addToServer(server);
       },
     },

@@ -146,7 +146,16 @@ export function observeCalls(server: Server, metrics: MetricsService, logger: Lo
       const { write, end, emit } = call;
       if (write) call.write = (...args) => ((messages += 1), write.apply(call, args));
       if (end) call.end = (...args) => (finish(status.OK, messages), end.apply(call, args));
+      let refused = false;
       call.emit = (event, ...args) => {
+        // A client stream's message that could not be decoded ends the call; nothing after it is read.
+        if (event === 'data' && (refused || isMalformedRequest(args[0]))) {
+          if (!refused) {
+            refused = true;
+            call.emit('error', MALFORMED);
+          }
+          return true;
+        }
         if (event === 'error') {
           const error = args[0] as ServiceError | undefined;
           finish(error?.code ?? status.UNKNOWN, messages, error?.details);
