@@ -102,9 +102,10 @@ if [ $want_tools -eq 1 ]; then
 fi
 
 if [ $want_mjs -eq 1 ]; then
-  # Keyed by the launcher's sources, so an edit to them builds a new jar.
+  # Keyed by the launcher's sources (every file's name and content), so an edit to any of them, or a
+  # new one, builds a new jar; npm test runs this part each time, so an existing machine rebuilds too.
   mjs_src="$ROOT/third_party/mongo-java-server"
-  mjs_key=$(cd "$mjs_src" && cat pom.xml src/main/java/Main.java | sha256sum | cut -c1-12)
+  mjs_key=$(cd "$mjs_src" && find pom.xml src -type f | LC_ALL=C sort | xargs sha256sum | sha256sum | cut -c1-12)
   mjs="$CACHE/bin/mongo-java-server-$mjs_key"
   if [ ! -x "$mjs" ]; then
     { command -v mvn && command -v javac; } >/dev/null 2>&1 || { log "installing Maven and a JDK with apt"; apt_install maven default-jdk-headless; }

@@ -7,6 +7,7 @@ import {
 } from '../../src/movies/change-feed/change-source';
 import { MongoChangeStreamSource } from '../../src/movies/change-feed/mongo-change-stream.source';
 import { movieFactory } from '../factories/movie.factory';
+import { failCommand } from '../support/fail-point';
 import { startMongoJavaServer, type MongoJavaServer } from '../support/mongo-java-server';
 import { tempDir } from '../support/temp-dir';
 import { until } from '../support/wait';
@@ -54,7 +55,10 @@ describe(MongoChangeStreamSource.name, () => {
     movies = client.db(`change_stream_${databases}`).collection('movies');
     sut = new MongoChangeStreamSource(movies);
   });
-  afterEach(() => sut.close());
+  afterEach(async () => {
+    await failCommand(client, 'off');
+    await sut.close();
+  });
 
   it('delivers an insert, update, replace and delete as the movie changes they are', async () => {
     const feed = following(sut, await sut.now());
@@ -184,5 +188,35 @@ describe(MongoChangeStreamSource.name, () => {
     // parse it and fails without a code.
     const foreign = 'resumeAfter:{"_data":"8265A1B2C3000000012B022C0100296E5A1004"}';
     await expect(sut.follow(foreign, jest.fn(), new AbortController().signal)).rejects.toThrow();
+  });
+
+  // mongod's own fail point: the server answers the stream's next getMore with the code.
+  it.each([
+    ['ChangeStreamHistoryLost', 286],
+    ['ChangeStreamFatalError', 280],
+    // mongod's answer to an event over 16 MB; mongo-java-server has no such limit, hence the fail point.
+    ['BSONObjectTooLarge', 10334],
+  ])('rejects with HistoryLostError when the server answers %s (%d)', async (_name, code) => {
+    const token = await sut.now();
+    await failCommand(client, { times: 1 }, { failCommands: ['getMore'], errorCode: code });
+
+    const error: unknown = await sut
+      .follow(token, jest.fn(), new AbortController().signal)
+      .catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(HistoryLostError);
+    expect((error as Error).message).toContain("'failCommand' failpoint");
+  });
+
+  it('rejects with the error itself when the code says nothing of history (ShutdownInProgress)', async () => {
+    const token = await sut.now();
+    await failCommand(client, { times: 1 }, { failCommands: ['getMore'], errorCode: 91 });
+
+    const error: unknown = await sut
+      .follow(token, jest.fn(), new AbortController().signal)
+      .catch((e: unknown) => e);
+    // Without mongod's ResumableChangeStreamError label the driver does not resume on its own.
+    expect(error).toBeInstanceOf(mongo.MongoServerError);
+    expect(error).not.toBeInstanceOf(HistoryLostError);
+    expect((error as mongo.MongoServerError).code).toBe(91);
   });
 });

@@ -16,8 +16,12 @@ type StartOption = (typeof STARTS)[number];
 type Start = Pick<mongo.ChangeStreamOptions, StartOption>;
 
 const BATCH_SIZE = 500;
-/** ChangeStreamFatalError (e.g. the token's event is not in the oplog) and ChangeStreamHistoryLost. */
-const HISTORY_LOST_CODES = new Set([280, 286]);
+/**
+ * ChangeStreamFatalError (e.g. the token's event is not in the oplog), ChangeStreamHistoryLost, and
+ * BSONObjectTooLarge: an event over 16 MB (updateLookup's document with its update) fails every
+ * read from before it, so it is lost as pruned history is; retried, the feed would never pass it.
+ */
+const HISTORY_LOST_CODES = new Set([280, 286, 10334]);
 const MOVIE_OPS = new Set<string>(['insert', 'update', 'replace', 'delete']);
 const COLLECTION_OPS = new Set<string>(['drop', 'rename', 'invalidate']);
 
