@@ -1,77 +1,28 @@
 import { status } from '@grpc/grpc-js';
-import type { Document, ObjectId } from 'bson';
-import { Client } from 'pg';
 import { CacheTier } from '../../src/generated/nest/movies/v1/movie_service';
 import { FEED_TOKEN_KEY, fenceKey, movieKey } from '../../src/redis/cache-keys';
 import { CHANGE_FEED_HEALTH } from '../../src/ops/health.monitor';
 import { movieFactory } from '../factories/movie.factory';
+import {
+  expectCountersToRise,
+  feedCounters,
+  FEED_ENV,
+  fleet,
+  hex,
+  killFeedListener,
+  leadingWithAdmin,
+  onPostgres,
+  SEEN_WITHIN_MS,
+  warm,
+  type FeedCounters,
+} from '../support/change-feed-fleet';
 import { statusOf } from '../support/grpc-status';
 import { fillGate } from '../support/fill-gate';
 import { buildService, spawnService } from '../support/service-process';
 import { checkHealth } from '../support/health-client';
-import { startTestApp, type TestApp, type TestAppOptions } from '../support/test-app';
+import { startTestApp, type TestApp } from '../support/test-app';
 import { inspectRedis, isolatedMongoUri, testServers } from '../support/test-env';
 import { sleep, until } from '../support/wait';
-
-const postgresUrl = process.env.TEST_POSTGRES_URL;
-/** The embedded database's source; the change-stream source has its own spec (mongo-java-server). */
-const onPostgres = postgresUrl ? describe : describe.skip;
-
-const FEED_ENV = {
-  CHANGE_FEED: 'postgres',
-  CHANGE_FEED_POSTGRES_URL: postgresUrl ?? '',
-  CHANGE_FEED_LEASE_MS: '600',
-  NEAR_CACHE_TTL_MS: '600000',
-  CACHE_TTL_SECONDS: '600',
-};
-const SEEN_WITHIN_MS = 5_000;
-
-const hex = (movie: Document) => (movie._id as ObjectId).toHexString();
-
-/** Two instances on one database and Redis, each following the feed (one leads). */
-async function fleet(options: TestAppOptions = {}, optionsOfB: TestAppOptions = {}) {
-  const a = await startTestApp({ ...options, env: { ...FEED_ENV, ...options.env } });
-  const b = await startTestApp({
-    ...optionsOfB,
-    env: { ...FEED_ENV, ...optionsOfB.env },
-    config: { mongoUri: a.config.mongoUri },
-    keepRedis: true,
-  });
-  await until(async () => {
-    const [sa, sb] = await Promise.all([a.api.getCacheStats(), b.api.getCacheStats()]);
-    return [sa, sb].filter((s) => s.changeFeed?.state === 'leading').length === 1;
-  });
-  return { a, b };
-}
-
-/** Reads until the near-cache answers, so a stale copy would be served from process memory. */
-async function warm(t: TestApp, id: string): Promise<void> {
-  await until(async () => (await t.api.getMovie({ id })).cacheTier === CacheTier.CACHE_TIER_LOCAL);
-}
-
-/** Terminates the feed's LISTEN connection in PostgreSQL; how many were terminated. */
-async function killFeedListener(admin: Client): Promise<number> {
-  const killed = await admin.query(
-    `SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE query ILIKE 'LISTEN%'`,
-  );
-  return killed.rowCount ?? 0;
-}
-
-/** One instance leading the feed, its movie warm in the near-cache, and a PostgreSQL admin client. */
-async function leadingWithAdmin(movie: Document) {
-  const t = await startTestApp({ env: FEED_ENV, movies: [movie] });
-  const admin = new Client({ connectionString: postgresUrl });
-  try {
-    await admin.connect();
-    await until(async () => (await t.api.getCacheStats()).changeFeed?.state === 'leading');
-    await warm(t, hex(movie));
-  } catch (error) {
-    await admin.end().catch(() => undefined);
-    await t.close();
-    throw error;
-  }
-  return { t, admin };
-}
 
 onPostgres('the change feed on the embedded database: writes made outside the service', () => {
   beforeAll(buildService);
@@ -82,11 +33,13 @@ onPostgres('the change feed on the embedded database: writes made outside the se
     const kept = movieFactory({ title: 'Feed Kept', rating: 5 });
     const renamed = movieFactory({ title: 'Feed Old Title' });
     const doomed = movieFactory({ title: 'Feed Doomed' });
+    let before: FeedCounters;
 
     beforeAll(async () => {
       ({ a, b } = await fleet({ movies: [kept, renamed, doomed] }));
       for (const t of [a, b])
         for (const movie of [kept, renamed, doomed]) await warm(t, hex(movie));
+      before = await feedCounters(a, b); // the seed was inserted before either feed started
     });
     afterAll(async () => {
       await b.close();
@@ -148,6 +101,12 @@ onPostgres('the change feed on the embedded database: writes made outside the se
     });
 
     it('counts the changes it applied, with their lag, and reports itself healthy', async () => {
+      // The writes above, on /metrics, whichever instance led: no more, no flush. FerretDB makes
+      // a replaceOne an SQL UPDATE, so the outbox records it as an update.
+      await expectCountersToRise([a, b], before, {
+        changes: { update: 2, insert: 1, delete: 1 },
+        flushes: {},
+      });
       const stats = await Promise.all([a.api.getCacheStats(), b.api.getCacheStats()]);
       const leader = stats.find((s) => s.changeFeed?.leader)!.changeFeed!;
 
@@ -159,13 +118,30 @@ onPostgres('the change feed on the embedded database: writes made outside the se
   });
 
   it('without a source (FerretDB without CHANGE_FEED_POSTGRES_URL, like a standalone mongod), the feed is off and says so', async () => {
-    const t = await startTestApp({ env: { CHANGE_FEED: 'auto' } });
+    const service = await spawnService({
+      CHANGE_FEED: 'auto',
+      MONGODB_URI: isolatedMongoUri(testServers().mongoUri),
+      LOG_LEVEL: 'warn',
+    });
     try {
-      await until(async () => (await t.api.getCacheStats()).changeFeed?.state === 'off');
-      expect((await t.api.getCacheStats()).changeFeed).toMatchObject({ source: '', leader: false });
-      expect(await checkHealth(t.address, CHANGE_FEED_HEALTH)).toBe('SERVING');
+      await until(async () => (await service.api.getCacheStats()).changeFeed?.state === 'off');
+      expect((await service.api.getCacheStats()).changeFeed).toMatchObject({
+        source: '',
+        leader: false,
+      });
+      expect(await checkHealth(service.address, CHANGE_FEED_HEALTH)).toBe('SERVING');
+      // The boot log names why, what to set, and what readers get meanwhile.
+      await until(async () => service.output().includes('change feed off'));
+      const warning = service
+        .output()
+        .split('\n')
+        .find((line) => line.includes('change feed off'));
+      expect(JSON.parse(warning!)).toMatchObject({ level: 40, context: 'ChangeFeed' });
+      expect(warning).toContain('MongoDB is standalone');
+      expect(warning).toContain('set CHANGE_FEED_POSTGRES_URL');
+      expect(warning).toContain('seen once cached copies expire (CACHE_TTL_SECONDS)');
     } finally {
-      await t.close();
+      await service.stop();
     }
   });
 
@@ -210,6 +186,7 @@ onPostgres('the change feed on the embedded database: writes made outside the se
     });
     try {
       for (const movie of movies) await warm(other, hex(movie));
+      const before = await feedCounters(other);
 
       const writes = (async () => {
         for (const [i, movie] of movies.entries()) {
@@ -227,7 +204,10 @@ onPostgres('the change feed on the embedded database: writes made outside the se
           async () => (await other.api.getMovie({ id: hex(movie) })).movie?.rating === 2 + i / 10,
           SEEN_WITHIN_MS,
         );
+      // It resumed from the victim's token: nothing flushed (the victim's last batch may come twice).
+      expect((await other.api.getCacheStats()).changeFeed).toMatchObject({ flushes: 0 });
       expect((await other.api.getCacheStats()).changeFeed?.resumes).toBeGreaterThanOrEqual(1);
+      await expectCountersToRise([other], before, { flushes: {}, resumes: 1 });
     } finally {
       victim.kill();
       await other.close();
@@ -239,6 +219,7 @@ onPostgres('the change feed on the embedded database: writes made outside the se
     const { t, admin } = await leadingWithAdmin(movie);
     try {
       const before = (await t.api.getCacheStats()).changeFeed!.resumes;
+      const counted = await feedCounters(t);
 
       expect(await killFeedListener(admin)).toBeGreaterThanOrEqual(1);
       await t.movies.updateOne({ _id: movie._id }, { $set: { 'imdb.rating': 6.5 } });
@@ -248,6 +229,7 @@ onPostgres('the change feed on the embedded database: writes made outside the se
         SEEN_WITHIN_MS,
       );
       expect((await t.api.getCacheStats()).changeFeed?.resumes).toBeGreaterThan(before);
+      await expectCountersToRise([t], counted, { changes: { update: 1 }, flushes: {}, resumes: 1 });
     } finally {
       await admin.end();
       await t.close();

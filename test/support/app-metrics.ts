@@ -2,6 +2,7 @@ import type { INestMicroservice } from '@nestjs/common';
 import { getConnectionToken } from '@nestjs/mongoose';
 import type { Connection } from 'mongoose';
 import { MetricsService } from '../../src/metrics/metrics.service';
+import { MetricsServer } from '../../src/ops/metrics.server';
 
 /** MongoDB queries of one operation an app instance has run (from its own metrics). */
 export async function mongoQueryCount(app: INestMicroservice, operation: string): Promise<number> {
@@ -40,4 +41,19 @@ export async function serverCommandCount(app: INestMicroservice, command: string
   const connection = app.get<Connection>(getConnectionToken());
   const status = await connection.db!.admin().command({ serverStatus: 1 });
   return Number(status.metrics?.commands?.[command]?.total ?? 0);
+}
+
+/** One scrape of an app instance's GET /metrics: each series' value, by `name{labels}`. */
+export async function scrapeMetrics(app: Instance): Promise<Record<string, number>> {
+  const response = await fetch(`http://127.0.0.1:${app.get(MetricsServer).port}/metrics`);
+  if (response.status !== 200) throw new Error(`GET /metrics answered ${response.status}`);
+  return Object.fromEntries(
+    (await response.text())
+      .split('\n')
+      .filter((line) => line && !line.startsWith('#'))
+      .map((line) => {
+        const space = line.lastIndexOf(' ');
+        return [line.slice(0, space), Number(line.slice(space + 1))];
+      }),
+  );
 }

@@ -132,9 +132,11 @@ export class ChangeFeed implements OnApplicationBootstrap, OnApplicationShutdown
     }, PRUNE_EVERY_MS);
     this.setLeader(true);
     try {
-      const stored = await this.leader.token();
-      let token = stored ?? (await this.restart(source, 'no-token'));
-      if (stored !== null) {
+      let token = await this.leader.token();
+      if (token === null) token = await this.restart(source, 'no-token');
+      else {
+        // Resumed once the source answers: one it cannot reach keeps the feed recovering.
+        await source.now();
         this.progress.resumes += 1;
         this.metrics.feedResumes.inc();
       }

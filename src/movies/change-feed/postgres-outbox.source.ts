@@ -1,4 +1,5 @@
-import { Client, Pool } from 'pg';
+import { setTimeout as delay } from 'node:timers/promises';
+import { Client, Pool, type QueryConfig } from 'pg';
 import { CHANGE_CHANNEL, changeOutboxSql } from '../../stack/change-outbox';
 import {
   HistoryLostError,
@@ -11,6 +12,19 @@ import {
 const BATCH_SIZE = 500;
 /** A notification can be missed, or come before its row is deliverable: read this often anyway. */
 const POLL_MS = 1000;
+/**
+ * A connection or a read of the feed taking longer means PostgreSQL, or the path to it, is stuck:
+ * failing then makes the feed recover (NOT_SERVING) instead of waiting on it for ever.
+ */
+const STUCK_MS = 5_000;
+/** A goodbye takes milliseconds; one on a stuck path is never answered, so it is not waited for. */
+const GOODBYE_MS = 1_000;
+
+/** One of the feed's reads, bounded by STUCK_MS (pg honours a query's own query_timeout). */
+function boundedRead(text: string, values: unknown[] = []): QueryConfig {
+  const read: QueryConfig & { query_timeout: number } = { text, values, query_timeout: STUCK_MS };
+  return read;
+}
 
 interface ReadRow {
   outbox_id: string;
@@ -120,15 +134,15 @@ export class PostgresOutboxSource implements ChangeSource {
     /** The MongoDB database, which FerretDB keeps as a PostgreSQL schema. */
     private readonly database: string,
   ) {
-    this.pool = new Pool({ connectionString, max: 4 });
+    this.pool = new Pool({ connectionString, max: 4, connectionTimeoutMillis: STUCK_MS });
     this.pool.on('error', () => undefined); // an idle client's loss: the next query reports it
   }
 
   async now(): Promise<string> {
     await this.install();
     const { rows } = await this.pool.query<{ outbox_id: string; xmin: string }>(
-      `SELECT outbox_id, pg_snapshot_xmin(pg_current_snapshot())::text AS xmin
-         FROM movie_cache.outbox`,
+      boundedRead(`SELECT outbox_id, pg_snapshot_xmin(pg_current_snapshot())::text AS xmin
+                     FROM movie_cache.outbox`),
     );
     return `${rows[0].outbox_id}:${rows[0].xmin}:0`;
   }
@@ -150,6 +164,8 @@ export class PostgresOutboxSource implements ChangeSource {
     const listener = new Client({
       connectionString: this.connectionString,
       application_name: `movie-cache feed ${this.database}`,
+      connectionTimeoutMillis: STUCK_MS,
+      query_timeout: STUCK_MS,
     });
     listener.on('notification', () => wakeup.notify());
     listener.on('error', (error) => wakeup.fail(error));
@@ -161,11 +177,9 @@ export class PostgresOutboxSource implements ChangeSource {
       await listener.connect();
       await listener.query(`LISTEN ${CHANGE_CHANNEL}`);
       while (!signal.aborted) {
-        const { rows } = await this.pool.query<ReadRow>(READ_SQL, [
-          this.database,
-          position.xid,
-          position.seq,
-        ]);
+        const { rows } = await this.pool.query<ReadRow>(
+          boundedRead(READ_SQL, [this.database, position.xid, position.seq]),
+        );
         const head = rows[0];
         if (head.outbox_id !== outboxId) throw new HistoryLostError('the outbox was re-created');
         if (head.lost) throw new HistoryLostError('the outbox was pruned past this token');
@@ -190,7 +204,7 @@ export class PostgresOutboxSource implements ChangeSource {
     } finally {
       signal.removeEventListener('abort', onAbort);
       this.listeners.delete(listener);
-      await listener.end().catch(() => undefined);
+      await hangUp(listener);
     }
   }
 
@@ -201,8 +215,8 @@ export class PostgresOutboxSource implements ChangeSource {
   }
 
   async close(): Promise<void> {
-    await Promise.all([...this.listeners].map((client) => client.end().catch(() => undefined)));
-    await this.pool.end();
+    await Promise.all([...this.listeners].map(hangUp));
+    await atMost(GOODBYE_MS, this.pool.end());
   }
 
   /** Once per source; the lock keeps services starting together from installing at once. */
@@ -214,4 +228,18 @@ export class PostgresOutboxSource implements ChangeSource {
     }
     return this.installed;
   }
+}
+
+/** Ends a client's connection, or drops it once its goodbye went unanswered for GOODBYE_MS. */
+async function hangUp(client: Client): Promise<void> {
+  if (!(await atMost(GOODBYE_MS, client.end()))) client.connection.stream.destroy();
+}
+
+/** Whether `work` settled within `ms` (it may still settle later). */
+async function atMost(ms: number, work: Promise<unknown>): Promise<boolean> {
+  const settled = work.then(
+    () => true,
+    () => true,
+  );
+  return Promise.race([settled, delay(ms, false, { ref: false })]);
 }
