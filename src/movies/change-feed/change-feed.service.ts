@@ -128,7 +128,10 @@ export class ChangeFeed implements OnApplicationBootstrap, OnApplicationShutdown
       this.leader.lead().then((held) => held || stop(), stop);
     }, this.leader.leaseMs / 3);
     const prune = setInterval(() => {
-      source.prune?.(this.config.changeFeed.retentionMs).catch((error) => this.failed(error));
+      // A failed prune is retried next time; the feed itself is fine, so its state stays.
+      source
+        .prune?.(this.config.changeFeed.retentionMs)
+        .catch((error: unknown) => this.logger.warn(`change feed: prune failed: ${String(error)}`));
     }, PRUNE_EVERY_MS);
     this.setLeader(true);
     try {
