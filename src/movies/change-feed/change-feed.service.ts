@@ -112,10 +112,12 @@ export class ChangeFeed implements OnApplicationBootstrap, OnApplicationShutdown
         await pause(this.leader.leaseMs / 4, signal);
       } catch (error) {
         this.failed(error);
-        await pause(RETRY_MS, signal);
+        // Whatever failed may be this instance's alone (its path to the database): another may
+        // lead meanwhile, from the stored token. A standby's resign changes nothing.
+        await this.leader.resign();
+        await pause(Math.max(RETRY_MS, this.leader.leaseMs / 2), signal);
       }
     }
-    // The lease is released only by its holder: a standby's call changes nothing.
     await this.leader.resign();
   }
 
