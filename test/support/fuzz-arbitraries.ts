@@ -2,6 +2,12 @@ import fc from 'fast-check';
 import { CHANGE_FEED_HEALTH } from '../../src/ops/health.monitor';
 import { withinBenchmarkBudget, type FuzzBody, type FuzzCase, type Rpc } from './fuzz-cases';
 import { fuzzMetadata } from './fuzz-metadata';
+import {
+  either,
+  reflectionRequests,
+  type Request,
+  type RequestArbitraries,
+} from './fuzz-reflection-requests';
 import { REFLECTED, UNKNOWN_NAMES } from './fuzz-streams';
 import type { FuzzWorld } from './fuzz-world';
 import {
@@ -15,16 +21,6 @@ import {
   unknownFieldNumber,
   type Scalar,
 } from './fuzz-values';
-
-type Request = Record<string, unknown>;
-interface RequestArbitraries {
-  /** Only valid values: the call must succeed. */
-  valid: fc.Arbitrary<Request>;
-  /** A valid request but for one field. */
-  oneOff: fc.Arbitrary<Request>;
-  /** Each field valid, on an edge, or absent. */
-  any: fc.Arbitrary<Request>;
-}
 
 const REFLECTION_FIELDS: Record<number, Scalar> = {
   ...{ 1: 'string', 3: 'string', 4: 'string' },
@@ -52,8 +48,6 @@ const FIELDS: Record<Rpc, Record<number, Scalar>> = {
 
 const small = (max: number) =>
   fc.oneof({ weight: 4, arbitrary: fc.integer({ min: 1, max: 20 }) }, fc.integer({ min: 1, max }));
-/** A field of a record with optional keys: absent, valid, or on an edge. */
-const either = <T>(valid: fc.Arbitrary<T>, edge: fc.Arbitrary<T>) => fc.oneof(valid, edge);
 
 function requestArbitraries(world: FuzzWorld): Record<Rpc, RequestArbitraries> {
   const movie = fc.constantFrom(...world.movies);
@@ -164,57 +158,6 @@ function requestArbitraries(world: FuzzWorld): Record<Rpc, RequestArbitraries> {
     HealthList: { valid: fc.constant({}), oneOff: fc.constant({}), any: fc.constant({}) },
     ReflectionV1: reflection,
     ReflectionV1Alpha: reflection,
-  };
-}
-
-/**
- * Reflection requests: list_services, or a real symbol or file (valid); one request of any kind
- * naming something unknown, near a real name, or an edge string; or several (the last one counts).
- */
-function reflectionRequests(): RequestArbitraries {
-  const host = fc.option(either(fc.constantFrom('', 'localhost'), edgeString), {
-    nil: undefined,
-    freq: 2,
-  });
-  const unknown = fc.oneof({ weight: 3, arbitrary: fc.constantFrom(...UNKNOWN_NAMES) }, edgeString);
-  const symbol = fc.constantFrom(...REFLECTED.symbols);
-  const file = fc.constantFrom(...REFLECTED.files);
-  const type = fc.oneof(fc.constantFrom(...REFLECTED.messageTypes), unknown);
-  const valid = fc.oneof(
-    fc.constantFrom('*', '').map((listServices) => ({ listServices })),
-    symbol.map((fileContainingSymbol) => ({ fileContainingSymbol })),
-    file.map((fileByFilename) => ({ fileByFilename })),
-  );
-  const kinds = {
-    fileByFilename: either(file, unknown),
-    fileContainingSymbol: either(symbol, unknown),
-    fileContainingExtension: fc.record(
-      {
-        containingType: type,
-        extensionNumber: either(fc.integer({ min: 1, max: 536 }), edgeInt32),
-      },
-      { requiredKeys: [] },
-    ),
-    allExtensionNumbersOfType: type,
-    listServices: edgeString,
-  };
-  const withHost = (requests: fc.Arbitrary<Request>) =>
-    fc
-      .tuple(requests, host)
-      .map(([request, h]) => (h === undefined ? request : { ...request, host: h }));
-  const single = fc.oneof(
-    ...Object.entries(kinds).map(([key, value]) => value.map((v) => ({ [key]: v }) as Request)),
-  );
-  return {
-    valid,
-    oneOff: withHost(
-      fc.oneof(
-        { weight: 3, arbitrary: unknown.map((fileContainingSymbol) => ({ fileContainingSymbol })) },
-        { weight: 2, arbitrary: unknown.map((fileByFilename) => ({ fileByFilename })) },
-        { weight: 4, arbitrary: single },
-      ),
-    ),
-    any: withHost(fc.record(kinds, { requiredKeys: [] })),
   };
 }
 
