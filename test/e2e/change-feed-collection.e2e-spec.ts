@@ -2,12 +2,11 @@ import { status } from '@grpc/grpc-js';
 import type { Document } from 'bson';
 import { mongo } from 'mongoose';
 import { MOVIES_COLLECTION } from '../../src/movies/movie.schema';
-import { movieFactory } from '../factories/movie.factory';
+import { hex, movieFactory } from '../factories/movie.factory';
 import {
   expectCountersToRise,
   feedCounters,
   fleet,
-  hex,
   onPostgres,
   SEEN_WITHIN_MS,
   warm,

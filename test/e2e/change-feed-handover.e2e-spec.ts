@@ -1,9 +1,8 @@
-import { movieFactory } from '../factories/movie.factory';
+import { hex, movieFactory } from '../factories/movie.factory';
 import {
   expectCountersToRise,
   FEED_ENV,
   feedCounters,
-  hex,
   onPostgres,
   postgresUrl,
   warm,

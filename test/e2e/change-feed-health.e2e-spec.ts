@@ -1,10 +1,9 @@
 import { CHANGE_FEED_HEALTH } from '../../src/ops/health.monitor';
-import { movieFactory } from '../factories/movie.factory';
+import { hex, movieFactory } from '../factories/movie.factory';
 import {
   expectCountersToRise,
   feedCounters,
   FEED_ENV,
-  hex,
   onPostgres,
   postgresUrl,
   SEEN_WITHIN_MS,

@@ -2,13 +2,12 @@ import { status } from '@grpc/grpc-js';
 import { CacheTier } from '../../src/generated/nest/movies/v1/movie_service';
 import { FEED_TOKEN_KEY, fenceKey, movieKey } from '../../src/redis/cache-keys';
 import { CHANGE_FEED_HEALTH } from '../../src/ops/health.monitor';
-import { movieFactory } from '../factories/movie.factory';
+import { hex, movieFactory } from '../factories/movie.factory';
 import {
   expectCountersToRise,
   feedCounters,
   FEED_ENV,
   fleet,
-  hex,
   killFeedListener,
   leadingWithAdmin,
   onPostgres,

@@ -1,16 +1,15 @@
-import type { Document, ObjectId } from 'bson';
+import type { Document } from 'bson';
 import { mongo } from 'mongoose';
 import { CacheTier } from '../../src/generated/nest/movies/v1/movie_service';
 import { MetricsService } from '../../src/metrics/metrics.service';
 import { MOVIES_COLLECTION } from '../../src/movies/movie.schema';
-import { movieFactory } from '../factories/movie.factory';
+import { hex, movieFactory } from '../factories/movie.factory';
 import { failCommand, failPointEntered } from '../support/fail-point';
 import { startMongoJavaServer, type MongoJavaServer } from '../support/mongo-java-server';
 import { startTestApp, type TestApp } from '../support/test-app';
 import { tempDir } from '../support/temp-dir';
 import { until } from '../support/wait';
 
-const hex = (movie: Document) => (movie._id as ObjectId).toHexString();
 const SEEN_WITHIN_MS = 5_000;
 const STREAM_COMMANDS = ['getMore', 'aggregate'];
 

@@ -1,17 +1,15 @@
 import { status } from '@grpc/grpc-js';
-import type { Document, ObjectId } from 'bson';
 import { mongo } from 'mongoose';
 import { CacheTier } from '../../src/generated/nest/movies/v1/movie_service';
 import type { GetMovieRequest } from '../../src/generated/client/movies/v1/movie_service';
 import { MOVIES_COLLECTION } from '../../src/movies/movie.schema';
-import { movieFactory } from '../factories/movie.factory';
+import { hex, movieFactory } from '../factories/movie.factory';
 import { statusOf } from '../support/grpc-status';
 import { startMongoJavaServer, type MongoJavaServer } from '../support/mongo-java-server';
 import { startTestApp, type TestApp } from '../support/test-app';
 import { tempDir } from '../support/temp-dir';
 import { until } from '../support/wait';
 
-const hex = (movie: Document) => (movie._id as ObjectId).toHexString();
 /** Generous: the leader reads the stream, then tells the other instance through Redis. */
 const SEEN_WITHIN_MS = 10_000;
 const FEED_ENV = {

@@ -4,9 +4,9 @@ import { parse } from 'yaml';
 import { projectRoot } from '../../src/common/paths';
 import { envSchema } from '../../src/config/env-schema';
 import { NearCache } from '../../src/movies/cache/near-cache';
-import { MetricsServer } from '../../src/ops/metrics.server';
 import { RedisCircuit } from '../../src/redis/redis-circuit';
 import { movieFactory } from '../factories/movie.factory';
+import { metricsUrl } from '../support/app-metrics';
 import { startTestApp, type TestApp } from '../support/test-app';
 import { until } from '../support/wait';
 
@@ -68,7 +68,7 @@ describe('the provisioned dashboard and the observability profile', () => {
       movies: [movie],
       env: { HEALTH_INTERVAL_MS: '60000', REDIS_BREAKER_COOLDOWN_MS: '60000' },
     });
-    const url = `http://127.0.0.1:${t.app.get(MetricsServer).port}/metrics`;
+    const url = metricsUrl(t.app);
     scrape = async () => (await fetch(url)).text();
     await until(async () => t.app.get(NearCache).serving);
     await t.api.getMovie({ id: movie._id.toHexString() });

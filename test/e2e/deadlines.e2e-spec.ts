@@ -1,20 +1,19 @@
 import { Metadata, status } from '@grpc/grpc-js';
 import { getConnectionToken } from '@nestjs/mongoose';
 import type { Connection } from 'mongoose';
-import type { Document, ObjectId } from 'bson';
+import type { Document } from 'bson';
 import { CacheStatus } from '../../src/generated/nest/movies/v1/movie_service';
 import { MovieApi } from '../../src/grpc/movie-api';
 import { movieKey } from '../../src/redis/cache-keys';
 import type { ChildService } from '../../src/stack/child-service';
 import { startFerretDb } from '../../src/stack/embedded-stack';
-import { movieFactory } from '../factories/movie.factory';
+import { hex, movieFactory } from '../factories/movie.factory';
 import { statusOf } from '../support/grpc-status';
 import { startTestApp, type TestApp } from '../support/test-app';
 import { tempDir } from '../support/temp-dir';
 import { sleep } from '../support/wait';
 
 const MAX_READS = 16;
-const hex = (movie: Document) => (movie._id as ObjectId).toHexString();
 const within = (ms: number) => ({ deadline: Date.now() + ms });
 
 describe('deadlines bound the work they cause (MongoDB frozen with SIGSTOP)', () => {

@@ -1,7 +1,6 @@
 import fc from 'fast-check';
 import type { Document } from 'bson';
 import { Logger } from 'nestjs-pino';
-import { MetricsServer } from '../../src/ops/metrics.server';
 import { fuzzCase } from '../support/fuzz-arbitraries';
 import {
   CALL_SHAPES,
@@ -12,7 +11,7 @@ import {
   type Rpc,
 } from '../support/fuzz-cases';
 import { RawGrpcClient, toGrpcMetadata } from '../support/fuzz-client';
-import { MetricsScrape } from '../support/fuzz-metrics';
+import { MetricsScrape, metricsUrl } from '../support/app-metrics';
 import { FuzzOracle, type RatingLedger } from '../support/fuzz-oracle';
 import { fuzzWorld } from '../support/fuzz-world';
 import { checkHealth } from '../support/health-client';
@@ -69,7 +68,7 @@ describe('fuzzing every RPC', () => {
   let t: TestApp;
   let client: RawGrpcClient;
   let errorLog: jest.SpyInstance;
-  let metricsUrl: string;
+  let url: string;
   let before: MetricsScrape;
   let cases = 0;
   const started = performance.now();
@@ -78,8 +77,8 @@ describe('fuzzing every RPC', () => {
     t = await startTestApp({ env: { ADMIN_TOKEN: TOKEN }, movies: world.docs });
     client = new RawGrpcClient(t.address);
     errorLog = jest.spyOn(t.app.get(Logger), 'error');
-    metricsUrl = `http://127.0.0.1:${t.app.get(MetricsServer).port}/metrics`;
-    before = await MetricsScrape.of(metricsUrl);
+    url = metricsUrl(t.app);
+    before = await MetricsScrape.of(url);
     console.log(
       `fuzz: ${RUNS} cases, seed ${SEED} (replay: FUZZ_SEED=${SEED} npm run fuzz -- ${RUNS})`,
     );
@@ -147,7 +146,7 @@ describe('fuzzing every RPC', () => {
     );
     expect(stored).toEqual(expectedDocs(inserted, oracle.ratings));
 
-    const after = await MetricsScrape.of(metricsUrl);
+    const after = await MetricsScrape.of(url);
     const runs = (outcome: string) =>
       after.sum('movie_benchmark_runs_total', { outcome }) -
       before.sum('movie_benchmark_runs_total', { outcome });
@@ -165,7 +164,7 @@ describe('fuzzing every RPC', () => {
     expect(errorLog.mock.calls).toEqual([]);
     // Every stream the server began was finished there too (the observer counts each once done).
     const finished = async () => {
-      const now = await MetricsScrape.of(metricsUrl);
+      const now = await MetricsScrape.of(url);
       return [...oracle.streamsBegun.keys()].map((method) => [
         method,
         now.sum('movie_grpc_requests_total', { method }) -

@@ -1,7 +1,7 @@
 import { join } from 'node:path';
-import type { Document, ObjectId } from 'bson';
+import type { Document } from 'bson';
 import { projectRoot } from '../../src/common/paths';
-import { movieFactory } from '../factories/movie.factory';
+import { hex, movieFactory } from '../factories/movie.factory';
 import { createPeerNamespace, whyNoPeers, type PeerNamespace } from '../support/peer-namespace';
 import { startTestApp, type TestApp } from '../support/test-app';
 
@@ -15,8 +15,6 @@ const noPeers = whyNoPeers();
 const withPeer = noPeers && process.env.PEER_TESTS === 'skip' ? describe.skip : describe;
 if (noPeers && process.env.PEER_TESTS === 'skip')
   console.warn(`protected-mode.e2e-spec skipped (PEER_TESTS=skip): no peer namespace, ${noPeers}`);
-
-const hex = (movie: Document) => (movie._id as ObjectId).toHexString();
 
 withPeer('protected mode: admin RPCs from a peer on another address', () => {
   let peer: PeerNamespace;

@@ -1,12 +1,11 @@
 import { Channel, Metadata, credentials, status, type StatusObject } from '@grpc/grpc-js';
-import type { Document, ObjectId } from 'bson';
 import {
   StreamTrendingRequest,
   StreamTrendingResponse,
 } from '../../src/generated/client/movies/v1/movie_service';
 import { LeaderboardProvider } from '../../src/trending/leaderboard.provider';
 import { TrendingFeed } from '../../src/trending/trending-feed.service';
-import { movieFactory } from '../factories/movie.factory';
+import { hex, movieFactory } from '../factories/movie.factory';
 import { SnapshotReader } from '../support/snapshot-reader';
 import { startTestApp, type TestApp } from '../support/test-app';
 import { sleep, until } from '../support/wait';
@@ -60,7 +59,6 @@ describe('StreamTrending to a client that stops reading', () => {
   const movies = Array.from({ length: 100 }, (_, i) =>
     movieFactory({ title: `Stalled ${i} ${'x'.repeat(360)}` }),
   );
-  const hex = (movie: Document) => (movie._id as ObjectId).toHexString();
   let t: TestApp;
   let channel: Channel;
 

@@ -13,6 +13,9 @@ export interface MovieDocOverrides {
   revision?: number;
 }
 
+/** A movie document's _id as the API names it (24 hex digits). */
+export const hex = (movie: Document): string => (movie._id as ObjectId).toHexString();
+
 /** A sample_mflix-shaped movie document as stored in MongoDB. */
 export function movieFactory(overrides: MovieDocOverrides = {}): Document {
   sequence += 1;

@@ -43,17 +43,33 @@ export async function serverCommandCount(app: INestMicroservice, command: string
   return Number(status.metrics?.commands?.[command]?.total ?? 0);
 }
 
-/** One scrape of an app instance's GET /metrics: each series' value, by `name{labels}`. */
-export async function scrapeMetrics(app: Instance): Promise<Record<string, number>> {
-  const response = await fetch(`http://127.0.0.1:${app.get(MetricsServer).port}/metrics`);
-  if (response.status !== 200) throw new Error(`GET /metrics answered ${response.status}`);
-  return Object.fromEntries(
-    (await response.text())
+/** The URL of an app instance's GET /metrics. */
+export const metricsUrl = (app: Instance): string =>
+  `http://127.0.0.1:${app.get(MetricsServer).port}/metrics`;
+
+/** One scrape of an app instance's /metrics endpoint: sample lines by name and labels. */
+export class MetricsScrape {
+  private constructor(readonly samples: ReadonlyArray<{ series: string; value: number }>) {}
+
+  static async of(url: string): Promise<MetricsScrape> {
+    const response = await fetch(url);
+    if (response.status !== 200) throw new Error(`GET /metrics answered ${response.status}`);
+    const samples = (await response.text())
       .split('\n')
       .filter((line) => line && !line.startsWith('#'))
       .map((line) => {
-        const space = line.lastIndexOf(' ');
-        return [line.slice(0, space), Number(line.slice(space + 1))];
-      }),
-  );
+        const at = line.lastIndexOf(' ');
+        return { series: line.slice(0, at), value: Number(line.slice(at + 1)) };
+      });
+    return new MetricsScrape(samples);
+  }
+
+  /** The sum over the series of `name` whose labels include every `label="value"` given. */
+  sum(name: string, labels: Record<string, string> = {}): number {
+    const wanted = Object.entries(labels).map(([k, v]) => `${k}="${v}"`);
+    return this.samples
+      .filter(({ series }) => series === name || series.startsWith(`${name}{`))
+      .filter(({ series }) => wanted.every((label) => series.includes(label)))
+      .reduce((total, { value }) => total + value, 0);
+  }
 }

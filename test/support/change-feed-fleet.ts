@@ -1,8 +1,9 @@
+import { hex } from '../factories/movie.factory';
 import { isDeepStrictEqual } from 'node:util';
-import type { Document, ObjectId } from 'bson';
+import type { Document } from 'bson';
 import { Client } from 'pg';
 import { CacheTier } from '../../src/generated/nest/movies/v1/movie_service';
-import { scrapeMetrics } from './app-metrics';
+import { MetricsScrape, metricsUrl } from './app-metrics';
 import { startTestApp, type TestApp, type TestAppOptions } from './test-app';
 import { sleep, until } from './wait';
 
@@ -21,8 +22,6 @@ export const FEED_ENV = {
 export const SEEN_WITHIN_MS = 5_000;
 /** Longer than the outbox source's poll: a change still on its way has arrived by then. */
 const SETTLE_MS = 1_500;
-
-export const hex = (movie: Document) => (movie._id as ObjectId).toHexString();
 
 /** Two instances on one database and Redis, each following the feed (one leads). */
 export async function fleet(options: TestAppOptions = {}, optionsOfB: TestAppOptions = {}) {
@@ -84,7 +83,7 @@ export async function feedCounters(...instances: TestApp[]): Promise<FeedCounter
   const add = (into: Record<string, number>, key: string, value: number) =>
     (into[key] = (into[key] ?? 0) + value);
   for (const t of instances)
-    for (const [series, value] of Object.entries(await scrapeMetrics(t.app))) {
+    for (const { series, value } of (await MetricsScrape.of(metricsUrl(t.app))).samples) {
       const [, name, label] =
         /^movie_cache_feed_(\w+)_total(?:\{\w+="([^"]*)"\})?$/.exec(series) ?? [];
       if (name === 'changes') add(counters.changes, label, value);
