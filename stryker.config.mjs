@@ -22,7 +22,7 @@ export default {
     'src/movies/cache/cache-policy.ts',
     'src/movies/cache/refresh-ahead.ts',
     'src/movies/cache/single-flight.ts',
-    'src/movies/cache/near-cache.ts',
+    'src/movies/cache/near/near-cache.ts',
     'src/movies/cache/negative-cache.ts',
     'src/movies/cache/write-through.handler.ts',
     'src/trending/ranking.ts',

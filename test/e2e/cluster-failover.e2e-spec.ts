@@ -1,5 +1,5 @@
 import { CacheStatus } from '../../src/generated/client/movies/v1/movie_service';
-import { NearCache } from '../../src/movies/cache/near-cache';
+import { NearCache } from '../../src/movies/cache/near/near-cache';
 import { DirtyIds } from '../../src/movies/cache/dirty-ids';
 import { NEAR_CACHE_INSTANCES_KEY, movieKey } from '../../src/redis/cache-keys';
 import { firstNodeUrl, parseClusterNodes } from '../../src/config/redis-cluster-nodes';

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { parse } from 'yaml';
 import { projectRoot } from '../../src/common/paths';
 import { envSchema } from '../../src/config/env-schema';
-import { NearCache } from '../../src/movies/cache/near-cache';
+import { NearCache } from '../../src/movies/cache/near/near-cache';
 import { RedisCircuit } from '../../src/redis/redis-circuit';
 import { movieFactory } from '../factories/movie.factory';
 import { metricsUrl } from '../support/app-metrics';

@@ -1,6 +1,6 @@
 import { CacheTier } from '../../src/generated/client/movies/v1/movie_service';
-import { CacheInstance } from '../../src/movies/cache/coherence-messages';
-import { NearCache } from '../../src/movies/cache/near-cache';
+import { CacheInstance } from '../../src/movies/cache/near/coherence-messages';
+import { NearCache } from '../../src/movies/cache/near/near-cache';
 import type { CacheHooks } from '../../src/movies/cache/cache-hooks';
 import { movieFactory } from '../factories/movie.factory';
 import { startTestApp, type TestApp } from '../support/test-app';

@@ -1,5 +1,5 @@
 import { CacheCounters } from '../../src/movies/cache/cache-counters';
-import { NearCache } from '../../src/movies/cache/near-cache';
+import { NearCache } from '../../src/movies/cache/near/near-cache';
 import { execFile } from 'node:child_process';
 import { join } from 'node:path';
 import { promisify } from 'node:util';

@@ -11,7 +11,7 @@ import {
 } from '../../src/generated/nest/movies/v1/movie_service';
 import { CacheAsideInterceptor } from '../../src/movies/cache/cache-aside.interceptor';
 import { MovieCache } from '../../src/movies/cache/movie-cache';
-import { NearCache } from '../../src/movies/cache/near-cache';
+import { NearCache } from '../../src/movies/cache/near/near-cache';
 import { WriteThroughHandler } from '../../src/movies/cache/write-through.handler';
 import { MovieReadEvents } from '../../src/movies/movie-read-events';
 import { MoviesRepository } from '../../src/movies/movies.repository';

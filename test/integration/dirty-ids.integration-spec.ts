@@ -1,5 +1,5 @@
 import { WriteFence } from '../../src/movies/cache/write-fence';
-import { NearCache } from '../../src/movies/cache/near-cache';
+import { NearCache } from '../../src/movies/cache/near/near-cache';
 import { DirtyIds } from '../../src/movies/cache/dirty-ids';
 import { fenceKey, movieKey } from '../../src/redis/cache-keys';
 import type { ChildService } from '../../src/stack/child-service';

@@ -1,7 +1,7 @@
 import { CACHE_MANAGER } from '@nestjs/cache-manager';
 import type { Cache } from 'cache-manager';
 import { ExternalWrites } from '../../src/movies/cache/external-writes';
-import { NearCache } from '../../src/movies/cache/near-cache';
+import { NearCache } from '../../src/movies/cache/near/near-cache';
 import { NegativeCache } from '../../src/movies/cache/negative-cache';
 import { WriteFence } from '../../src/movies/cache/write-fence';
 import { absentKey, fenceKey, movieKey, titleKey, titleTag } from '../../src/redis/cache-keys';

@@ -6,7 +6,7 @@ import {
 } from '../../src/generated/nest/movies/v1/movie_service';
 import { lookupKeys } from '../../src/movies/cache/lookup-keys';
 import { MovieCache } from '../../src/movies/cache/movie-cache';
-import { NearCache } from '../../src/movies/cache/near-cache';
+import { NearCache } from '../../src/movies/cache/near/near-cache';
 import { TitleMap } from '../../src/movies/cache/title-map';
 import { WriteThroughHandler } from '../../src/movies/cache/write-through.handler';
 import type { MovieLookup } from '../../src/movies/movie-lookup';

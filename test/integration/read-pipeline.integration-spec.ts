@@ -7,7 +7,7 @@ import {
 import { CachePolicy } from '../../src/movies/cache/cache-policy';
 import type { CacheHooks } from '../../src/movies/cache/cache-hooks';
 import { lookupKeys } from '../../src/movies/cache/lookup-keys';
-import { NearCache } from '../../src/movies/cache/near-cache';
+import { NearCache } from '../../src/movies/cache/near/near-cache';
 import { DirtyIds } from '../../src/movies/cache/dirty-ids';
 import { ReadPipeline } from '../../src/movies/cache/read-pipeline';
 import { LogicalClock } from '../../src/movies/cache/read-outcome';

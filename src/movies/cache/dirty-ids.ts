@@ -1,5 +1,5 @@
 import { Injectable, OnModuleDestroy } from '@nestjs/common';
-import { NearCache } from './near-cache';
+import { NearCache } from './near/near-cache';
 import { WriteFence } from './write-fence';
 
 const REPAIR_EVERY_MS = 100;

@@ -8,7 +8,7 @@ import {
 } from '../../redis/cache-keys';
 import { RedisCircuit } from '../../redis/redis-circuit';
 import { scanMasters } from '../../redis/scan-masters';
-import { InvalidationBus } from './invalidation-bus';
+import { InvalidationBus } from './near/invalidation-bus';
 import { WriteFence } from './write-fence';
 
 export interface MovieTitle {

@@ -7,7 +7,7 @@ import { CachePolicy } from './cache-policy';
 import { lookupKeys, type LookupKeys } from './lookup-keys';
 import { MovieCacheStore } from './movie-cache.store';
 import { MOVIE_SOURCE, NO_DEADLINE, type MovieSource, type ReadDeadline } from './movie-source';
-import { NearCache } from './near-cache';
+import { NearCache } from './near/near-cache';
 import { DirtyIds } from './dirty-ids';
 import { ExternalWrites, type MovieTitle } from './external-writes';
 import { ReadPipeline } from './read-pipeline';

@@ -8,7 +8,7 @@ import { CachePolicy } from './cache-policy';
 import { CACHE_HOOKS, type CacheHooks } from './cache-hooks';
 import { MovieCacheStore } from './movie-cache.store';
 import { MOVIE_SOURCE, NO_DEADLINE, type MovieSource, type ReadDeadline } from './movie-source';
-import { NearCache } from './near-cache';
+import { NearCache } from './near/near-cache';
 import { NegativeCache } from './negative-cache';
 import { DirtyIds } from './dirty-ids';
 import { RefreshAhead } from './refresh-ahead';

@@ -3,7 +3,7 @@ import { MetricsService } from '../../metrics/metrics.service';
 import { CachePolicy } from './cache-policy';
 import { MovieCacheStore } from './movie-cache.store';
 import { MOVIE_SOURCE, type MovieSource } from './movie-source';
-import { NearCache } from './near-cache';
+import { NearCache } from './near/near-cache';
 import { WriteFence } from './write-fence';
 
 const RETRY_MS = 1_000;

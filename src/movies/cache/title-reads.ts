@@ -4,7 +4,7 @@ import type { MovieLookup } from '../movie-lookup';
 import { CachePolicy } from './cache-policy';
 import type { LookupKeys } from './lookup-keys';
 import { MOVIE_SOURCE, NO_DEADLINE, type MovieSource, type ReadDeadline } from './movie-source';
-import { NearCache } from './near-cache';
+import { NearCache } from './near/near-cache';
 import { NegativeCache, type Absent } from './negative-cache';
 import { ReadPipeline } from './read-pipeline';
 import {

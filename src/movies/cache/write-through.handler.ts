@@ -8,7 +8,7 @@ import { ReplicaAck } from '../../redis/replica-ack';
 import { MoviesRepository } from '../movies.repository';
 import { CachePolicy } from './cache-policy';
 import { DirtyIds } from './dirty-ids';
-import { InvalidationBus } from './invalidation-bus';
+import { InvalidationBus } from './near/invalidation-bus';
 import { MovieCacheStore } from './movie-cache.store';
 import { WriteFence } from './write-fence';
 

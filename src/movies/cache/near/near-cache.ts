@@ -1,14 +1,14 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { LRUCache } from 'lru-cache';
-import { APP_CONFIG, type AppConfig } from '../../config/app-config';
-import { CachePolicy } from './cache-policy';
+import { APP_CONFIG, type AppConfig } from '../../../config/app-config';
+import { CachePolicy } from '../cache-policy';
 import {
   CacheStatus,
   CacheTier,
   type Movie,
   type NearCacheStats,
-} from '../../generated/nest/movies/v1/movie_service';
-import { frozenAnswer, type CacheAsideResult } from './read-outcome';
+} from '../../../generated/nest/movies/v1/movie_service';
+import { frozenAnswer, type CacheAsideResult } from '../read-outcome';
 
 /** A kept copy as its GetMovie answer, and when its Redis copy stops being fresh (performance.now()). */
 export interface NearCopy {

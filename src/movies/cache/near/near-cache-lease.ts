@@ -1,9 +1,9 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { NEAR_CACHE_CHANNEL, NEAR_CACHE_INSTANCES_KEY } from '../../redis/cache-keys';
-import { RedisCircuit } from '../../redis/redis-circuit';
-import { REDIS_SCRIPTS, type RedisScripts } from '../../redis/redis-scripts';
-import type { ShardSubscriber } from '../../redis/shard-subscriber';
-import { CachePolicy } from './cache-policy';
+import { NEAR_CACHE_CHANNEL, NEAR_CACHE_INSTANCES_KEY } from '../../../redis/cache-keys';
+import { RedisCircuit } from '../../../redis/redis-circuit';
+import { REDIS_SCRIPTS, type RedisScripts } from '../../../redis/redis-scripts';
+import type { ShardSubscriber } from '../../../redis/shard-subscriber';
+import { CachePolicy } from '../cache-policy';
 import { CacheInstance, encodeMessage } from './coherence-messages';
 import { NearCache } from './near-cache';
 

@@ -1,14 +1,14 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { randomBytes } from 'node:crypto';
-import { sleep } from '../../common/sleep';
+import { sleep } from '../../../common/sleep';
 import {
   NEAR_CACHE_CHANNEL,
   NEAR_CACHE_INSTANCES_KEY,
   nearCacheAckChannel,
-} from '../../redis/cache-keys';
-import { RedisCircuit } from '../../redis/redis-circuit';
-import { REDIS_SCRIPTS, type RedisScripts } from '../../redis/redis-scripts';
-import { CachePolicy } from './cache-policy';
+} from '../../../redis/cache-keys';
+import { RedisCircuit } from '../../../redis/redis-circuit';
+import { REDIS_SCRIPTS, type RedisScripts } from '../../../redis/redis-scripts';
+import { CachePolicy } from '../cache-policy';
 import { CacheInstance, encodeMessage, type WriteKind } from './coherence-messages';
 
 /** The acks of one invalidation: those received, and once the live instances are known, the wait. */

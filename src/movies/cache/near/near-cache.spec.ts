@@ -1,6 +1,6 @@
-import { loadConfig } from '../../config/app-config';
-import { apiMovieFactory } from '../../../test/factories/api-movie.factory';
-import { CachePolicy } from './cache-policy';
+import { loadConfig } from '../../../config/app-config';
+import { apiMovieFactory } from '../../../../test/factories/api-movie.factory';
+import { CachePolicy } from '../cache-policy';
 import { NearCache } from './near-cache';
 
 const withConfig = (config: ReturnType<typeof loadConfig>) =>
