@@ -1,7 +1,8 @@
 import { status, type Metadata, type Server, type ServiceError } from '@grpc/grpc-js';
 import { context } from '@opentelemetry/api';
 import type { Logger } from 'pino';
-import type { HotCount, MetricsService } from '../metrics/metrics.service';
+import type { HotCount } from '../metrics/hot-counts';
+import type { MetricsService } from '../metrics/metrics.service';
 import { telemetry } from '../telemetry/tracer';
 import { isMalformedRequest } from './malformed-request';
 import { CACHE_LABEL, TIER_LABEL, type Answer } from '../telemetry/cache-attributes';

@@ -7,28 +7,24 @@ import {
   collectDefaultMetrics,
   type LabelValues,
 } from 'prom-client';
+import { HotCounts, type HotCount } from './hot-counts';
 
 const LATENCY_BUCKETS = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5];
 
 const BREAKER_VALUE = { closed: 0, 'half-open': 1, open: 2 } as const;
 
-/** A counter child counted as a plain number (prom-client hashes its labels on every inc). */
-export interface HotCount {
-  inc(): void;
-}
-
 /** Every Prometheus metric of the service, on a registry of this app instance. */
 @Injectable()
 export class MetricsService {
   readonly registry = new Registry();
-  private readonly hot: Array<() => void> = [];
+  private readonly hot = new HotCounts();
 
   readonly cacheLookups = new Counter({
     name: 'movie_cache_lookups_total',
     help: 'GetMovie results by cache status (hit, miss, bypass, stale)',
     labelNames: ['status'] as const,
     registers: [this.registry],
-    collect: () => this.addHotCounts(),
+    collect: () => this.hot.addAll(),
   });
 
   readonly cacheHits = new Counter({
@@ -36,7 +32,7 @@ export class MetricsService {
     help: 'GetMovie hits by the tier that answered (local: this near-cache, redis)',
     labelNames: ['tier'] as const,
     registers: [this.registry],
-    collect: () => this.addHotCounts(),
+    collect: () => this.hot.addAll(),
   });
 
   readonly cacheFills = new Counter({
@@ -66,7 +62,7 @@ export class MetricsService {
     help: 'Finished RPCs by method and gRPC status code',
     labelNames: ['method', 'code'] as const,
     registers: [this.registry],
-    collect: () => this.addHotCounts(),
+    collect: () => this.hot.addAll(),
   });
 
   readonly mongoQueries = new Histogram({
@@ -186,28 +182,6 @@ export class MetricsService {
    * whenever a metric is read (a scrape, or `get()`).
    */
   hotCount<T extends string>(counter: Counter<T>, labels: LabelValues<T>): HotCount {
-    let pending = 0;
-    this.hot.push(() => {
-      if (pending > 0) counter.inc(labels, pending);
-      pending = 0;
-    });
-    return { inc: () => void (pending += 1) };
-  }
-
-  private addHotCounts(): void {
-    for (const add of this.hot) add();
-  }
-
-  /** Times an async operation into a histogram labelled with its outcome. */
-  async timeMongo<T>(operation: string, run: () => Promise<T>): Promise<T> {
-    const end = this.mongoQueries.startTimer({ operation });
-    try {
-      const result = await run();
-      end({ outcome: 'ok' });
-      return result;
-    } catch (error) {
-      end({ outcome: 'error' });
-      throw error;
-    }
+    return this.hot.count(counter, labels);
   }
 }
