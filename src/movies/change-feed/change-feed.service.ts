@@ -21,21 +21,7 @@ import {
 } from './change-source';
 import { chooseSource } from './choose-source';
 import { FeedLeader } from './feed-leader';
-
-/** off: no source; standby: another instance leads; recovering: failing, retried. */
-export type FeedState = 'off' | 'starting' | 'standby' | 'leading' | 'recovering';
-
-export interface ChangeFeedStats {
-  source: string;
-  state: FeedState;
-  leader: boolean;
-  applied: number;
-  lastLagMs: number;
-  resumes: number;
-  flushes: number;
-}
-
-type FlushReason = 'no-token' | 'history-lost' | 'collection';
+import { FeedProgress, type ChangeFeedStats, type FlushReason } from './feed-progress';
 
 const COLLECTION_WIDE = new Set<MovieChange['op']>(['drop', 'rename', 'invalidate']);
 const RETRY_MS = 500;
@@ -53,23 +39,17 @@ export class ChangeFeed implements OnApplicationBootstrap, OnApplicationShutdown
   private source?: ChangeSource;
   private running?: Promise<void>;
   private lastError = '';
-  private readonly progress: ChangeFeedStats = {
-    source: '',
-    state: 'starting',
-    leader: false,
-    applied: 0,
-    lastLagMs: 0,
-    resumes: 0,
-    flushes: 0,
-  };
+  private readonly progress: FeedProgress;
 
   constructor(
     private readonly leader: FeedLeader,
     private readonly cache: MovieCache,
-    private readonly metrics: MetricsService,
+    metrics: MetricsService,
     @InjectConnection() private readonly connection: Connection,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
-  ) {}
+  ) {
+    this.progress = new FeedProgress(metrics);
+  }
 
   onApplicationBootstrap(): void {
     this.running = this.run();
@@ -82,7 +62,7 @@ export class ChangeFeed implements OnApplicationBootstrap, OnApplicationShutdown
   }
 
   stats(): ChangeFeedStats {
-    return { ...this.progress };
+    return this.progress.stats();
   }
 
   private async run(): Promise<void> {
@@ -135,15 +115,14 @@ export class ChangeFeed implements OnApplicationBootstrap, OnApplicationShutdown
         .prune?.(this.config.changeFeed.retentionMs)
         .catch((error: unknown) => this.logger.warn(`change feed: prune failed: ${String(error)}`));
     }, PRUNE_EVERY_MS);
-    this.setLeader(true);
+    this.progress.leader = true;
     try {
       let token = await this.leader.token();
       if (token === null) token = await this.restart(source, 'no-token');
       else {
         // Resumed once the source answers: one it cannot reach keeps the feed recovering.
         await source.now();
-        this.progress.resumes += 1;
-        this.metrics.feedResumes.inc();
+        this.progress.resumed();
       }
       for (;;) {
         try {
@@ -159,7 +138,7 @@ export class ChangeFeed implements OnApplicationBootstrap, OnApplicationShutdown
       clearInterval(renew);
       clearInterval(prune);
       this.stopping.signal.removeEventListener('abort', stop);
-      this.setLeader(false);
+      this.progress.leader = false;
     }
   }
 
@@ -175,14 +154,7 @@ export class ChangeFeed implements OnApplicationBootstrap, OnApplicationShutdown
           'change_feed.ops': [...new Set(changes.map((change) => change.op))],
         },
       });
-    const appliedAt = Date.now();
-    for (const change of changes) {
-      const lagMs = Math.max(0, appliedAt - change.at);
-      this.metrics.feedChanges.inc({ op: change.op });
-      this.metrics.feedLag.observe(lagMs / 1000);
-      this.progress.lastLagMs = lagMs;
-    }
-    this.progress.applied += changes.length;
+    this.progress.applied(changes);
     if (!(await this.leader.save(batch.token))) lease.abort();
     this.lastError = '';
   }
@@ -205,13 +177,7 @@ export class ChangeFeed implements OnApplicationBootstrap, OnApplicationShutdown
   private async flush(reason: FlushReason): Promise<void> {
     this.logger.warn(`change feed: ${reason}: every cached movie flushed`);
     await this.cache.flush();
-    this.progress.flushes += 1;
-    this.metrics.feedFlushes.inc({ reason });
-  }
-
-  private setLeader(leader: boolean): void {
-    this.progress.leader = leader;
-    this.metrics.feedLeader.set(leader ? 1 : 0);
+    this.progress.flushed(reason);
   }
 
   private failed(error: unknown): void {
