@@ -1,5 +1,6 @@
 import { envSchema } from './env-schema';
 import { firstNodeUrl, type RedisClusterConfig } from './redis-cluster-nodes';
+import type { TrustedProxy } from './trusted-proxies';
 
 export interface AppConfig {
   env: 'development' | 'production' | 'test';
@@ -14,10 +15,12 @@ export interface AppConfig {
     /** A client pinging more often than this, with no call in between, gets GOAWAY. */
     minPingIntervalMs: number;
   };
-  /** Without an admin token, admin RPCs are served to loopback peers only. */
+  /** Without an admin token, admin RPCs are served to loopback clients only. */
   protectedMode: boolean;
-  /** Open StreamTrending calls allowed on this instance, and from one peer address. */
+  /** Open StreamTrending calls allowed on this instance, and from one client address. */
   trendingStreams: { max: number; maxPerPeer: number };
+  /** Peers whose x-forwarded-for names the client (stream caps, protected mode); empty: none. */
+  trustedProxies: TrustedProxy[];
   /** Absent: the embedded stack (redis-server + FerretDB) is started. */
   mongoUri?: string;
   /** With redisCluster: its first seed node (the embedded stack is then not started). */
@@ -125,6 +128,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     },
     protectedMode: e.PROTECTED_MODE === 'on',
     trendingStreams: { max: e.TRENDING_MAX_STREAMS, maxPerPeer: e.TRENDING_MAX_STREAMS_PER_PEER },
+    trustedProxies: e.TRUSTED_PROXIES,
     mongoUri: e.MONGODB_URI,
     redisUrl: e.REDIS_URL ?? (e.REDIS_CLUSTER_NODES && firstNodeUrl(e.REDIS_CLUSTER_NODES)),
     redisCluster: e.REDIS_CLUSTER_NODES,

@@ -1,6 +1,7 @@
 import { existsSync } from 'node:fs';
 import { z } from 'zod';
 import { redisClusterNodes } from './redis-cluster-nodes';
+import { trustedProxies } from './trusted-proxies';
 
 const port = z.coerce.number().int().min(0).max(65535);
 const positiveInt = z.coerce.number().int().positive();
@@ -39,6 +40,7 @@ export const envSchema = z
     PROTECTED_MODE: z.enum(['on', 'off']).default('on'),
     TRENDING_MAX_STREAMS: positiveInt.max(1_000_000).default(1_000),
     TRENDING_MAX_STREAMS_PER_PEER: positiveInt.max(1_000_000).default(32),
+    TRUSTED_PROXIES: trustedProxies,
     GRPC_MAX_CONCURRENT_STREAMS: positiveInt.max(1_000_000).default(1_000),
     GRPC_IDLE_TIMEOUT_MS: positiveInt.max(86_400_000).default(300_000),
     GRPC_MIN_PING_INTERVAL_MS: positiveInt.max(3_600_000).default(10_000),

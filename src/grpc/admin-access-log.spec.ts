@@ -14,13 +14,20 @@ describe(logAdminAccess.name, () => {
       warn: [],
     });
     expect(logged({})).toEqual({
-      log: [expect.stringMatching(/^protected mode on: .*loopback peers only$/)],
+      log: [expect.stringMatching(/^protected mode on: .*loopback clients only$/)],
       warn: [],
     });
     expect(logged({ PROTECTED_MODE: 'off' })).toEqual({
       log: [],
       warn: [expect.stringMatching(/open to every peer/)],
     });
+  });
+
+  it('names the trusted proxies, whose x-forwarded-for names the client', () => {
+    expect(logged({ TRUSTED_PROXIES: '10.0.0.2, fd00::/8' }).log).toContain(
+      'TRUSTED_PROXIES: from 10.0.0.2/32, fd00::/8, x-forwarded-for names the client (per-client stream cap, protected mode)',
+    );
+    expect(logged({}).log).toHaveLength(1);
   });
 
   it('never logs the token', () => {

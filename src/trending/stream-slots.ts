@@ -7,12 +7,13 @@ import { MetricsService } from '../metrics/metrics.service';
 export type ReleaseSlot = () => void;
 
 /**
- * The open StreamTrending calls of this instance, counted per peer address, within the caps
- * TRENDING_MAX_STREAMS (the instance) and TRENDING_MAX_STREAMS_PER_PEER (one address).
+ * The open StreamTrending calls of this instance, counted per client address (the peer's, or the
+ * one a trusted proxy forwards for), within the caps TRENDING_MAX_STREAMS (the instance) and
+ * TRENDING_MAX_STREAMS_PER_PEER (one address).
  */
 @Injectable()
 export class StreamSlots {
-  private readonly byPeer = new Map<string, number>();
+  private readonly byClient = new Map<string, number>();
   private readonly max: number;
   private readonly maxPerPeer: number;
   private taken = 0;
@@ -30,14 +31,14 @@ export class StreamSlots {
     return this.taken;
   }
 
-  /** A slot for one stream from `peer`, or RESOURCE_EXHAUSTED naming the cap that is full. */
-  take(peer: string): ReleaseSlot {
-    const fromPeer = this.byPeer.get(peer) ?? 0;
-    // The peer's own cap first: a peer over it is told what it can fix itself.
-    if (fromPeer >= this.maxPerPeer) {
+  /** A slot for one stream from `client`, or RESOURCE_EXHAUSTED naming the cap that is full. */
+  take(client: string): ReleaseSlot {
+    const fromClient = this.byClient.get(client) ?? 0;
+    // The client's own cap first: a client over it is told what it can fix itself.
+    if (fromClient >= this.maxPerPeer) {
       this.metrics.trendingStreamsRefused.inc({ cap: 'peer' });
       throw new ResourceExhaustedError(
-        `${peer} already has ${fromPeer} StreamTrending streams open, the most TRENDING_MAX_STREAMS_PER_PEER allows; close one first`,
+        `${client} already has ${fromClient} StreamTrending streams open, the most TRENDING_MAX_STREAMS_PER_PEER allows; close one first`,
       );
     }
     if (this.taken >= this.max) {
@@ -47,15 +48,15 @@ export class StreamSlots {
       );
     }
     this.taken += 1;
-    this.byPeer.set(peer, fromPeer + 1);
+    this.byClient.set(client, fromClient + 1);
     let released = false;
     return () => {
       if (released) return;
       released = true;
       this.taken -= 1;
-      const left = this.byPeer.get(peer)! - 1;
-      if (left === 0) this.byPeer.delete(peer);
-      else this.byPeer.set(peer, left);
+      const left = this.byClient.get(client)! - 1;
+      if (left === 0) this.byClient.delete(client);
+      else this.byClient.set(client, left);
     };
   }
 }

@@ -52,13 +52,13 @@ export class TrendingFeed implements OnModuleDestroy {
     return this.slots.open;
   }
 
-  /** Fails with RESOURCE_EXHAUSTED when `peer` or the instance has no stream slot left. */
-  snapshots(query: TrendingQuery, peer: string): Observable<StreamTrendingResponse> {
+  /** Fails with RESOURCE_EXHAUSTED when `client` or the instance has no stream slot left. */
+  snapshots(query: TrendingQuery, client: string): Observable<StreamTrendingResponse> {
     const shuttingDown$ = this.shutdown$.pipe(
       mergeMap(() => throwError(() => new ServerShuttingDownError())),
     );
     return defer(() => {
-      const release = this.slots.take(peer);
+      const release = this.slots.take(client);
       return merge(this.ranking(query.windowSeconds, query.intervalMs), shuttingDown$).pipe(
         map((ranking) => ({ ...ranking, entries: ranking.entries.slice(0, query.limit) })),
         distinctUntilChanged((a, b) => sameEntries(a.entries, b.entries)),

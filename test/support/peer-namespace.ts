@@ -1,4 +1,4 @@
-import { execFile, execFileSync } from 'node:child_process';
+import { execFile, execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { randomInt } from 'node:crypto';
 import { promisify } from 'node:util';
 
@@ -14,6 +14,8 @@ export interface PeerNamespace {
   peerAddress: string;
   /** Runs a command inside the namespace; resolves with its output and exit code. */
   exec(command: string, args: string[]): Promise<{ code: number; output: string }>;
+  /** Starts a long-running command inside the namespace; the caller stops it (kill) before remove(). */
+  spawn(command: string, args: string[]): ChildProcess;
   remove(): void;
 }
 
@@ -124,6 +126,7 @@ function setUp(
         return { code: code ?? 1, output: `${stdout ?? ''}${stderr ?? ''}` };
       }
     },
+    spawn: (command, args) => spawn('ip', ['netns', 'exec', name, command, ...args]),
     remove,
   };
 }
