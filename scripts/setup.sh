@@ -2,9 +2,9 @@
 # Idempotent setup: npm packages, redis-server, FerretDB and the PostgreSQL it stores in, grpcurl, ghz,
 # and mongo-java-server (the change-stream tests' MongoDB, a jar built with Maven).
 # Built tools live in a cache outside the clone and are linked into .tools/bin.
-# Usage: scripts/setup.sh [--npm] [--redis] [--ferretdb] [--grpc-tools] [--mongo-java-server]
+# Usage: scripts/setup.sh [--npm] [--redis] [--ferretdb] [--grpcurl] [--grpc-tools] [--mongo-java-server]
 #   no flags: everything. With flags: only the parts named. --ferretdb includes PostgreSQL
-#   (apt's postgresql) unless FERRETDB_BACKEND=sqlite.
+#   (apt's postgresql) unless FERRETDB_BACKEND=sqlite. --grpc-tools is grpcurl and ghz.
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -15,14 +15,15 @@ FERRETDB_VERSION="v1.24.2"
 GRPCURL_VERSION="v1.9.3"
 GHZ_VERSION="v0.121.0"
 
-want_npm=0 want_redis=0 want_ferret=0 want_tools=0 want_mjs=0
-if [ $# -eq 0 ]; then want_npm=1 want_redis=1 want_ferret=1 want_tools=1 want_mjs=1; fi
+want_npm=0 want_redis=0 want_ferret=0 want_grpcurl=0 want_ghz=0 want_mjs=0
+if [ $# -eq 0 ]; then want_npm=1 want_redis=1 want_ferret=1 want_grpcurl=1 want_ghz=1 want_mjs=1; fi
 for arg in "$@"; do
   case "$arg" in
     --npm) want_npm=1 ;;
     --redis) want_redis=1 ;;
     --ferretdb) want_ferret=1 ;;
-    --grpc-tools) want_tools=1 ;;
+    --grpcurl) want_grpcurl=1 ;;
+    --grpc-tools) want_grpcurl=1 want_ghz=1 ;;
     --mongo-java-server) want_mjs=1 ;;
     *) echo "setup: unknown option $arg" >&2; exit 2 ;;
   esac
@@ -86,13 +87,16 @@ if [ $want_ferret -eq 1 ]; then
   ln -sf "$CACHE/bin/ferretdb-$FERRETDB_VERSION" "$BIN/ferretdb"
 fi
 
-if [ $want_tools -eq 1 ]; then
+if [ $want_grpcurl -eq 1 ]; then
   if [ ! -x "$CACHE/bin/grpcurl-$GRPCURL_VERSION" ]; then
     log "installing grpcurl $GRPCURL_VERSION"
     GOBIN="$CACHE/gobin" go install "github.com/fullstorydev/grpcurl/cmd/grpcurl@$GRPCURL_VERSION"
     mv "$CACHE/gobin/grpcurl" "$CACHE/bin/grpcurl-$GRPCURL_VERSION"
   fi
   ln -sf "$CACHE/bin/grpcurl-$GRPCURL_VERSION" "$BIN/grpcurl"
+fi
+
+if [ $want_ghz -eq 1 ]; then
   if [ ! -x "$CACHE/bin/ghz-$GHZ_VERSION" ]; then
     log "installing ghz $GHZ_VERSION"
     GOBIN="$CACHE/gobin" go install "github.com/bojand/ghz/cmd/ghz@$GHZ_VERSION"

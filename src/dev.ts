@@ -48,6 +48,7 @@ async function bootstrap(): Promise<void> {
   );
   logAdminAccess(logger, config);
   if (stack) logger.log(`embedded MongoDB ${resolved.mongoUri}, Redis ${resolved.redisUrl}`);
+  if (stack?.postgresDataDir) logger.log(`embedded PostgreSQL data in ${stack.postgresDataDir}`);
   logger.log(
     `try: .tools/bin/grpcurl -plaintext -d '{"title": "The Great Train Robbery"}' localhost:${config.grpc.port} movies.v1.MovieService/GetMovie`,
   );

@@ -22,6 +22,8 @@ export interface EmbeddedStack {
   mongoUri?: string;
   /** FerretDB's PostgreSQL database, when FerretDB runs on PostgreSQL. */
   postgresUrl?: string;
+  /** Where that PostgreSQL keeps its files: under dataDir, or as root maybe outside it. */
+  postgresDataDir?: string;
   stop(): Promise<void>;
 }
 
@@ -91,6 +93,7 @@ export async function startEmbeddedStack(options: EmbeddedStackOptions): Promise
     redisUrl: redis && `redis://127.0.0.1:${redis.port}`,
     mongoUri: mongo && `mongodb://127.0.0.1:${mongo.port}/sample_mflix`,
     postgresUrl: mongo?.postgresUrl,
+    postgresDataDir: mongo?.postgresDataDir,
     stop: async () => {
       await Promise.all([redis?.stop(), mongo?.stop()]);
     },

@@ -16,6 +16,8 @@ export type FerretDbBackend = 'postgresql' | 'sqlite';
 export interface FerretDbService extends ChildService {
   /** FerretDB's PostgreSQL database, where the change outbox is (postgresql backend only). */
   postgresUrl?: string;
+  /** Where that PostgreSQL keeps its files (see startPostgres). */
+  postgresDataDir?: string;
 }
 
 const FERRETDB_DATABASE = 'ferretdb';
@@ -86,6 +88,7 @@ async function startOnPostgres(dataDir: string, port: number): Promise<FerretDbS
     return {
       ...ferret,
       postgresUrl: url,
+      postgresDataDir: postgres.dataDir,
       stop: async () => {
         await ferret.stop();
         await postgres.stop();

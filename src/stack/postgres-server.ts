@@ -1,4 +1,5 @@
 import { execFile, execFileSync, spawnSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import {
   chmodSync,
   chownSync,
@@ -6,7 +7,9 @@ import {
   mkdirSync,
   mkdtempSync,
   readdirSync,
+  realpathSync,
   statSync,
+  writeFileSync,
 } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -22,6 +25,8 @@ export const POSTGRES_ROLE = 'postgres';
 export interface PostgresServer extends ChildService {
   /** Unix socket directory; the server listens on no TCP port. */
   socketDir: string;
+  /** Where the cluster's files are (see startPostgres). */
+  dataDir: string;
   /** Runs SQL as the superuser (psql, stops at the first error). */
   sql(database: string, script: string): Promise<string>;
 }
@@ -46,14 +51,16 @@ export function postgresBinDir(): string {
 interface OsUser {
   uid?: number;
   gid?: number;
+  home?: string;
 }
 
 /** PostgreSQL refuses to run as root: then the cluster belongs to the postgres user. */
 function clusterOwner(): OsUser {
   if (process.getuid?.() !== 0) return {};
-  const id = (flag: string) => Number(execFileSync('id', [flag, 'postgres'], { encoding: 'utf8' }));
   try {
-    return { uid: id('-u'), gid: id('-g') };
+    const entry = execFileSync('getent', ['passwd', POSTGRES_ROLE], { encoding: 'utf8' });
+    const [, , uid, gid, , home] = entry.trim().split(':');
+    return { uid: Number(uid), gid: Number(gid), home };
   } catch {
     throw new Error(
       'running as root needs a "postgres" user to own the cluster: run "npm run setup"',
@@ -99,26 +106,50 @@ async function initCluster(bin: string, pgData: string, owner: OsUser, cwd: stri
   }
 }
 
+/** Whether the postgres user can enter and write `dir` (every parent searchable). */
+function reachableBy(owner: OsUser, dir: string): boolean {
+  const { uid, gid } = owner;
+  return spawnSync('test', ['-w', dir, '-a', '-x', dir], { uid, gid }).status === 0;
+}
+
+/**
+ * As root the cluster belongs to the postgres user, who cannot enter a clone under a 0700 folder
+ * (root's home, mktemp -d). The cluster then lives in that user's home, one folder per rootDir.
+ */
+function clusterDir(rootDir: string, owner: OsUser): string {
+  if (owner.uid === undefined) return rootDir;
+  const parent = dirname(rootDir);
+  // The first parent is ours (.data): search permission only, so the common case stays in the clone.
+  chmodSync(parent, statSync(parent).mode | 0o001);
+  if (reachableBy(owner, rootDir)) return rootDir;
+  const home = owner.home!;
+  const key = createHash('sha256').update(realpathSync(rootDir)).digest('hex').slice(0, 16);
+  const dir = join(home, 'movie-cache', key);
+  mkdirSync(dir, { recursive: true, mode: 0o700 });
+  chownSync(join(home, 'movie-cache'), owner.uid, owner.gid!);
+  ownedBy(owner, dir);
+  // Says which clone the folder serves, for whoever cleans up.
+  writeFileSync(join(dir, 'CLONE'), `${rootDir}\n`);
+  if (!reachableBy(owner, dir)) {
+    throw new Error(
+      `the postgres user cannot reach ${rootDir} nor ${dir}: choose another DATA_DIR`,
+    );
+  }
+  return dir;
+}
+
 /**
  * A private PostgreSQL cluster in <rootDir>/data (created on first use), listening only on a unix
- * socket in <rootDir>/run, logging to <logDir>/postgres.log.
+ * socket in <rootDir>/run, logging to <logDir>/postgres.log. As root, when the postgres user cannot
+ * reach rootDir, the cluster lives in that user's home instead (`dataDir` says where).
  */
 export async function startPostgres(rootDir: string, logDir: string): Promise<PostgresServer> {
   const bin = postgresBinDir();
   const owner = clusterOwner();
-  const parent = dirname(rootDir);
-  mkdirSync(parent, { recursive: true });
+  mkdirSync(dirname(rootDir), { recursive: true });
   mkdirSync(rootDir, { recursive: true, mode: 0o700 });
   ownedBy(owner, rootDir);
-  if (owner.uid !== undefined) {
-    // The postgres user must be able to enter the data dir; search permission only.
-    chmodSync(parent, statSync(parent).mode | 0o001);
-    if (spawnSync('test', ['-w', rootDir], owner).status !== 0) {
-      throw new Error(
-        `the postgres user cannot reach ${rootDir}: give each parent directory search permission (chmod o+x) or choose another DATA_DIR`,
-      );
-    }
-  }
+  rootDir = clusterDir(rootDir, owner);
   const pgData = join(rootDir, 'data');
   if (!existsSync(join(pgData, 'PG_VERSION'))) await initCluster(bin, pgData, owner, rootDir);
 
@@ -178,5 +209,5 @@ export async function startPostgres(rootDir: string, logDir: string): Promise<Po
     gid: owner.gid,
     cwd: rootDir,
   });
-  return { ...server, socketDir, sql: psql };
+  return { ...server, socketDir, dataDir: rootDir, sql: psql };
 }

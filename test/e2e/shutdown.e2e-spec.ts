@@ -1,17 +1,10 @@
 import { status } from '@grpc/grpc-js';
-import { spawn } from 'node:child_process';
-import { join } from 'node:path';
 import { closeApp } from '../../src/app.factory';
 import type { CacheHooks } from '../../src/movies/cache/cache-hooks';
-import { projectRoot } from '../../src/common/paths';
-import { MovieApi } from '../../src/grpc/movie-api';
-import { freePort } from '../../src/stack/free-port';
 import { movieFactory } from '../factories/movie.factory';
-import { buildService } from '../support/service-process';
 import { SnapshotReader } from '../support/snapshot-reader';
 import { startTestApp } from '../support/test-app';
 import { sleep } from '../support/wait';
-import { tempDir } from '../support/temp-dir';
 
 const slowFill = (ms: number): CacheHooks => ({ beforeFill: () => sleep(ms) });
 
@@ -50,42 +43,4 @@ describe('graceful shutdown', () => {
     await expect(inFlight).rejects.toMatchObject({ code: status.CANCELLED });
     await t.close().catch(() => undefined);
   });
-});
-
-describe('npm start on the embedded default', () => {
-  beforeAll(buildService);
-
-  it('starts Redis and FerretDB, imports the bundled movies, serves, and exits 0 on SIGTERM', async () => {
-    const port = await freePort();
-    const server = spawn('node', [join(projectRoot(), 'dist/src/dev.js')], {
-      cwd: projectRoot(),
-      env: {
-        ...process.env,
-        MONGODB_URI: '',
-        REDIS_URL: '',
-        GRPC_PORT: String(port),
-        METRICS_PORT: '0',
-        LOG_LEVEL: 'warn',
-        DATA_DIR: tempDir('movie-cache-start-'),
-      },
-      stdio: 'ignore',
-    });
-    const exited = new Promise<number | null>((resolve) => server.once('exit', resolve));
-    const api = MovieApi.connect(`127.0.0.1:${port}`);
-    try {
-      let title: string | undefined;
-      for (let i = 0; i < 300 && !title; i += 1) {
-        title = await api
-          .getMovie({ title: 'The Great Train Robbery' })
-          .then((r) => r.movie?.title)
-          .catch(() => sleep(200).then(() => undefined));
-      }
-      expect(title).toBe('The Great Train Robbery');
-      expect((await api.getCacheStats()).status).toBe('ok');
-    } finally {
-      api.close();
-      server.kill('SIGTERM');
-    }
-    expect(await exited).toBe(0);
-  }, 90_000);
 });
