@@ -45,6 +45,14 @@ const isDown = (dependency: 'MongoDB' | 'Redis') => (error: unknown) =>
 export const isRedisDown = isDown('Redis');
 export const isMongoDown = isDown('MongoDB');
 
+/** An UpdateRating refused before it reached MongoDB: nothing was written. */
+export class WriteNotSavedError extends DomainError {
+  readonly code = status.UNAVAILABLE;
+  constructor(reason: string) {
+    super(`the rating was not saved: ${reason}; try again shortly`);
+  }
+}
+
 export class ServerShuttingDownError extends DomainError {
   readonly code = status.UNAVAILABLE;
   constructor() {

@@ -2,6 +2,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import { ExponentialBackoff, handleWhen, retry } from 'cockatiel';
 import { InjectConnection, InjectModel } from '@nestjs/mongoose';
 import { Connection, Model, Types } from 'mongoose';
+import { DependencyUnavailableError } from '../common/errors';
 import { APP_CONFIG, type AppConfig } from '../config/app-config';
 import { NO_DEADLINE } from './cache/movie-source';
 import { MetricsService } from '../metrics/metrics.service';
@@ -66,13 +67,16 @@ export class MoviesRepository {
   }
 
   /**
-   * Sets imdb.rating and bumps revision atomically; returns the stored result. On the embedded
-   * FerretDB a write that lost to a concurrent one is refused (see src/stack/pushdown-indexes.ts)
-   * and tried again, so no write is lost there either.
+   * Sets imdb.rating and bumps revision atomically; returns the stored result. MongoDB stops
+   * working on it by `deadline` (performance.now() time; maxTimeMS), and it is not sent after. On
+   * the embedded FerretDB a write that lost to a concurrent one is refused (see
+   * src/stack/pushdown-indexes.ts) and tried again, so no write is lost there either.
    */
-  updateRating(id: string, rating: number): Promise<Movie | null> {
+  updateRating(id: string, rating: number, deadline = Infinity): Promise<Movie | null> {
     return this.calls.run('updateRating', () =>
       lostUpdateRetry.execute(async () => {
+        const left = Math.floor(deadline - performance.now());
+        if (left <= 0) throw new DependencyUnavailableError('MongoDB');
         const row = await this.model
           .findOneAndUpdate(
             { _id: new Types.ObjectId(id) },
@@ -82,7 +86,10 @@ export class MoviesRepository {
               $inc: { revision: 1 },
             },
             // No projection: FerretDB does not support one on findAndModify.
-            { returnDocument: 'after', maxTimeMS: this.config.mongoTimeoutMs },
+            {
+              returnDocument: 'after',
+              maxTimeMS: Math.min(this.config.mongoTimeoutMs, left),
+            },
           )
           .lean<MovieRow>()
           .exec();

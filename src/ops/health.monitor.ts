@@ -76,8 +76,6 @@ export class HealthMonitor implements OnApplicationBootstrap, OnModuleDestroy {
     );
     if (redisOk) {
       await this.cache.publishState(mongoOk ? 'ok' : 'degraded').catch(() => undefined);
-      const evicted = await this.cache.repairDirty().catch(() => 0);
-      if (evicted > 0) this.logger.log(`evicted ${evicted} movies written while Redis was away`);
     }
     return this.last;
   }

@@ -14,8 +14,9 @@ type Arg = string | number;
 export interface ScriptCommands {
   readMovie(movie: string, absent: string, fence: string): Promise<Array<string | number>>;
   fillMovie(movie: string, fence: string, seen: string, ...args: Arg[]): Promise<string[]>;
-  installMovie(movie: string, fence: string, absent: string, ...args: Arg[]): Promise<number>;
-  beginMiss(lease: string, fence: string, ...args: Arg[]): Promise<[number, string]>;
+  beginWrite(movie: string, fence: string, absent: string, ...args: Arg[]): Promise<string>;
+  endWrite(movie: string, fence: string, absent: string, ...args: Arg[]): Promise<number>;
+  beginMiss(lease: string, fence: string, ...args: Arg[]): Promise<[number, string, number]>;
   releaseLease(lease: string, token: string): Promise<number>;
   rememberAbsent(absent: string, fence: string, seen: string, ttlSeconds: number): Promise<number>;
   titleWritten(

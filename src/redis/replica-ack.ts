@@ -5,12 +5,12 @@ import { APP_CONFIG, type AppConfig } from '../config/app-config';
 import { REDIS_CLIENT, type RedisClient } from './redis-connection';
 
 /** How long a write waits for its replica: about a replication round trip, with room to spare. */
-const WAIT_MS = 100;
+export const REPLICA_WAIT_MS = 100;
 
 /**
  * Whether writes to a key's slot would survive a failover: writes it again and WAITs for one
- * replica (Redis replicates asynchronously). Always true on one server; a master without
- * replica counts as not confirmed, and the id is repaired.
+ * replica (Redis replicates asynchronously). Always true on one server, and on a master with no
+ * replica attached (no failover can then promote one that lacks the write).
  */
 @Injectable()
 export class ReplicaAck implements OnModuleInit, OnApplicationShutdown {
@@ -36,12 +36,15 @@ export class ReplicaAck implements OnModuleInit, OnApplicationShutdown {
     const replies = this.connection
       .pipeline()
       .expire(key, ttlSeconds)
-      .call('WAIT', '1', String(WAIT_MS))
+      .call('ROLE')
+      .call('WAIT', '1', String(REPLICA_WAIT_MS))
       .exec();
-    const late = sleep(WAIT_MS + this.config.redisTimeoutMs).then(() => null);
+    const late = sleep(REPLICA_WAIT_MS + this.config.redisTimeoutMs).then(() => null);
     const replied = await Promise.race([replies.catch(() => null), late]);
     // EXPIRE 0: the key is gone, so nothing was written that WAIT could cover.
-    return replied?.[0]?.[1] === 1 && Number(replied[1]?.[1]) >= 1;
+    if (replied?.[0]?.[1] !== 1) return false;
+    const replicas = (replied[1]?.[1] as [string, number, unknown[]] | undefined)?.[2];
+    return replicas?.length === 0 || Number(replied[2]?.[1]) >= 1;
   }
 
   async onApplicationShutdown(): Promise<void> {

@@ -25,6 +25,12 @@ async function twoInstances(movies: ReturnType<typeof movieFactory>[], hooksOfB?
 const servedLocally = async (t: TestApp, id: string) =>
   (await t.api.getMovie({ id })).cacheTier === CacheTier.CACHE_TIER_LOCAL;
 
+/**
+ * Reads until the instance serves the movie from its near-cache: a copy filled right after its
+ * fence was made is unsettled for the write window, and no near-cache keeps it before.
+ */
+const nearCached = (t: TestApp, id: string) => until(() => servedLocally(t, id), 10_000);
+
 describe('near-cache coherence across instances', () => {
   it('a read on one instance right after a write on the other never returns the old rating (1,000 times)', async () => {
     const movie = movieFactory({ title: 'Ping Pong', rating: 5 });
@@ -33,6 +39,7 @@ describe('near-cache coherence across instances', () => {
     let localReads = 0;
     const stale: string[] = [];
     try {
+      await Promise.all([nearCached(a, id), nearCached(b, id)]);
       for (let i = 0; i < 1_000; i += 1) {
         const [writer, reader] = i % 2 ? [a, b] : [b, a];
         const rating = (i % 100) / 10;
@@ -53,6 +60,47 @@ describe('near-cache coherence across instances', () => {
     expect(localReads).toBeGreaterThan(900);
   }, 120_000);
 
+  it('no read sees a write before every near-cache dropped the old copy: with the invalidation held at the other instance, the writer reads the old revision too (no new-old inversion)', async () => {
+    const movie = movieFactory({ title: 'Held Mail', rating: 5 });
+    const id = movie._id.toHexString();
+    let hold = false;
+    let held: Array<() => void> = [];
+    const { a, b } = await twoInstances([movie], {
+      beforeFill: () => Promise.resolve(),
+      beforeDelivery: (message) =>
+        hold && message.startsWith('invalidate ')
+          ? new Promise((resolve) => held.push(() => resolve(true)))
+          : Promise.resolve(true),
+    });
+    try {
+      await Promise.all([nearCached(a, id), nearCached(b, id)]);
+      hold = true;
+      let acknowledged = false;
+      const write = a.api.updateRating({ id, rating: 9 }).then((r) => {
+        acknowledged = true;
+        return r;
+      });
+      await until(async () => held.length === 1);
+
+      // Reads one after the other, on the writer and on the other instance, while b holds the
+      // old copy: neither may return the new revision ahead of the other's old one.
+      const seen: number[] = [];
+      for (const t of [a, b, a, b]) seen.push((await t.api.getMovie({ id })).movie!.revision);
+      expect(acknowledged).toBe(false);
+      hold = false;
+      for (const release of held) release();
+      held = [];
+      const { movie: written } = await write;
+
+      expect(seen).toEqual([0, 0, 0, 0]);
+      expect(written?.revision).toBe(1);
+      for (const t of [a, b]) expect((await t.api.getMovie({ id })).movie?.revision).toBe(1);
+    } finally {
+      await b.close();
+      await a.close();
+    }
+  });
+
   it('a write waits until the other instance has applied a slow invalidation', async () => {
     const movie = movieFactory({ title: 'Slow Mail', rating: 5 });
     const id = movie._id.toHexString();
@@ -61,8 +109,7 @@ describe('near-cache coherence across instances', () => {
       beforeDelivery: () => sleep(300).then(() => true),
     });
     try {
-      await b.api.getMovie({ id });
-      expect(await servedLocally(b, id)).toBe(true);
+      await nearCached(b, id);
 
       const started = performance.now();
       await a.api.updateRating({ id, rating: 9 });
@@ -85,8 +132,7 @@ describe('near-cache coherence across instances', () => {
       beforeDelivery: () => Promise.resolve(!deaf),
     });
     try {
-      await b.api.getMovie({ id });
-      expect(await servedLocally(b, id)).toBe(true);
+      await nearCached(b, id);
       deaf = true;
 
       const started = performance.now();
@@ -110,8 +156,7 @@ describe('near-cache coherence across instances', () => {
     const id = movie._id.toHexString();
     const { a, b } = await twoInstances([movie]);
     try {
-      await b.api.getMovie({ id });
-      expect(await servedLocally(b, id)).toBe(true);
+      await nearCached(b, id);
       const name = `movie-cache-invalidations-${b.app.get(CacheInstance).id}`;
 
       const killed = await a.redis.call('CLIENT', 'KILL', 'NAME', name).catch(async () => {

@@ -11,12 +11,13 @@ describe(MovieCacheStore.name, () => {
   let sut: MovieCacheStore;
   /** The fence a miss of this id sees before it reads MongoDB. */
   let fenceOf: (id: string) => Promise<string>;
+  let fence: WriteFence;
 
   beforeAll(async () => {
     env = await cacheTestingModule();
     sut = env.store;
-    const leases = env.module.get(WriteFence);
-    fenceOf = (id) => leases.current(id);
+    fence = env.module.get(WriteFence);
+    fenceOf = (id) => fence.current(id);
   });
   afterAll(() => env.module.close());
   beforeEach(() => env.redis.flushdb());
@@ -38,12 +39,14 @@ describe(MovieCacheStore.name, () => {
       movie: rated,
       ttlMs: expect.any(Number),
       fenced: false,
+      unsettled: true, // filled right after its first fence was made
     });
     expect(await sut.read(unrated.id)).toEqual({
       kind: 'hit',
       movie: unrated,
       ttlMs: expect.any(Number),
       fenced: false,
+      unsettled: true,
     });
   });
 
@@ -69,15 +72,17 @@ describe(MovieCacheStore.name, () => {
     expectFreshTtl(await env.redis.ttl(movieKey(movie.id)), env.config);
   });
 
-  it('refuses a fill older than a write made after the miss began, even once the copy is gone', async () => {
+  it('refuses a fill begun before a write, and one older than it begun after, even once the copy is gone', async () => {
     const movie = apiMovieFactory({ revision: 1, rating: 5 });
-    const fence = await fenceOf(movie.id);
+    const before = await fenceOf(movie.id);
     await env.writeThrough({ ...movie, revision: 2, rating: 6 });
     await env.redis.del(movieKey(movie.id));
 
-    expect(await sut.fill(movie, fence)).toEqual({ kind: 'fenced' });
+    expect(await sut.fill(movie, before)).toEqual({ kind: 'unfenced' });
+    const after = await fenceOf(movie.id);
+    expect(await sut.fill(movie, after)).toEqual({ kind: 'fenced' });
     expect(await env.redis.exists(movieKey(movie.id))).toBe(0);
-    expect(await sut.fill({ ...movie, revision: 2, rating: 6 }, fence)).toMatchObject({
+    expect(await sut.fill({ ...movie, revision: 2, rating: 6 }, after)).toMatchObject({
       kind: 'stored',
     });
   });
@@ -94,18 +99,25 @@ describe(MovieCacheStore.name, () => {
     expect(await sut.fill(movie, renewed)).toMatchObject({ kind: 'stored' });
   });
 
-  it('a write-through replaces older and equal revisions and resets the TTL, but not a newer one', async () => {
+  it('a write-through replaces older and equal revisions and resets the TTL; a late older write drops the copy', async () => {
     const movie = apiMovieFactory({ revision: 1, rating: 5 });
     await sut.fill(movie, await fenceOf(movie.id));
     await env.redis.expire(movieKey(movie.id), 3);
 
-    await env.writeThrough({ ...movie, revision: 2, rating: 6 });
-    const ttl = await env.redis.ttl(movieKey(movie.id));
-    await env.writeThrough({ ...movie, revision: 1, rating: 1 });
-
-    expectFreshTtl(ttl, env.config);
+    expect(await env.writeThrough({ ...movie, revision: 2, rating: 6 })).toBe(true);
+    expectFreshTtl(await env.redis.ttl(movieKey(movie.id)), env.config);
     expect(await cachedRating(movie.id)).toBe('6');
+
+    expect(await env.writeThrough({ ...movie, revision: 1, rating: 1 })).toBe(false);
+    expect(await env.redis.exists(movieKey(movie.id))).toBe(0);
     expect(await env.redis.get(fenceKey(movie.id))).toMatch(/:2$/);
+    const fence = await fenceOf(movie.id);
+    expect(await sut.fill({ ...movie, revision: 1, rating: 1 }, fence)).toEqual({
+      kind: 'fenced',
+    });
+    expect(await sut.fill({ ...movie, revision: 2, rating: 6 }, fence)).toMatchObject({
+      kind: 'stored',
+    });
   });
 
   it('a late write-through of an older revision installs nothing once the newer copy was evicted', async () => {
@@ -119,12 +131,32 @@ describe(MovieCacheStore.name, () => {
     expect(await env.redis.get(fenceKey(movie.id))).toMatch(/:3$/);
   });
 
-  it('a write-through of a movie never cached installs it (its fence begun by the write)', async () => {
+  it('a write-through of a movie never cached installs it', async () => {
     const movie = apiMovieFactory({ revision: 4, rating: 1 });
 
-    expect(await sut.install(movie, await fenceOf(movie.id))).toBe(true);
+    expect(await env.writeThrough(movie)).toBe(true);
 
     expect(await cachedRating(movie.id)).toBe('1');
+  });
+
+  it('while a write is pending a miss is told so, takes no lease, and its fill is refused; the write ending lets the next one store', async () => {
+    const movie = apiMovieFactory({ revision: 1, rating: 5 });
+    await sut.fill(movie, await fenceOf(movie.id));
+    const began = await fence.beginWrite(movie.id, 'w1');
+
+    expect(await sut.read(movie.id)).toEqual({ kind: 'miss' });
+    const during = await fence.begin(movie.id);
+    expect(during).toMatchObject({ lease: null, pending: true });
+    expect(await sut.fill(movie, during.fence)).toEqual({ kind: 'pending' });
+
+    expect(await sut.endWrite(movie.id, began, 'w1', { ...movie, revision: 2, rating: 6 })).toBe(
+      true,
+    );
+    expect(await sut.fill(movie, during.fence)).toMatchObject({
+      kind: 'cached',
+      movie: { revision: 2 },
+    });
+    expect(await cachedRating(movie.id)).toBe('6');
   });
 
   it.each([
@@ -138,34 +170,56 @@ describe(MovieCacheStore.name, () => {
     ],
     [
       'regenerated by a repair (a write made outside the service)',
-      async (id: string) => void (await env.module.get(WriteFence).regenerate(id)),
+      async (id: string) => void (await fence.regenerate(id)),
     ],
   ])(
-    'a write-through whose fence was %s while MongoDB saved it installs nothing, and drops the copy',
+    'a write whose fence was %s while MongoDB saved it installs nothing, and drops the copy',
     async (_, lose) => {
       const movie = apiMovieFactory({ revision: 1, rating: 5 });
-      const seen = await fenceOf(movie.id); // the older write begins
-      await env.writeThrough({ ...movie, revision: 3, rating: 7 }); // a newer one lands first
+      const began = await fence.beginWrite(movie.id, 'w1');
       await lose(movie.id);
 
-      expect(await sut.install({ ...movie, revision: 2, rating: 6 }, seen)).toBe(false);
+      expect(await sut.endWrite(movie.id, began, 'w1', { ...movie, revision: 2, rating: 6 })).toBe(
+        false,
+      );
 
       expect(await env.redis.exists(movieKey(movie.id))).toBe(0);
-      // The next miss reads MongoDB (revision 3 there) and its fill is stored.
+      expect(await env.redis.get(fenceKey(movie.id))).toMatch(/:2$/);
+      // The next miss reads MongoDB (revision 2 there) and its fill is stored.
       expect(
-        await sut.fill({ ...movie, revision: 3, rating: 7 }, await fenceOf(movie.id)),
+        await sut.fill({ ...movie, revision: 2, rating: 6 }, await fenceOf(movie.id)),
       ).toMatchObject({ kind: 'stored' });
     },
   );
 
-  it('a write-through that saw no fence (Redis was unreachable before MongoDB) installs nothing', async () => {
-    const movie = apiMovieFactory({ revision: 2, rating: 6 });
-    await env.cacheCopy({ ...movie, revision: 1 });
+  it('the fence lost while a write runs: an older copy filled meanwhile is dropped by the first answer of the new one, and never stored after it', async () => {
+    const movie = apiMovieFactory({ revision: 1, rating: 5 });
+    await fence.beginWrite(movie.id, 'w1');
+    await env.redis.del(fenceKey(movie.id));
+    const early = await fenceOf(movie.id); // a miss reads revision 1 before MongoDB saves 2
+    const late = await fenceOf(movie.id); // another reads revision 2 after
+    expect(await sut.fill(movie, early)).toMatchObject({ kind: 'stored', unsettled: true });
+    await env.redis.del(fenceKey(movie.id)); // lost again: the second fill is refused
 
-    expect(await sut.install(movie, undefined)).toBe(false);
+    expect(await sut.fill({ ...movie, revision: 2, rating: 6 }, late)).toEqual({
+      kind: 'unfenced',
+    });
 
     expect(await env.redis.exists(movieKey(movie.id))).toBe(0);
-    expect(await env.redis.get(fenceKey(movie.id))).toMatch(/:2$/);
+    expect(await sut.fill(movie, await fenceOf(movie.id))).toEqual({ kind: 'fenced' });
+  });
+
+  it('a copy filled soon after its fence was made (lost or new) is unsettled for the write window; one under an older fence is not', async () => {
+    const movie = apiMovieFactory({ revision: 1 });
+    const made = await fenceOf(movie.id);
+    expect(await sut.fill(movie, made)).toMatchObject({ kind: 'stored', unsettled: true });
+    expect(await sut.read(movie.id)).toMatchObject({ kind: 'hit', unsettled: true });
+
+    const [generation, revision] = made.split(':');
+    const settled = `${generation.replace(/@\d+$/, '@1')}:${revision}`;
+    await env.redis.set(fenceKey(movie.id), settled);
+    expect(await sut.fill(movie, settled)).toMatchObject({ kind: 'stored', unsettled: false });
+    expect(await sut.read(movie.id)).toMatchObject({ kind: 'hit', unsettled: false });
   });
 
   it('a write-through drops fields the new copy no longer has', async () => {

@@ -8,7 +8,6 @@ import { CachePolicy } from '../../src/movies/cache/cache-policy';
 import type { CacheHooks } from '../../src/movies/cache/cache-hooks';
 import { lookupKeys } from '../../src/movies/cache/lookup-keys';
 import { NearCache } from '../../src/movies/cache/near/near-cache';
-import { DirtyIds } from '../../src/movies/cache/dirty-ids';
 import { ReadPipeline } from '../../src/movies/cache/read-pipeline';
 import { LogicalClock } from '../../src/movies/cache/read-outcome';
 import { RefreshAhead } from '../../src/movies/cache/refresh-ahead';
@@ -51,18 +50,6 @@ describe(ReadPipeline.name, () => {
   const read = (id: string) => sut.read(id, clock.tick());
   const cached = (id: string) => env.redis.hgetall(movieKey(id));
   const otherInstanceLeases = (key: string) => env.redis.set(key, 'other', 'PX', 10_000);
-
-  it('does not answer from the Redis copy of an id written while Redis was away: it reads MongoDB', async () => {
-    const movie = apiMovieFactory({ rating: 5 });
-    await env.cacheCopy(movie);
-    const now = { ...movie, rating: 8 };
-    env.source.onId(now);
-
-    env.module.get(DirtyIds).mark(movie.id);
-
-    expect(await read(movie.id)).toMatchObject({ kind: 'movie', result: { movie: now } });
-    expect(env.source.idReads).toBe(1);
-  });
 
   describe('another instance holds the lease', () => {
     it('takes its fill instead of reading MongoDB', async () => {

@@ -61,7 +61,11 @@ export async function cacheTestingModule(
     module,
     store,
     cacheCopy: async (movie) => store.fill(movie, await leases.current(movie.id)),
-    writeThrough: async (movie) => store.install(movie, await leases.current(movie.id)),
+    writeThrough: async (movie) => {
+      const nonce = WriteFence.generation();
+      const began = await leases.beginWrite(movie.id, nonce);
+      return store.endWrite(movie.id, began, nonce, movie);
+    },
     counters: module.get(CacheCounters),
     redis: module.get(REDIS_CLIENT),
     config,

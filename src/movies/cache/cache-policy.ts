@@ -1,5 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { APP_CONFIG, type AppConfig } from '../../config/app-config';
+import { REPLICA_WAIT_MS } from '../../redis/replica-ack';
 
 /** When a copy stops being fresh (logical expiry, `freshMs`) and when Redis drops it (`keepSeconds`). */
 export interface CopyLifetime {
@@ -33,6 +34,14 @@ export class CachePolicy {
    * MongoDB read), so a fence is not lost under a running miss except by eviction.
    */
   readonly fenceSeconds: number;
+  /**
+   * How long an UpdateRating holds its movie's fence pending once it began: the wait for every
+   * near-cache (its lease at most), a replica's ack, and MongoDB's write, which is cut off
+   * (maxTimeMS) before the window ends. No fill is stored meanwhile.
+   */
+  readonly writeWindowMs: number;
+  /** How long an UpdateRating keeps trying to begin (a Redis failover, a pause) before UNAVAILABLE. */
+  readonly writeBeginBudgetMs: number;
   private missCostMs = 5;
 
   constructor(@Inject(APP_CONFIG) private readonly config: AppConfig) {
@@ -42,10 +51,19 @@ export class CachePolicy {
     this.softTimeoutMs = config.cacheSoftTimeoutMs;
     this.nearTtlMs = config.nearCache.ttlMs;
     this.nearLeaseMs = config.nearCache.leaseMs;
+    this.writeWindowMs =
+      config.nearCache.leaseMs + REPLICA_WAIT_MS + config.redisTimeoutMs + config.mongoTimeoutMs;
+    this.writeBeginBudgetMs = Math.max(2_000, 4 * config.redisTimeoutMs);
     this.fenceSeconds = Math.max(
       10,
       Math.ceil((10 * (config.fillLeaseMs + config.mongoTimeoutMs)) / 1000),
+      Math.ceil((2 * this.writeWindowMs) / 1000),
     );
+  }
+
+  /** MongoDB's share of a write that began at `begunAt` (performance.now()): its deadline. */
+  writeDeadline(begunAt: number): number {
+    return begunAt + this.writeWindowMs - this.config.redisTimeoutMs;
   }
 
   /** A copy's TTL, varied by up to ±CACHE_TTL_JITTER so keys filled together expire apart. */

@@ -7,7 +7,6 @@ import { MovieCacheStore } from './movie-cache.store';
 import { NearCache } from './near/near-cache';
 import { NearCacheLease } from './near/near-cache-lease';
 import { NegativeCache } from './negative-cache';
-import { DirtyIds } from './dirty-ids';
 import { ReadPipeline } from './read-pipeline';
 import { LogicalClock } from './read-outcome';
 import { RefreshAhead } from './refresh-ahead';
@@ -23,7 +22,6 @@ export const MOVIE_CACHE_PROVIDERS = [
   NegativeCache,
   TitleMap,
   WriteFence,
-  DirtyIds,
   CacheCounters,
   LogicalClock,
   NearCache,

@@ -9,22 +9,24 @@ import { WriteFence } from './write-fence';
 
 /**
  * A cached copy with how long it stays fresh (`ttlMs`, zero or less once past its TTL: then it is
- * only kept for grace), and whether a write newer than it was recorded (`fenced`).
+ * only kept for grace), whether a write newer than it was recorded (`fenced`), and whether it was
+ * stored so soon after its fence was lost that a near-cache must not keep it yet (`unsettled`).
  */
 export type CachedMovie =
-  | { kind: 'hit'; movie: Movie; ttlMs: number; fenced: boolean }
+  | { kind: 'hit'; movie: Movie; ttlMs: number; fenced: boolean; unsettled: boolean }
   | { kind: 'absent' }
   | { kind: 'miss' };
 
 /**
  * What a fill did: stored (an equal revision is stored again, with a fresh TTL); found a newer
  * copy cached (returned); or refused because a newer write was recorded (fenced) or the fence
- * was lost (unfenced): either way the miss read a copy that may be stale.
+ * was lost (unfenced): either way the miss read a copy that may be stale; or because a write is
+ * in flight (pending): the copy read is answered, not cached.
  */
 export type FillResult =
-  | { kind: 'stored'; ttlMs: number }
+  | { kind: 'stored'; ttlMs: number; unsettled: boolean }
   | { kind: 'cached'; movie: Movie }
-  | { kind: 'fenced' | 'unfenced' };
+  | { kind: 'fenced' | 'unfenced' | 'pending' };
 
 const toHash = (flat: string[], from = 0): Record<string, string> => {
   const hash: Record<string, string> = {};
@@ -52,8 +54,10 @@ export class MovieCacheStore {
     const movie = decodeMovieHash(hash);
     if (!movie) return { kind: 'miss' };
     // A copy without an expiry (written before expiries were kept) counts as expired.
-    const ttlMs = Number(hash.expiresAt ?? 0) - Number(reply[0]);
-    return { kind: 'hit', movie, ttlMs, fenced: Number(reply[1]) === 1 };
+    const now = Number(reply[0]);
+    const ttlMs = Number(hash.expiresAt ?? 0) - now;
+    const unsettled = Number(hash.settlesAt ?? 0) > now;
+    return { kind: 'hit', movie, ttlMs, fenced: Number(reply[1]) === 1, unsettled };
   }
 
   /** Cache-aside fill (or refresh) of a movie read after the miss saw `fence`. */
@@ -67,33 +71,40 @@ export class MovieCacheStore {
         movie.revision,
         freshMs,
         keepSeconds,
+        this.policy.fenceSeconds,
+        WriteFence.generation(),
+        this.policy.writeWindowMs,
         ...encodeMovieHash(movie),
       ),
     );
-    if (reply[0] === 'stored') return { kind: 'stored', ttlMs: freshMs };
-    if (reply[0] !== 'cached') return { kind: reply[0] as 'fenced' | 'unfenced' };
+    if (reply[0] === 'stored')
+      return { kind: 'stored', ttlMs: freshMs, unsettled: Number(reply[1]) > 0 };
+    if (reply[0] !== 'cached') return { kind: reply[0] as 'fenced' | 'unfenced' | 'pending' };
     return { kind: 'cached', movie: decodeMovieHash(toHash(reply, 1)) ?? movie };
   }
 
   /**
-   * Write-through: raises the fence, forgets an absence, installs the copy (resetting its TTL).
-   * `seen` is the fence before the write reached MongoDB. False if not installed: a newer copy
-   * or write is known, or the fence was lost or regenerated since `seen` (the copy is dropped).
+   * An UpdateRating that began with `began` (its nonce `nonce`) ends. With the movie MongoDB saved,
+   * the fence is raised to its revision and the copy installed (true), unless another write is
+   * pending or the fence was lost or regenerated since: then the copy is dropped. Without one (the
+   * write was not saved), the write only leaves the fence.
    */
-  async install(movie: Movie, seen: string | undefined): Promise<boolean> {
+  async endWrite(id: string, began: string, nonce: string, movie?: Movie): Promise<boolean> {
     const { freshMs, keepSeconds } = this.policy.copyLifetime();
-    const installed = await this.redis.run('cache', () =>
-      this.scripts.installMovie(
-        movieKey(movie.id),
-        fenceKey(movie.id),
-        absentKey(movie.id),
-        movie.revision,
+    const installed = await this.redis.run('write', () =>
+      this.scripts.endWrite(
+        movieKey(id),
+        fenceKey(id),
+        absentKey(id),
+        began,
+        nonce,
+        movie?.revision ?? '',
         freshMs,
         keepSeconds,
         this.policy.fenceSeconds,
         WriteFence.generation(),
-        seen ?? '',
-        ...encodeMovieHash(movie),
+        this.policy.writeWindowMs,
+        ...(movie ? encodeMovieHash(movie) : []),
       ),
     );
     return installed === 1;

@@ -8,7 +8,6 @@ import { lookupKeys, type LookupKeys } from './lookup-keys';
 import { MovieCacheStore } from './movie-cache.store';
 import { MOVIE_SOURCE, NO_DEADLINE, type MovieSource, type ReadDeadline } from './movie-source';
 import { NearCache } from './near/near-cache';
-import { DirtyIds } from './dirty-ids';
 import { ExternalWrites, type MovieTitle } from './external-writes';
 import { ReadPipeline } from './read-pipeline';
 import { LogicalClock, answer, type CacheAsideResult, type ReadOutcome } from './read-outcome';
@@ -33,7 +32,6 @@ export class MovieCache {
     private readonly counters: CacheCounters,
     private readonly near: NearCache,
     private readonly store: MovieCacheStore,
-    private readonly dirty: DirtyIds,
     private readonly clock: LogicalClock,
     private readonly policy: CachePolicy,
     private readonly external: ExternalWrites,
@@ -125,11 +123,6 @@ export class MovieCache {
   /** Publishes the TTL in force and the status (while Redis answers). */
   publishState(status: 'ok' | 'degraded'): Promise<void> {
     return this.counters.publishState(status);
-  }
-
-  /** Repairs the ids written while their Redis slot was away; returns how many. */
-  repairDirty(): Promise<number> {
-    return this.dirty.repairAll();
   }
 
   /** Movies written outside the service: no instance serves what was cached of them before. */

@@ -10,7 +10,6 @@ import { MovieCacheStore } from './movie-cache.store';
 import { MOVIE_SOURCE, NO_DEADLINE, type MovieSource, type ReadDeadline } from './movie-source';
 import { NearCache } from './near/near-cache';
 import { NegativeCache } from './negative-cache';
-import { DirtyIds } from './dirty-ids';
 import { RefreshAhead } from './refresh-ahead';
 import {
   LogicalClock,
@@ -52,7 +51,6 @@ export class ReadPipeline {
     private readonly store: MovieCacheStore,
     private readonly fence: WriteFence,
     private readonly negative: NegativeCache,
-    private readonly dirty: DirtyIds,
     private readonly clock: LogicalClock,
     private readonly policy: CachePolicy,
     private readonly metrics: MetricsService,
@@ -103,9 +101,8 @@ export class ReadPipeline {
     return copy.hit;
   }
 
-  /** 2. Redis: null on a miss, and for an id written during an outage (it reads MongoDB). */
+  /** 2. Redis: null on a miss. */
   private async fromRedis(id: string): Promise<ReadOutcome | GracedCopy | null> {
-    if (this.dirty.has(id)) return null;
     const readAt = this.clock.tick();
     const seen = this.near.invalidationCount();
     const cached = await this.store.read(id);
@@ -114,7 +111,7 @@ export class ReadPipeline {
     if (cached.ttlMs <= 0) {
       return { kind: 'graced', movie: cached.movie, servable: !cached.fenced, freshAt: readAt };
     }
-    this.near.keep(cached.movie, cached.ttlMs, seen);
+    if (!cached.unsettled) this.near.keep(cached.movie, cached.ttlMs, seen);
     this.refreshAhead.ifDue(id, cached.ttlMs);
     return found(
       answer(cached.movie, CacheStatus.CACHE_STATUS_HIT, CacheTier.CACHE_TIER_REDIS),
@@ -157,13 +154,20 @@ export class ReadPipeline {
     }
   }
 
-  /** 4. A miss: the lease holder reads MongoDB; other instances wait for its fill. */
+  /**
+   * 4. A miss: the lease holder reads MongoDB; other instances wait for its fill. While a write is
+   * pending, every instance reads MongoDB: its fill is refused (the answer is not cached) but
+   * still raises the fence's floor.
+   */
   private miss(id: string, deadline: ReadDeadline): Promise<ReadOutcome> {
     return inSpan('cache.miss', async (span) => {
       const ticket = await this.fence.begin(id);
-      span?.setAttribute('cache.lease', ticket.lease ? 'held' : 'other_instance');
+      span?.setAttribute(
+        'cache.lease',
+        ticket.pending ? 'write_pending' : ticket.lease ? 'held' : 'other_instance',
+      );
       try {
-        const filled = ticket.lease ? null : await this.otherInstanceFill(id);
+        const filled = ticket.lease || ticket.pending ? null : await this.otherInstanceFill(id);
         return filled ?? (await this.loadAndFill(id, ticket.fence, deadline, span));
       } finally {
         await this.fence.end(ticket, id);
@@ -218,14 +222,13 @@ export class ReadPipeline {
         'cache.reads': reads,
       });
       this.policy.observeMiss(performance.now() - started);
-      await this.dirty.settle(id).catch(() => undefined);
       if (filled.kind === 'stored') {
-        this.near.keep(movie, filled.ttlMs, seen);
+        if (!filled.unsettled) this.near.keep(movie, filled.ttlMs, seen);
         return found(miss(movie), sentAt);
       }
       if (filled.kind === 'cached') return found(miss(filled.movie), sentAt);
       // Refused: the copy read may predate a write. It is still fresh as of its own read.
-      if (reads === MAX_READS) return found(miss(movie), readAt);
+      if (reads === MAX_READS || filled.kind === 'pending') return found(miss(movie), readAt);
       if (filled.kind === 'unfenced') fence = await this.fence.current(id);
     }
   }

@@ -13,16 +13,19 @@ import { REDIS_SCRIPTS, type RedisScripts } from '../../redis/redis-scripts';
 import { CachePolicy } from './cache-policy';
 
 export interface MissTicket {
-  /** The lease token, or null while another instance fills this lookup. */
+  /** The lease token, or null while another instance fills this lookup (or none will). */
   lease: string | null;
   /** The write fence as it was before this miss reads MongoDB. */
   fence: string;
+  /** A write is in flight: MongoDB is read, and nothing is cached until it ends. */
+  pending: boolean;
 }
 
 /**
  * The write fence of a lookup, "<generation>:<revision>" (its Lua: commands/includes/fence.lua).
- * A miss reads it before MongoDB; its fill is refused if a write raised it since, or if it was
- * lost or regenerated. Writes raise it; a repair regenerates it.
+ * A miss reads it before MongoDB; its fill is refused if a write raised it since, if it was lost
+ * or regenerated, or while a write is pending. An UpdateRating makes it pending before MongoDB
+ * and raises it after; a repair regenerates it.
  */
 @Injectable()
 export class WriteFence {
@@ -43,7 +46,7 @@ export class WriteFence {
    */
   async begin(tag: string, year?: number, withLease = true): Promise<MissTicket> {
     const token = withLease ? randomUUID() : '';
-    const [leased, fence] = await this.redis.run('cache', () =>
+    const [leased, fence, pending] = await this.redis.run('cache', () =>
       this.scripts.beginMiss(
         leaseKey(tag, year),
         fenceKey(tag),
@@ -53,7 +56,25 @@ export class WriteFence {
         this.policy.fenceSeconds,
       ),
     );
-    return { lease: leased === 1 ? token : null, fence };
+    return { lease: leased === 1 ? token : null, fence, pending: pending === 1 };
+  }
+
+  /**
+   * An UpdateRating of `id` begins, before MongoDB: the fence names the write (`nonce`) and stays
+   * pending for the write window; the copy and absence are dropped. Returns the fence it left.
+   */
+  async beginWrite(id: string, nonce: string): Promise<string> {
+    return this.redis.run('write', () =>
+      this.scripts.beginWrite(
+        movieKey(id),
+        fenceKey(id),
+        absentKey(id),
+        nonce,
+        WriteFence.generation(),
+        this.policy.fenceSeconds,
+        this.policy.writeWindowMs,
+      ),
+    );
   }
 
   /** The fence now (created if lost), for a miss whose fill was refused and reads again. */

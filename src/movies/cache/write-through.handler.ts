@@ -1,15 +1,15 @@
 import { Injectable, Logger } from '@nestjs/common';
 import type { Span } from '@opentelemetry/api';
-import { MovieNotFoundError } from '../../common/errors';
+import { MovieNotFoundError, WriteNotSavedError } from '../../common/errors';
+import { sleep } from '../../common/sleep';
 import type { Movie } from '../../generated/nest/movies/v1/movie_service';
 import { fenceKey } from '../../redis/cache-keys';
-import { inSpan } from '../../telemetry/tracer';
 import { ReplicaAck } from '../../redis/replica-ack';
+import { inSpan } from '../../telemetry/tracer';
 import { MoviesRepository } from '../movies.repository';
 import { CachePolicy } from './cache-policy';
-import { DirtyIds } from './dirty-ids';
-import { InvalidationBus } from './near/invalidation-bus';
 import { MovieCacheStore } from './movie-cache.store';
+import { InvalidationBus } from './near/invalidation-bus';
 import { WriteFence } from './write-fence';
 
 export interface WriteThroughResult {
@@ -17,10 +17,21 @@ export interface WriteThroughResult {
   cacheRefreshed: boolean;
 }
 
+/** A write that began: the fence it left pending, and its name there. */
+interface BegunWrite {
+  fence: string;
+  nonce: string;
+  /** performance.now() when it began: its window counts from here. */
+  at: number;
+}
+
+const RETRY_BEGIN_MS = 50;
+
 /**
- * Write-through: MongoDB first; only once it succeeded, the cached copy gets the new state, the
- * fences of the id and the title are raised, and every instance's near-cache drops the movie,
- * all before the call is acknowledged.
+ * Write-through, invalidate before reveal: the movie's fence is made pending (no instance caches
+ * it from then on) and its copies dropped, in Redis and in every near-cache, before MongoDB is
+ * written; then the new copy is installed and the fence raised. No read can see the new rating
+ * while any cache still serves the old one.
  */
 @Injectable()
 export class WriteThroughHandler {
@@ -30,7 +41,6 @@ export class WriteThroughHandler {
     private readonly repository: MoviesRepository,
     private readonly store: MovieCacheStore,
     private readonly fence: WriteFence,
-    private readonly dirty: DirtyIds,
     private readonly replicas: ReplicaAck,
     private readonly policy: CachePolicy,
     private readonly bus: InvalidationBus,
@@ -41,39 +51,48 @@ export class WriteThroughHandler {
   }
 
   private async writeThrough(id: string, rating: number, span?: Span): Promise<WriteThroughResult> {
-    // The fence before MongoDB: the install is refused if it was lost or regenerated meanwhile.
-    const seen = await this.fence.current(id).catch(() => undefined);
-    const movie = await this.repository.updateRating(id, rating);
-    if (!movie) throw new MovieNotFoundError(`id ${id}`);
-    const cacheRefreshed = await this.refreshCache(movie, seen);
-    await this.bus.invalidate(movie.id);
-    span?.setAttributes({ 'cache.refreshed': cacheRefreshed, 'movie.revision': movie.revision });
-    if (!cacheRefreshed) {
-      this.logger.warn(
-        `movie ${id} revision ${movie.revision} saved, cache not refreshed: Redis unavailable`,
-      );
+    const write = await this.begin(id);
+    // Every near-cache has dropped the movie (or stopped serving) before MongoDB has the write.
+    await this.bus.invalidate(id);
+    // A failure here may still have reached MongoDB: the fence stays pending for its window.
+    const movie = await this.repository.updateRating(
+      id,
+      rating,
+      this.policy.writeDeadline(write.at),
+    );
+    if (!movie) {
+      await this.store.endWrite(id, write.fence, write.nonce).catch(() => false);
+      throw new MovieNotFoundError(`id ${id}`);
     }
+    const [cacheRefreshed] = await Promise.all([
+      this.store.endWrite(id, write.fence, write.nonce, movie).catch(() => false),
+      this.fence.raiseTitle(movie.title, movie.year).catch(() => undefined),
+    ]);
+    span?.setAttributes({ 'cache.refreshed': cacheRefreshed, 'movie.revision': movie.revision });
     return { movie, cacheRefreshed };
   }
 
-  /** Installs the copy and raises the fences; an id whose copy may not last is marked dirty. */
-  private async refreshCache(movie: Movie, seen: string | undefined): Promise<boolean> {
-    try {
-      // Both before the acknowledgement: the fences refuse any fill or absence read before now.
-      await Promise.all([
-        this.store.install(movie, seen),
-        this.fence.raiseTitle(movie.title, movie.year),
-      ]);
-    } catch {
-      // Redis unreachable: the id reads MongoDB until its copy is repaired.
-      this.dirty.mark(movie.id);
-      return false;
+  /**
+   * Makes the fence pending (durably: on a Redis Cluster a replica has it too), retried through a
+   * failover or a pause for writeBeginBudgetMs. Without it nothing is written.
+   */
+  private async begin(id: string): Promise<BegunWrite> {
+    const nonce = WriteFence.generation();
+    const giveUpAt = performance.now() + this.policy.writeBeginBudgetMs;
+    for (;;) {
+      const at = performance.now();
+      try {
+        const fence = await this.fence.beginWrite(id, nonce);
+        if (await this.replicas.confirm(fenceKey(id), this.policy.fenceSeconds))
+          return { fence, nonce, at };
+      } catch {
+        // Redis away: tried again until the budget is spent.
+      }
+      if (performance.now() + RETRY_BEGIN_MS >= giveUpAt) {
+        this.logger.warn(`movie ${id}: rating not saved, Redis could not fence the write`);
+        throw new WriteNotSavedError('Redis could not fence the write');
+      }
+      await sleep(RETRY_BEGIN_MS);
     }
-    this.dirty.repairSoon(movie.id);
-    // A successful install does not clear an earlier mark: that write may be the newer one.
-    if (this.dirty.has(movie.id)) return true;
-    const replicated = await this.replicas.confirm(fenceKey(movie.id), this.policy.fenceSeconds);
-    if (!replicated) this.dirty.mark(movie.id);
-    return true;
   }
 }

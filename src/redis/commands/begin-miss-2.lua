@@ -1,6 +1,7 @@
 --[[
   Starts a miss: reads (or creates) the fence its fill will be checked against, and tries to
-  take the fill lease, so one instance reads MongoDB for a cold lookup.
+  take the fill lease, so one instance reads MongoDB for a cold lookup. While a write is pending
+  no fill will be stored, so no lease is taken.
   Input:
     KEYS[1] fill lease
     KEYS[2] write fence
@@ -8,10 +9,13 @@
     ARGV[2] lease time (ms)
     ARGV[3] a new fence generation, used if the fence was lost
     ARGV[4] fence TTL (s)
-  Output: {leased (1 or 0), fence}
+  Output: {leased (1 or 0), fence, pending (1 or 0)}
 ]]
+--- @include "now"
 --- @include "fence"
-local fence = fence_begin(KEYS[2], ARGV[3], ARGV[4])
+local now = redis_now_ms()
+local fence = fence_begin(KEYS[2], ARGV[3], ARGV[4], now)
+if fence_is_pending(fence_parse(fence), now) then return {0, fence, 1} end
 local leased = 0
 if ARGV[1] ~= '' and redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2], 'NX') then leased = 1 end
-return {leased, fence}
+return {leased, fence, 0}

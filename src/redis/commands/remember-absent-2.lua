@@ -1,6 +1,6 @@
 --[[
   Remembers that a lookup found no movie, unless a write happened since the miss began (the
-  movie may exist now).
+  movie may exist now) or one is in flight.
   Input:
     KEYS[1] absence marker
     KEYS[2] write fence
@@ -8,6 +8,9 @@
     ARGV[2] absence TTL (s)
   Output: 1 if remembered, 0 if not
 ]]
-if redis.call('GET', KEYS[2]) ~= ARGV[1] then return 0 end
+--- @include "now"
+--- @include "fence"
+local fence = redis.call('GET', KEYS[2])
+if fence ~= ARGV[1] or fence_is_pending(fence_parse(fence), redis_now_ms()) then return 0 end
 redis.call('SET', KEYS[1], '1', 'EX', ARGV[2])
 return 1

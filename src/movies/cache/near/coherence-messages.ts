@@ -2,10 +2,10 @@ import { Injectable } from '@nestjs/common';
 import { randomBytes } from 'node:crypto';
 
 /**
- * The near-cache channel's messages. A writer's `invalidate` (drop the movie), `dirty` (also
- * read it from MongoDB until repaired), `title` (forget which movie a title key names) or
- * `flush` (forget everything; id `*`) is answered by an `ack` from each instance; an instance
- * hears its own `ping` to know it hears everything.
+ * The near-cache channel's messages. A writer's `invalidate` (drop the movie), `title` (forget
+ * which movie a title key names) or `flush` (forget everything; id `*`) is answered by an `ack`
+ * from each instance; an instance hears its own `ping` to know it hears everything. `dirty`, sent
+ * by versions before writes were fenced in advance, is applied as `invalidate`.
  */
 export type WriteKind = 'invalidate' | 'dirty' | 'title' | 'flush';
 const WRITE_KINDS: ReadonlySet<string> = new Set<WriteKind>([

@@ -1,39 +1,34 @@
 import { Inject, Injectable, OnApplicationShutdown, OnModuleInit } from '@nestjs/common';
 import { sleep } from '../../../common/sleep';
-import { APP_CONFIG, type AppConfig } from '../../../config/app-config';
 import { NEAR_CACHE_CHANNEL, nearCacheAckChannel } from '../../../redis/cache-keys';
 import { RedisCircuit } from '../../../redis/redis-circuit';
 import { ShardSubscriber } from '../../../redis/shard-subscriber';
 import { CACHE_HOOKS, type CacheHooks } from '../cache-hooks';
 import { CachePolicy } from '../cache-policy';
 import { CacheInstance, decodeMessage, type WriteKind } from './coherence-messages';
-import { DirtyIds } from '../dirty-ids';
 import { NearCache } from './near-cache';
 import { NearCacheLease } from './near-cache-lease';
 import { WriteAcks } from './write-acks';
 
 /**
- * Turns the near-cache channel's messages into near-cache drops, dirty marks, acks and lease
+ * Turns the near-cache channel's messages into near-cache drops, acks and lease
  * renewals, and sends a write's invalidation. One master orders every message (sharded pub/sub).
  */
 @Injectable()
 export class InvalidationBus implements OnModuleInit, OnApplicationShutdown {
-  /** On a cluster the bus also carries dirty marks, so it runs with the near-cache off too. */
   private readonly active: boolean;
   private subscriber?: ShardSubscriber;
 
   constructor(
     private readonly redis: RedisCircuit,
     private readonly near: NearCache,
-    private readonly dirty: DirtyIds,
     private readonly lease: NearCacheLease,
     private readonly acks: WriteAcks,
     private readonly instance: CacheInstance,
     private readonly policy: CachePolicy,
-    @Inject(APP_CONFIG) config: AppConfig,
     @Inject(CACHE_HOOKS) private readonly hooks: CacheHooks,
   ) {
-    this.active = near.enabled || config.redisCluster !== undefined;
+    this.active = near.enabled;
   }
 
   async onModuleInit(): Promise<void> {
@@ -59,14 +54,11 @@ export class InvalidationBus implements OnModuleInit, OnApplicationShutdown {
     await this.subscriber?.close();
   }
 
-  /**
-   * After a write of `id`, before it is acknowledged: every instance's near-cache drops the movie
-   * (or stops serving); an id that may be stale in Redis is marked dirty everywhere.
-   */
+  /** Every instance's near-cache drops the movie (or stops serving) before this returns. */
   async invalidate(id: string): Promise<void> {
     this.near.invalidate(id);
     if (!this.active) return;
-    await this.acks.publish(this.dirty.has(id) ? 'dirty' : 'invalidate', id);
+    await this.acks.publish('invalidate', id);
   }
 
   /** A write outside the service may have moved this title: no instance resolves it from memory. */
@@ -105,7 +97,6 @@ export class InvalidationBus implements OnModuleInit, OnApplicationShutdown {
   private apply(kind: WriteKind, id: string): void {
     if (kind === 'title') return this.near.forgetTitle(id);
     if (kind === 'flush') return this.near.clear();
-    if (kind === 'dirty') this.dirty.mark(id);
     this.near.invalidate(id);
   }
 }
