@@ -46,6 +46,8 @@ export const storedTitleKey = (tag: string, year?: number): string =>
 export const NEAR_CACHE_CHANNEL = 'near:{n}:invalidations';
 export const nearCacheAckChannel = (instanceId: string): string => `near:{n}:acks:${instanceId}`;
 export const NEAR_CACHE_INSTANCES_KEY = 'near:{n}:instances';
+/** Movies being written, each until its write window ends: for instances that register later. */
+export const NEAR_CACHE_WRITES_KEY = 'near:{n}:writes';
 
 /** The change feed's leader lease (holder: an instance id) and where the feed resumes. */
 export const FEED_LEADER_KEY = 'feed:{f}:leader';

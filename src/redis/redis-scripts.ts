@@ -35,8 +35,13 @@ export interface ScriptCommands {
   ): Promise<[string | null, string | null]>;
   feedLead(lease: string, instance: string, leaseMs: number): Promise<number>;
   feedSave(lease: string, token: string, instance: string, value: string): Promise<number>;
-  registerInstance(registry: string, instance: string, leaseMs: number): Promise<number>;
-  invalidate(registry: string, channel: string, message: string): Promise<string[]>;
+  registerInstance(
+    registry: string,
+    writes: string,
+    instance: string,
+    leaseMs: number,
+  ): Promise<Array<number | string>>;
+  invalidate(registry: string, writes: string, ...args: Arg[]): Promise<string[]>;
   topMovies(numKeys: number, ...keysAndArgs: Arg[]): Promise<string[]>;
 }
 

@@ -111,7 +111,7 @@ export class ReadPipeline {
     if (cached.ttlMs <= 0) {
       return { kind: 'graced', movie: cached.movie, servable: !cached.fenced, freshAt: readAt };
     }
-    if (!cached.unsettled) this.near.keep(cached.movie, cached.ttlMs, seen);
+    this.near.keep(cached.movie, cached.ttlMs, seen, cached.unsettled);
     this.refreshAhead.ifDue(id, cached.ttlMs);
     return found(
       answer(cached.movie, CacheStatus.CACHE_STATUS_HIT, CacheTier.CACHE_TIER_REDIS),
@@ -223,7 +223,7 @@ export class ReadPipeline {
       });
       this.policy.observeMiss(performance.now() - started);
       if (filled.kind === 'stored') {
-        if (!filled.unsettled) this.near.keep(movie, filled.ttlMs, seen);
+        this.near.keep(movie, filled.ttlMs, seen, filled.unsettled);
         return found(miss(movie), sentAt);
       }
       if (filled.kind === 'cached') return found(miss(filled.movie), sentAt);

@@ -43,8 +43,7 @@ export class RefreshAhead {
         const seen = this.near.invalidationCount();
         const filled = await this.store.fill(movie, ticket.fence);
         this.metrics.cacheRefreshes.inc({ outcome: filled.kind });
-        if (filled.kind === 'stored' && !filled.unsettled)
-          this.near.keep(movie, filled.ttlMs, seen);
+        if (filled.kind === 'stored') this.near.keep(movie, filled.ttlMs, seen, filled.unsettled);
       } finally {
         await this.fence.end(ticket, id);
       }

@@ -1,5 +1,9 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { NEAR_CACHE_CHANNEL, NEAR_CACHE_INSTANCES_KEY } from '../../../redis/cache-keys';
+import {
+  NEAR_CACHE_CHANNEL,
+  NEAR_CACHE_INSTANCES_KEY,
+  NEAR_CACHE_WRITES_KEY,
+} from '../../../redis/cache-keys';
 import { RedisCircuit } from '../../../redis/redis-circuit';
 import { REDIS_SCRIPTS, type RedisScripts } from '../../../redis/redis-scripts';
 import type { ShardSubscriber } from '../../../redis/shard-subscriber';
@@ -45,7 +49,8 @@ export class NearCacheLease {
   /**
    * Our own ping came back, so everything published before it was heard. The registration is
    * renewed first: a writer waits for every registered instance, and this one serves no longer
-   * than it is registered.
+   * than it is registered. It also names the writes in flight, announced before this instance
+   * may have heard them.
    */
   heard(seq: number): void {
     const sentAt = this.sent.get(seq);
@@ -54,8 +59,12 @@ export class NearCacheLease {
     for (const old of this.sent.keys()) if (old <= seq) this.sent.delete(old);
     const leaseMs = this.policy.nearLeaseMs;
     void this.scripts
-      .registerInstance(NEAR_CACHE_INSTANCES_KEY, this.instance.id, leaseMs)
-      .then(() => this.near.extendLease(sentAt + leaseMs))
+      .registerInstance(NEAR_CACHE_INSTANCES_KEY, NEAR_CACHE_WRITES_KEY, this.instance.id, leaseMs)
+      .then((writes) => {
+        for (let i = 0; i < writes.length; i += 2)
+          this.near.writing(String(writes[i + 1]), Number(writes[i]));
+        this.near.extendLease(sentAt + leaseMs);
+      })
       .catch(() => undefined);
   }
 

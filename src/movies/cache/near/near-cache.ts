@@ -10,6 +10,9 @@ import {
 } from '../../../generated/nest/movies/v1/movie_service';
 import { frozenAnswer, type CacheAsideResult } from '../read-outcome';
 
+/** Past this many movies heard written, the ones whose window ended are forgotten. */
+const WRITTEN_SWEEP_SIZE = 10_000;
+
 /** A kept copy as its GetMovie answer, and when its Redis copy stops being fresh (performance.now()). */
 export interface NearCopy {
   hit: CacheAsideResult;
@@ -40,6 +43,9 @@ export class NearCache {
   private readonly counts = { hits: 0, misses: 0, evictions: 0, invalidations: 0 };
   private invalidationSeq = 0;
   private servingUntil = 0;
+  /** Movies being written, each until when (performance.now()): no unsettled copy of them is kept. */
+  private readonly written = new Map<string, number>();
+  private sweepAt = WRITTEN_SWEEP_SIZE;
 
   constructor(
     @Inject(APP_CONFIG) config: AppConfig,
@@ -99,10 +105,12 @@ export class NearCache {
 
   /**
    * Keeps a copy whose read began when the count was `seen` (none arrived since), for at most
-   * `ttlMs`, its Redis copy's freshness.
+   * `ttlMs`, its Redis copy's freshness. An unsettled copy (filled soon after its fence was made:
+   * a write whose fence was lost may be in flight) only while no write of the movie is known.
    */
-  keep(movie: Movie, ttlMs: number, seen: number): void {
+  keep(movie: Movie, ttlMs: number, seen: number, unsettled = false): void {
     if (!this.serving || seen !== this.invalidationSeq || ttlMs <= 0) return;
+    if (unsettled && this.isWritten(movie.id)) return;
     const hit = frozenAnswer(movie, CacheStatus.CACHE_STATUS_HIT, CacheTier.CACHE_TIER_LOCAL);
     const copy = { hit, freshUntil: performance.now() + ttlMs };
     this.movies.set(movie.id, copy, { ttl: this.policy.nearTtl(ttlMs) });
@@ -116,6 +124,28 @@ export class NearCache {
   invalidate(id: string): void {
     this.invalidationSeq += 1;
     if (this.movies.delete(id)) this.counts.invalidations += 1;
+    this.writing(id, this.policy.writeWindowMs);
+  }
+
+  /** A write of this movie may still reach MongoDB within `leftMs`. */
+  writing(id: string, leftMs: number): void {
+    if (!this.enabled) return;
+    const now = performance.now();
+    // The channel's delay, on top: the window was measured on Redis's clock.
+    const until = now + leftMs + this.policy.nearLeaseMs;
+    this.written.set(id, Math.max(until, this.written.get(id) ?? 0));
+    if (this.written.size > this.sweepAt) {
+      for (const [written, end] of this.written) if (end <= now) this.written.delete(written);
+      this.sweepAt = Math.max(WRITTEN_SWEEP_SIZE, 2 * this.written.size);
+    }
+  }
+
+  private isWritten(id: string): boolean {
+    const until = this.written.get(id);
+    if (until === undefined) return false;
+    if (until > performance.now()) return true;
+    this.written.delete(id);
+    return false;
   }
 
   forgetTitle(key: string): void {

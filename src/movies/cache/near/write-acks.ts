@@ -4,6 +4,7 @@ import { sleep } from '../../../common/sleep';
 import {
   NEAR_CACHE_CHANNEL,
   NEAR_CACHE_INSTANCES_KEY,
+  NEAR_CACHE_WRITES_KEY,
   nearCacheAckChannel,
 } from '../../../redis/cache-keys';
 import { RedisCircuit } from '../../../redis/redis-circuit';
@@ -54,7 +55,14 @@ export class WriteAcks {
     let live: string[];
     try {
       live = await this.redis.run('invalidate', () =>
-        this.scripts.invalidate(NEAR_CACHE_INSTANCES_KEY, NEAR_CACHE_CHANNEL, message),
+        this.scripts.invalidate(
+          NEAR_CACHE_INSTANCES_KEY,
+          NEAR_CACHE_WRITES_KEY,
+          NEAR_CACHE_CHANNEL,
+          message,
+          kind === 'invalidate' ? id : '',
+          this.policy.writeWindowMs,
+        ),
       );
     } catch {
       // Unheard: every other instance stops serving within its lease, counted from before now.

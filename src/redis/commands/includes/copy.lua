@@ -13,7 +13,8 @@ local function copy_is_older(key, revision)
 end
 
 -- Replaces the copy with the field/value pairs ARGV[from..]: fresh for fresh_ms, kept keep_s;
--- unsettled (no near-cache keeps it) until settles_at, Redis time, if that is still ahead.
+-- unsettled until settles_at (Redis time) if that is still ahead: a near-cache keeps it only
+-- while it knows of no write of the movie in flight.
 local function copy_store(key, fresh_ms, keep_s, from, settles_at)
   local now = redis_now_ms()
   redis.call('DEL', key)

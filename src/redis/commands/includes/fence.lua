@@ -5,7 +5,8 @@
 -- (ms), writers the nonces of the writes not yet ended; until then no fill is stored.
 -- A fence may be lost (evicted, deleted, a restart) while a write runs. So every copy answered
 -- from MongoDB raises the revision (a floor) and drops older copies; and an id made when the
--- fence was missing carries "@<Redis time>", so a copy filled soon after is known unsettled.
+-- fence was missing carries "@<Redis time>", so a copy filled soon after is known unsettled: a
+-- near-cache keeps it only while no write of the movie is in flight.
 
 local function fence_parse(fence)
   local generation, revision = string.match(fence, '^([^:]*):(.*)$')
@@ -59,11 +60,12 @@ local function fence_renamed(generation, new_id)
   return new_id
 end
 
--- Until when a copy stored under this generation is unsettled: writes whose fence was lost
--- before it was made may still reach MongoDB (0: settled).
+-- Until when a copy stored under this generation is unsettled (0: settled): a write whose fence
+-- was lost before it was made may reach MongoDB within a window of it, after a miss read the
+-- movie (a miss lasts less than a window).
 local function fence_settles_at(generation, window)
   local made = fence_made_at(generation)
-  if made then return made + window end
+  if made then return made + 2 * window end
   return 0
 end
 
