@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # Idempotent setup: npm packages, redis-server, FerretDB and the PostgreSQL it stores in, grpcurl, ghz,
-# and mongo-java-server (the change-stream tests' MongoDB, a jar built with Maven).
+# mongo-java-server (the change-stream tests' MongoDB, a jar built with Maven) and lincheck (the
+# linearizability checker in tools/lincheck, on Porcupine).
 # Built tools live in a cache outside the clone and are linked into .tools/bin.
 # Usage: scripts/setup.sh [--npm] [--redis] [--ferretdb] [--grpcurl] [--grpc-tools] [--mongo-java-server]
+#   [--lincheck]
 #   no flags: everything. With flags: only the parts named. --ferretdb includes PostgreSQL
 #   (apt's postgresql) unless FERRETDB_BACKEND=sqlite. --grpc-tools is grpcurl and ghz.
 set -euo pipefail
@@ -15,8 +17,8 @@ FERRETDB_VERSION="v1.24.2"
 GRPCURL_VERSION="v1.9.3"
 GHZ_VERSION="v0.121.0"
 
-want_npm=0 want_redis=0 want_ferret=0 want_grpcurl=0 want_ghz=0 want_mjs=0
-if [ $# -eq 0 ]; then want_npm=1 want_redis=1 want_ferret=1 want_grpcurl=1 want_ghz=1 want_mjs=1; fi
+want_npm=0 want_redis=0 want_ferret=0 want_grpcurl=0 want_ghz=0 want_mjs=0 want_lincheck=0
+if [ $# -eq 0 ]; then want_npm=1 want_redis=1 want_ferret=1 want_grpcurl=1 want_ghz=1 want_mjs=1 want_lincheck=1; fi
 for arg in "$@"; do
   case "$arg" in
     --npm) want_npm=1 ;;
@@ -25,6 +27,7 @@ for arg in "$@"; do
     --grpcurl) want_grpcurl=1 ;;
     --grpc-tools) want_grpcurl=1 want_ghz=1 ;;
     --mongo-java-server) want_mjs=1 ;;
+    --lincheck) want_lincheck=1 ;;
     *) echo "setup: unknown option $arg" >&2; exit 2 ;;
   esac
 done
@@ -126,5 +129,17 @@ if [ $want_mjs -eq 1 ]; then
     chmod +x "$mjs.tmp" && mv "$mjs.tmp" "$mjs"
   fi
   ln -sf "$mjs" "$BIN/mongo-java-server"
+fi
+if [ $want_lincheck -eq 1 ]; then
+  # Keyed like mongo-java-server: by every file of its sources, so an edit builds a new binary.
+  lc_src="$ROOT/tools/lincheck"
+  lc_key=$(cd "$lc_src" && find . -type f | LC_ALL=C sort | xargs sha256sum | sha256sum | cut -c1-12)
+  lc="$CACHE/bin/lincheck-$lc_key"
+  if [ ! -x "$lc" ]; then
+    log "building lincheck (Porcupine, from the Go module proxy; one time, cached in $CACHE)"
+    (cd "$lc_src" && go build -trimpath -buildvcs=false -o "$lc.tmp" .)
+    mv "$lc.tmp" "$lc"
+  fi
+  ln -sf "$lc" "$BIN/lincheck"
 fi
 [ $did_work -eq 0 ] || log "ready"

@@ -1,0 +1,164 @@
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+	"math"
+	"os"
+	"sort"
+
+	"github.com/anishathalye/porcupine"
+)
+
+// History is the file the runner writes for one phase (test/linearizability/history.ts).
+// Times are nanoseconds on the runner's one monotonic clock, from the phase's start.
+type History struct {
+	Phase   string    `json:"phase"`
+	Movies  []Movie   `json:"movies"`
+	Ops     []Op      `json:"ops"`
+	Nemesis []Episode `json:"nemesis"`
+}
+
+// Movie is one register: its id and the state read before the clients started.
+type Movie struct {
+	ID      string `json:"id"`
+	Title   string `json:"title"`
+	Initial Value  `json:"initial"`
+}
+
+// Value is what a read returns and what a write leaves: the movie's revision and rating.
+type Value struct {
+	Revision int64    `json:"revision"`
+	Rating   *float64 `json:"rating"`
+}
+
+// Op is one call. F is "read" (GetMovie) or "write" (UpdateRating, writing Written).
+// OK is false when the call failed or passed its deadline: Out is then absent.
+type Op struct {
+	Client   int      `json:"client"`
+	Instance int      `json:"instance"`
+	Movie    string   `json:"movie"`
+	F        string   `json:"f"`
+	By       string   `json:"by"`
+	Written  *float64 `json:"written"`
+	Invoke   int64    `json:"invoke"`
+	Complete int64    `json:"complete"`
+	OK       bool     `json:"ok"`
+	Out      *Value   `json:"out"`
+	Error    string   `json:"error"`
+	Served   string   `json:"served"`
+}
+
+// Episode is a fault the nemesis applied, shown in the visualization.
+type Episode struct {
+	Start int64  `json:"start"`
+	End   int64  `json:"end"`
+	What  string `json:"what"`
+}
+
+func readHistory(path string) (*History, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	var h History
+	if err := json.Unmarshal(data, &h); err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	if len(h.Movies) == 0 {
+		return nil, fmt.Errorf("%s: no movies", path)
+	}
+	known := map[string]bool{}
+	for _, m := range h.Movies {
+		known[m.ID] = true
+	}
+	for i, op := range h.Ops {
+		switch {
+		case !known[op.Movie]:
+			return nil, fmt.Errorf("%s: op %d: unknown movie %q", path, i, op.Movie)
+		case op.F != "read" && op.F != "write":
+			return nil, fmt.Errorf("%s: op %d: f must be read or write, not %q", path, i, op.F)
+		case op.F == "write" && op.Written == nil:
+			return nil, fmt.Errorf("%s: op %d: a write without the rating it wrote", path, i)
+		case op.OK && op.Out == nil:
+			return nil, fmt.Errorf("%s: op %d: a successful call without its answer", path, i)
+		case op.Complete < op.Invoke:
+			return nil, fmt.Errorf("%s: op %d: completes before it is invoked", path, i)
+		}
+	}
+	return &h, nil
+}
+
+// Tally counts a movie's calls as the verdict line prints them.
+type Tally struct {
+	Reads, FailedReads, Writes, UnknownWrites int
+}
+
+// operations turns one movie's calls into Porcupine operations: failed reads are dropped
+// (they returned nothing), and a failed write may have happened at any time after its
+// invocation, so it returns at infinity.
+func operations(h *History, movie string) ([]porcupine.Operation, Tally) {
+	var ops []porcupine.Operation
+	var t Tally
+	for _, op := range h.Ops {
+		if op.Movie != movie {
+			continue
+		}
+		in := Input{Write: op.F == "write", By: op.By}
+		if in.Write {
+			in.Rating = *op.Written
+		}
+		out := Output{Known: op.OK}
+		ret := op.Complete
+		switch {
+		case op.OK:
+			out.Value = stateOf(*op.Out)
+		case in.Write:
+			out.Error = op.Error
+			ret = math.MaxInt64
+		default:
+			t.FailedReads++
+			continue
+		}
+		if in.Write {
+			t.Writes++
+			if !op.OK {
+				t.UnknownWrites++
+			}
+		} else {
+			t.Reads++
+		}
+		ops = append(ops, porcupine.Operation{
+			ClientId: op.Client,
+			Input:    in,
+			Call:     op.Invoke,
+			Output:   out,
+			Return:   ret,
+			Metadata: fmt.Sprintf("instance %d%s", op.Instance, servedNote(op.Served)),
+		})
+	}
+	sort.SliceStable(ops, func(i, j int) bool { return ops[i].Call < ops[j].Call })
+	return ops, t
+}
+
+func servedNote(served string) string {
+	if served == "" {
+		return ""
+	}
+	return ", " + served
+}
+
+// annotations shows the nemesis's faults on a row of their own.
+func annotations(h *History) []porcupine.Annotation {
+	var list []porcupine.Annotation
+	for _, e := range h.Nemesis {
+		list = append(list, porcupine.Annotation{
+			Tag:             "nemesis",
+			Start:           e.Start,
+			End:             e.End,
+			Description:     e.What,
+			BackgroundColor: "#f6d5d5",
+		})
+	}
+	return list
+}

@@ -1,0 +1,143 @@
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+func rating(r float64) *float64 { return &r }
+
+func read(client int, invoke, complete, revision int64, r float64) Op {
+	return Op{Client: client, Movie: "m", F: "read", By: "id", Invoke: invoke, Complete: complete,
+		OK: true, Out: &Value{Revision: revision, Rating: rating(r)}}
+}
+
+func write(client int, invoke, complete int64, r float64, revision int64) Op {
+	return Op{Client: client, Movie: "m", F: "write", By: "id", Written: rating(r), Invoke: invoke,
+		Complete: complete, OK: true, Out: &Value{Revision: revision, Rating: rating(r)}}
+}
+
+func failedWrite(client int, invoke, complete int64, r float64) Op {
+	return Op{Client: client, Movie: "m", F: "write", By: "id", Written: rating(r), Invoke: invoke,
+		Complete: complete, Error: "DEADLINE_EXCEEDED"}
+}
+
+// check writes the history to a file and runs the command on it, as the runner does.
+func check(t *testing.T, ops ...Op) (int, string) {
+	t.Helper()
+	dir := t.TempDir()
+	h := History{Phase: "test", Ops: ops, Movies: []Movie{
+		{ID: "m", Title: "M", Initial: Value{Revision: 0, Rating: rating(5)}},
+	}}
+	data, err := json.Marshal(h)
+	if err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(dir, "history.json")
+	if err := os.WriteFile(path, data, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	var out bytes.Buffer
+	code := run([]string{"-html", filepath.Join(dir, "movie-"), path}, &out, &out)
+	if _, err := os.Stat(filepath.Join(dir, "movie-1.html")); err != nil {
+		t.Errorf("no visualization: %v", err)
+	}
+	return code, out.String()
+}
+
+func TestConcurrentReadsMaySeeEitherSideOfAWrite(t *testing.T) {
+	code, out := check(t,
+		write(0, 10, 50, 7, 1),
+		read(1, 20, 30, 1, 7),
+		read(2, 25, 60, 0, 5), // started before the r1 read returned
+		read(1, 55, 70, 1, 7),
+	)
+	if code != exitOK || !strings.Contains(out, "test: linearizable") {
+		t.Fatalf("want linearizable, got %d:\n%s", code, out)
+	}
+}
+
+func TestNewOldInversionIsAViolation(t *testing.T) {
+	code, out := check(t,
+		write(0, 10, 50, 7, 1),
+		read(1, 20, 30, 1, 7),
+		read(2, 35, 40, 0, 5), // started after a read returned r1, while the write is in flight
+	)
+	if code != exitIllegal || !strings.Contains(out, "NOT LINEARIZABLE") {
+		t.Fatalf("want a violation, got %d:\n%s", code, out)
+	}
+}
+
+func TestStaleReadAfterAcknowledgedWriteIsAViolation(t *testing.T) {
+	code, _ := check(t, write(0, 10, 20, 7, 1), read(1, 30, 40, 0, 5))
+	if code != exitIllegal {
+		t.Fatalf("want a violation, got %d", code)
+	}
+}
+
+func TestAWriteMustRaiseTheRevisionByOneAndKeepItsRating(t *testing.T) {
+	if code, _ := check(t, write(0, 10, 20, 7, 2)); code != exitIllegal {
+		t.Errorf("a skipped revision: want a violation, got %d", code)
+	}
+	bad := write(0, 10, 20, 7, 1)
+	bad.Out.Rating = rating(6)
+	if code, _ := check(t, bad); code != exitIllegal {
+		t.Errorf("another rating: want a violation, got %d", code)
+	}
+}
+
+func TestAFailedWriteMayHaveHappenedOrNot(t *testing.T) {
+	if code, out := check(t, failedWrite(0, 10, 20, 7), read(1, 500, 510, 1, 7)); code != exitOK {
+		t.Errorf("seen long after it failed: want linearizable, got %d:\n%s", code, out)
+	}
+	if code, out := check(t, failedWrite(0, 10, 20, 7), read(1, 30, 40, 0, 5)); code != exitOK {
+		t.Errorf("never seen: want linearizable, got %d:\n%s", code, out)
+	}
+	code, _ := check(t, failedWrite(0, 10, 20, 7), read(1, 30, 40, 1, 7), read(2, 50, 60, 0, 5))
+	if code != exitIllegal {
+		t.Errorf("seen, then unseen: want a violation, got %d", code)
+	}
+}
+
+func TestFailedReadsAreDropped(t *testing.T) {
+	failed := Op{Client: 1, Movie: "m", F: "read", By: "title", Invoke: 30, Complete: 40, Error: "UNAVAILABLE"}
+	code, out := check(t, write(0, 10, 20, 7, 1), failed)
+	if code != exitOK || !strings.Contains(out, "1 failed, dropped") {
+		t.Fatalf("want linearizable with the read dropped, got %d:\n%s", code, out)
+	}
+}
+
+func TestABadHistoryIsAUsageError(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "history.json")
+	if err := os.WriteFile(path, []byte(`{"movies":[{"id":"m"}],"ops":[{"movie":"x","f":"read"}]}`), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	var out bytes.Buffer
+	if code := run([]string{path}, &out, &out); code != exitUsage || !strings.Contains(out.String(), "unknown movie") {
+		t.Fatalf("want a usage error, got %d:\n%s", code, out.String())
+	}
+}
+
+func TestACheckPastItsTimeoutIsUnknown(t *testing.T) {
+	// 30 concurrent writes of unknown outcome, then a read no order of them can explain:
+	// the search is exponential, so the timeout ends it.
+	var ops []Op
+	for i := 0; i < 30; i++ {
+		ops = append(ops, failedWrite(i, 10, 20, float64(i)))
+	}
+	ops = append(ops, read(30, 30, 40, 1000, 1))
+	dir := t.TempDir()
+	data, _ := json.Marshal(History{Phase: "test", Ops: ops, Movies: []Movie{{ID: "m", Initial: Value{Rating: rating(5)}}}})
+	path := filepath.Join(dir, "history.json")
+	if err := os.WriteFile(path, data, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	var out bytes.Buffer
+	if code := run([]string{"-timeout", "200ms", path}, &out, &out); code != exitUnknown || !strings.Contains(out.String(), "UNKNOWN") {
+		t.Fatalf("want unknown, got %d:\n%s", code, out.String())
+	}
+}
