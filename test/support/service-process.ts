@@ -23,6 +23,8 @@ export interface ServiceProcess {
   stop(): Promise<number | null>;
   /** SIGKILL: gone without a goodbye. */
   kill(): void;
+  /** Sends a signal, e.g. SIGSTOP/SIGCONT to freeze and resume it. */
+  signal(signal: NodeJS.Signals): void;
 }
 
 /** The shared test Redis (the cluster on the cluster run), unless `env` names one. */
@@ -70,5 +72,6 @@ export async function spawnService(env: Record<string, string>): Promise<Service
       api.close();
       child.kill('SIGKILL');
     },
+    signal: (signal) => void child.kill(signal),
   };
 }
