@@ -91,17 +91,18 @@ func readHistory(path string) (*History, error) {
 
 // Tally counts a movie's calls as the verdict line prints them.
 type Tally struct {
-	Reads, FailedReads, Writes, UnknownWrites int
+	Reads, FailedReads, Writes, UnknownWrites, UnknownKept int
 }
 
 // operations turns one movie's calls into Porcupine operations: failed reads are dropped
 // (they returned nothing), and a failed write may have happened at any time after its
-// invocation, so it returns at infinity.
-func operations(h *History, movie string) ([]porcupine.Operation, Tally) {
-	var ops []porcupine.Operation
+// invocation, so it returns at infinity; those that cannot have happened before the last
+// state observed are dropped too (see mayHaveTakenEffect).
+func operations(h *History, movie Movie) ([]porcupine.Operation, Tally) {
+	var known, unknown []porcupine.Operation
 	var t Tally
 	for _, op := range h.Ops {
-		if op.Movie != movie {
+		if op.Movie != movie.ID {
 			continue
 		}
 		in := Input{Write: op.F == "write", By: op.By}
@@ -122,23 +123,78 @@ func operations(h *History, movie string) ([]porcupine.Operation, Tally) {
 		}
 		if in.Write {
 			t.Writes++
-			if !op.OK {
-				t.UnknownWrites++
-			}
 		} else {
 			t.Reads++
 		}
-		ops = append(ops, porcupine.Operation{
+		operation := porcupine.Operation{
 			ClientId: op.Client,
 			Input:    in,
 			Call:     op.Invoke,
 			Output:   out,
 			Return:   ret,
 			Metadata: fmt.Sprintf("instance %d%s", op.Instance, servedNote(op.Served)),
-		})
+		}
+		if out.Known {
+			known = append(known, operation)
+		} else {
+			unknown = append(unknown, operation)
+		}
+	}
+	t.UnknownWrites = len(unknown)
+	ops := known
+	for _, w := range mayHaveTakenEffect(stateOf(movie.Initial), known, unknown) {
+		ops = append(ops, w)
+		t.UnknownKept++
 	}
 	sort.SliceStable(ops, func(i, j int) bool { return ops[i].Call < ops[j].Call })
 	return ops, t
+}
+
+// mayHaveTakenEffect keeps the writes of unknown outcome that may have produced a revision
+// someone observed; dropping the others is exact. Each write produces the next revision, so
+// every revision from the initial one to the highest observed was produced by exactly one
+// write, and a revision no successful write returned was produced by an unknown one. A read
+// of such a revision shows its producer's rating; one nobody read may be anyone's. An unknown
+// write that produced none of them comes after every observation: the same as never.
+// Without this, many failed writes (a failover) make Porcupine's search exponential.
+func mayHaveTakenEffect(initial State, known, unknown []porcupine.Operation) []porcupine.Operation {
+	highest := initial.Revision
+	produced := map[int64]bool{}
+	seen := map[int64]map[float64]bool{} // revision -> ratings reads returned with it
+	for _, op := range known {
+		out := op.Output.(Output).Value
+		if out.Revision > highest {
+			highest = out.Revision
+		}
+		if op.Input.(Input).Write {
+			produced[out.Revision] = true
+		} else if out.Rated {
+			if seen[out.Revision] == nil {
+				seen[out.Revision] = map[float64]bool{}
+			}
+			seen[out.Revision][out.Rating] = true
+		}
+	}
+	anyRating := false
+	ratings := map[float64]bool{}
+	for r := initial.Revision + 1; r <= highest; r++ {
+		switch {
+		case produced[r]:
+		case len(seen[r]) == 0:
+			anyRating = true
+		default:
+			for rating := range seen[r] {
+				ratings[rating] = true
+			}
+		}
+	}
+	var kept []porcupine.Operation
+	for _, w := range unknown {
+		if anyRating || ratings[w.Input.(Input).Rating] {
+			kept = append(kept, w)
+		}
+	}
+	return kept
 }
 
 func servedNote(served string) string {

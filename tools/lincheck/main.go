@@ -74,13 +74,13 @@ type verdict struct {
 
 func checkMovie(h *History, i int, timeout time.Duration, html string) verdict {
 	movie := h.Movies[i]
-	ops, t := operations(h, movie.ID)
+	ops, t := operations(h, movie)
 	model := registerModel(stateOf(movie.Initial))
 	started := time.Now()
 	result, info := porcupine.CheckOperationsVerbose(model, ops, timeout)
 	took := time.Since(started).Round(time.Millisecond)
-	counts := fmt.Sprintf("%d reads (%d failed, dropped), %d writes (%d unknown), from %s, checked in %s",
-		t.Reads, t.FailedReads, t.Writes, t.UnknownWrites, describe(stateOf(movie.Initial)), took)
+	counts := fmt.Sprintf("%d reads (%d failed, dropped), %d writes (%d unknown, %d of them may have taken effect), from %s, checked in %s",
+		t.Reads, t.FailedReads, t.Writes, t.UnknownWrites, t.UnknownKept, describe(stateOf(movie.Initial)), took)
 	v := verdict{code: exitOK}
 	switch result {
 	case porcupine.Ok:
