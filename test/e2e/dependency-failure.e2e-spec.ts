@@ -134,11 +134,18 @@ describe('Redis unreachable', () => {
     expect(response.cacheStatus).toBe(CacheStatus.CACHE_STATUS_BYPASS);
   });
 
-  it('still saves rating updates in MongoDB, reporting the cache as not refreshed', async () => {
-    const response = await t.api.updateRating({ id: movie._id.toHexString(), rating: 7 });
+  it('refuses rating updates it cannot fence, UNAVAILABLE and unsaved: MongoDB keeps the old rating', async () => {
+    const before = await t.movies.findOne({ _id: movie._id });
 
-    expect(response).toMatchObject({ cacheRefreshed: false, movie: { rating: 7 } });
-    expect((await t.movies.findOne({ _id: movie._id }))?.imdb.rating).toBe(7);
+    await expect(
+      t.api.updateRating({ id: movie._id.toHexString(), rating: 7 }),
+    ).rejects.toMatchObject({
+      code: status.UNAVAILABLE,
+      details: expect.stringContaining('the rating was not saved'),
+    });
+    const after = await t.movies.findOne({ _id: movie._id });
+    expect(after?.imdb.rating).toBe(before?.imdb.rating);
+    expect(after?.revision).toBe(before?.revision);
   });
 
   it('reports NOT_SERVING, degraded, and the bypasses counted locally', async () => {

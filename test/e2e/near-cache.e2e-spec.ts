@@ -118,6 +118,31 @@ describe('near-cache coherence across instances', () => {
     }
   });
 
+  it('a writer without a near-cache still makes the others drop theirs before it answers', async () => {
+    const movie = movieFactory({ title: 'Mixed Fleet', rating: 5 });
+    const id = movie._id.toHexString();
+    const a = await startTestApp({
+      env: { NEAR_CACHE_LEASE_MS: String(LEASE_MS) },
+      movies: [movie],
+    });
+    const b = await startTestApp({
+      env: { NEAR_CACHE: 'off' },
+      config: { mongoUri: a.config.mongoUri },
+      keepRedis: true,
+    });
+    try {
+      await until(async () => a.app.get(NearCache).serving);
+      await nearCached(a, id);
+
+      await b.api.updateRating({ id, rating: 9 });
+
+      expect((await a.api.getMovie({ id })).movie?.rating).toBe(9);
+    } finally {
+      await b.close();
+      await a.close();
+    }
+  });
+
   it('a write waits until the other instance has applied a slow invalidation', async () => {
     const movie = movieFactory({ title: 'Slow Mail', rating: 5 });
     const id = movie._id.toHexString();

@@ -19,6 +19,7 @@ import { until } from '../support/wait';
 /** MongoDB's side is not what is under test: a repository double answering like the real one. */
 class RepositoryDouble {
   next: Movie | null | Error = null;
+  unavailable = false;
   updates: Array<[string, number]> = [];
   /** Called as MongoDB is written, to see what the cache held at that moment. */
   onUpdate: () => Promise<void> = () => Promise.resolve();

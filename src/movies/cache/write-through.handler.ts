@@ -1,6 +1,10 @@
 import { Injectable, Logger } from '@nestjs/common';
 import type { Span } from '@opentelemetry/api';
-import { MovieNotFoundError, WriteNotSavedError } from '../../common/errors';
+import {
+  DependencyUnavailableError,
+  MovieNotFoundError,
+  WriteNotSavedError,
+} from '../../common/errors';
 import { sleep } from '../../common/sleep';
 import type { Movie } from '../../generated/nest/movies/v1/movie_service';
 import { fenceKey } from '../../redis/cache-keys';
@@ -51,6 +55,9 @@ export class WriteThroughHandler {
   }
 
   private async writeThrough(id: string, rating: number, span?: Span): Promise<WriteThroughResult> {
+    // MongoDB known away: refused before the cache drops anything it could still serve.
+    if (this.repository.unavailable && !(await this.repository.ping()))
+      throw new DependencyUnavailableError('MongoDB');
     const write = await this.begin(id);
     // Every near-cache has dropped the movie (or stopped serving) before MongoDB has the write.
     await this.bus.invalidate(id);

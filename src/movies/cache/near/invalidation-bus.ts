@@ -16,7 +16,6 @@ import { WriteAcks } from './write-acks';
  */
 @Injectable()
 export class InvalidationBus implements OnModuleInit, OnApplicationShutdown {
-  private readonly active: boolean;
   private subscriber?: ShardSubscriber;
 
   constructor(
@@ -27,15 +26,18 @@ export class InvalidationBus implements OnModuleInit, OnApplicationShutdown {
     private readonly instance: CacheInstance,
     private readonly policy: CachePolicy,
     @Inject(CACHE_HOOKS) private readonly hooks: CacheHooks,
-  ) {
-    this.active = near.enabled;
-  }
+  ) {}
 
+  /**
+   * Every instance writes (and so publishes and hears acks); only one with a near-cache hears the
+   * invalidations and registers, so writers wait for it.
+   */
   async onModuleInit(): Promise<void> {
-    if (!this.active) return;
+    const channels = [nearCacheAckChannel(this.instance.id)];
+    if (this.near.enabled) channels.unshift(NEAR_CACHE_CHANNEL);
     this.subscriber = new ShardSubscriber(
       this.redis.client,
-      [NEAR_CACHE_CHANNEL, nearCacheAckChannel(this.instance.id)],
+      channels,
       `movie-cache-invalidations-${this.instance.id}`,
       {
         message: (_channel, message) => void this.receive(message),
@@ -45,7 +47,7 @@ export class InvalidationBus implements OnModuleInit, OnApplicationShutdown {
     );
     // Redis may be away at boot: the near-cache then serves once the subscription is taken.
     await Promise.race([this.subscriber.start(), sleep(this.policy.nearLeaseMs)]);
-    this.lease.start(this.subscriber);
+    if (this.near.enabled) this.lease.start(this.subscriber);
   }
 
   async onApplicationShutdown(): Promise<void> {
@@ -57,20 +59,19 @@ export class InvalidationBus implements OnModuleInit, OnApplicationShutdown {
   /** Every instance's near-cache drops the movie (or stops serving) before this returns. */
   async invalidate(id: string): Promise<void> {
     this.near.invalidate(id);
-    if (!this.active) return;
     await this.acks.publish('invalidate', id);
   }
 
   /** A write outside the service may have moved this title: no instance resolves it from memory. */
   async forgetTitle(titleKey: string): Promise<void> {
     this.near.forgetTitle(titleKey);
-    if (this.active) await this.acks.publish('title', titleKey);
+    await this.acks.publish('title', titleKey);
   }
 
   /** Any movie may have changed: every instance forgets its whole near-cache. */
   async flush(): Promise<void> {
     this.near.clear();
-    if (this.active) await this.acks.publish('flush', '*');
+    await this.acks.publish('flush', '*');
   }
 
   private async receive(line: string): Promise<void> {
