@@ -16,7 +16,11 @@ export interface ScriptCommands {
   fillMovie(movie: string, fence: string, seen: string, ...args: Arg[]): Promise<string[]>;
   beginWrite(movie: string, fence: string, absent: string, ...args: Arg[]): Promise<string>;
   endWrite(movie: string, fence: string, absent: string, ...args: Arg[]): Promise<number>;
-  beginMiss(lease: string, fence: string, ...args: Arg[]): Promise<[number, string, number]>;
+  beginMiss(
+    lease: string,
+    fence: string,
+    ...args: Arg[]
+  ): Promise<[number, string, number, number]>;
   releaseLease(lease: string, token: string): Promise<number>;
   rememberAbsent(absent: string, fence: string, seen: string, ttlSeconds: number): Promise<number>;
   titleWritten(
@@ -32,7 +36,7 @@ export interface ScriptCommands {
     fence: string,
     absent: string,
     ...args: Arg[]
-  ): Promise<[string | null, string | null]>;
+  ): Promise<['current'] | [string | null, string | null]>;
   feedLead(lease: string, instance: string, leaseMs: number): Promise<number>;
   feedSave(lease: string, token: string, instance: string, value: string): Promise<number>;
   registerInstance(

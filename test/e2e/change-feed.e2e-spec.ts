@@ -1,5 +1,5 @@
 import { status } from '@grpc/grpc-js';
-import { CacheTier } from '../../src/generated/nest/movies/v1/movie_service';
+import { CacheStatus, CacheTier } from '../../src/generated/nest/movies/v1/movie_service';
 import { FEED_TOKEN_KEY, fenceKey, movieKey } from '../../src/redis/cache-keys';
 import { CHANGE_FEED_HEALTH } from '../../src/ops/health.monitor';
 import { hex, movieFactory } from '../factories/movie.factory';
@@ -113,6 +113,24 @@ onPostgres('the change feed on the embedded database: writes made outside the se
       expect(leader.applied).toBeGreaterThanOrEqual(4);
       expect(stats.map((s) => s.changeFeed?.state).sort()).toEqual(['leading', 'standby']);
       expect(await checkHealth(a.address, CHANGE_FEED_HEALTH)).toBe('SERVING');
+    });
+
+    it('an UpdateRating comes back through the feed without undoing its write-through: once the feed applied it, the next read on each instance is a hit with the new rating', async () => {
+      const applied = async () =>
+        (await Promise.all([a, b].map((t) => t.api.getCacheStats()))).reduce(
+          (sum, stats) => sum + Number(stats.changeFeed?.applied ?? 0),
+          0,
+        );
+      const appliedBefore = await applied();
+
+      const { movie: written } = await a.api.updateRating({ id: hex(kept), rating: 6.2 });
+      await until(async () => (await applied()) > appliedBefore, SEEN_WITHIN_MS);
+
+      for (const t of [a, b])
+        expect(await t.api.getMovie({ id: hex(kept) })).toMatchObject({
+          cacheStatus: CacheStatus.CACHE_STATUS_HIT,
+          movie: { rating: 6.2, revision: written!.revision },
+        });
     });
   });
 

@@ -1,6 +1,6 @@
 import { status } from '@grpc/grpc-js';
 import { mongo } from 'mongoose';
-import { CacheTier } from '../../src/generated/nest/movies/v1/movie_service';
+import { CacheStatus, CacheTier } from '../../src/generated/nest/movies/v1/movie_service';
 import type { GetMovieRequest } from '../../src/generated/client/movies/v1/movie_service';
 import { MOVIES_COLLECTION } from '../../src/movies/movie.schema';
 import { hex, movieFactory } from '../factories/movie.factory';
@@ -71,6 +71,45 @@ describe('the change feed on a MongoDB change stream: writes made outside the se
     await a?.close();
     await writer?.close();
     await server?.stop();
+  });
+
+  it("a change that leaves the movie as the cache holds it (the service's own write, come back) does not undo the write-through: the next read on each instance is a hit", async () => {
+    const applied = async () =>
+      (await Promise.all([a, b].map((t) => t.api.getCacheStats()))).reduce(
+        (sum, stats) => sum + Number(stats.changeFeed?.applied ?? 0),
+        0,
+      );
+    const { movie: written } = await a.api.updateRating({ id: hex(kept), rating: 6.2 });
+    const appliedBefore = await applied();
+
+    // MongoDB reports the service's findOneAndUpdate on the stream; mongo-java-server reports no
+    // findAndModify, so a driver update of a field no copy holds stands in for it.
+    await direct.updateOne({ _id: kept._id }, { $set: { lastCheckedAt: new Date() } });
+    await until(async () => (await applied()) > appliedBefore, SEEN_WITHIN_MS);
+
+    for (const t of [a, b])
+      expect(await t.api.getMovie({ id: hex(kept) })).toMatchObject({
+        cacheStatus: CacheStatus.CACHE_STATUS_HIT,
+        movie: { rating: 6.2, revision: written!.revision },
+      });
+  });
+
+  it('an import that drops the revision (a replaceOne without it) leaves the movie cacheable: both instances then hit', async () => {
+    const movie = movieFactory({ title: 'Stream Imported', rating: 5 });
+    await direct.insertOne(movie);
+    const id = hex(movie);
+    for (let i = 0; i < 3; i += 1) await a.api.updateRating({ id, rating: 6 + i });
+    const { _id, ...fields } = movie;
+    await direct.replaceOne({ _id }, { ...fields, imdb: { ...movie.imdb, rating: 2.5 } });
+    await onBoth(async (t) => (await t.api.getMovie({ id })).movie?.rating === 2.5);
+
+    const statuses: CacheStatus[] = [];
+    for (let round = 0; round < 15; round += 1)
+      for (const { cacheStatus } of await Promise.all([a, b].map((t) => t.api.getMovie({ id }))))
+        statuses.push(cacheStatus);
+
+    // Before, the fence kept revision 3 and refused every fill of revision 0: all misses.
+    expect(statuses.filter((s) => s !== CacheStatus.CACHE_STATUS_HIT)).toEqual([]);
   });
 
   it('an updateOne', async () => {

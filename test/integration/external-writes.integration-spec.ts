@@ -24,6 +24,7 @@ describe(ExternalWrites.name, () => {
   afterAll(() => env.module.close());
   beforeEach(async () => {
     await env.redis.flushdb();
+    env.source.reset();
     near.clear();
     near.extendLease(performance.now() + 60_000);
   });
@@ -35,8 +36,9 @@ describe(ExternalWrites.name, () => {
       const movie = apiMovieFactory({ revision: 3 });
       await env.cacheCopy(movie);
       const begun = await fence.current(movie.id);
+      env.source.movies.set(movie.id, { ...movie, plot: 'Rewritten by an import' });
 
-      await sut.apply([movie.id], []);
+      await sut.apply([{ id: movie.id, titles: [] }]);
 
       expect(await env.redis.exists(movieKey(movie.id))).toBe(0);
       // The other writer did not raise the revision: the fill is refused by generation alone.
@@ -56,7 +58,7 @@ describe(ExternalWrites.name, () => {
       await env.module.get(NegativeCache).remember(after, undefined, await fence.current(after));
       near.keepTitle(titleKey(before), movie.id);
 
-      await sut.apply([movie.id], [{ title: 'After', year: 2001 }]);
+      await sut.apply([{ id: movie.id, titles: [{ title: 'After', year: 2001 }] }]);
 
       expect(await titleMap().get(titleKey(before, 2001))).toBeUndefined();
       expect(await titleMap().get(titleKey(before))).toBeUndefined();
@@ -69,9 +71,39 @@ describe(ExternalWrites.name, () => {
       const movie = apiMovieFactory();
       near.keep(movie, 60_000, near.invalidationCount());
 
-      await sut.apply([movie.id], []);
+      await sut.apply([{ id: movie.id, titles: [] }]);
 
       expect(near.movie(movie.id)).toBeUndefined();
+    });
+
+    it("leaves a copy that is what MongoDB holds alone (the service's own write, come back through the feed): fence, copy, titles and near-cache", async () => {
+      const movie = apiMovieFactory({ title: 'Own Write', revision: 4 });
+      await env.writeThrough(movie);
+      const fenceBefore = await env.redis.get(fenceKey(movie.id));
+      await titleMap().set(titleKey(titleTag('Own Write')), movie.id);
+      near.keep(movie, 60_000, near.invalidationCount());
+      env.source.movies.set(movie.id, movie);
+
+      await sut.apply([{ id: movie.id, titles: [{ title: 'Own Write' }] }]);
+
+      expect(await env.redis.get(fenceKey(movie.id))).toBe(fenceBefore);
+      expect(await env.store.read(movie.id)).toMatchObject({ kind: 'hit', movie });
+      expect(await titleMap().get(titleKey(titleTag('Own Write')))).toBe(movie.id);
+      expect(near.movie(movie.id)?.hit.movie).toEqual(movie);
+    });
+
+    it('resets the fence to the revision MongoDB holds, even a lower one (an import dropped it): the next fill is stored', async () => {
+      const movie = apiMovieFactory({ revision: 17 });
+      await env.writeThrough(movie);
+      const imported = { ...movie, revision: 0, rating: 3 };
+      env.source.movies.set(movie.id, imported);
+
+      await sut.apply([{ id: movie.id, titles: [] }]);
+
+      expect(await env.redis.get(fenceKey(movie.id))).toMatch(/:0$/);
+      expect(await env.store.fill(imported, await fence.current(movie.id))).toMatchObject({
+        kind: 'stored',
+      });
     });
   });
 

@@ -7,6 +7,9 @@ import { tempDir } from '../support/temp-dir';
  * The launcher's failCommand fail point answers as mongod's does, so the change-stream specs can
  * send mongod's command. Retries off: a retried read would hide the failure under test.
  */
+/** Long enough that the calls made meanwhile are answered first on a busy machine. */
+const BLOCK_MS = 1_500;
+
 describe('failCommand on the mongo-java-server launcher', () => {
   let server: MongoJavaServer;
   let client: mongo.MongoClient;
@@ -91,15 +94,63 @@ describe('failCommand on the mongo-java-server launcher', () => {
     await failPointEntered(client, before + 1, 1_000);
   });
 
+  it('blockConnection holds the command for blockTimeMS, then runs it; other connections are served meanwhile', async () => {
+    const before = await failCommand(
+      client,
+      { times: 1 },
+      { failCommands: ['find'], blockConnection: true, blockTimeMS: BLOCK_MS },
+    );
+    const other = await new mongo.MongoClient(server.uri).connect();
+    try {
+      const startedAt = Date.now();
+      let answered = false;
+      const blocked = movies.findOne({ title: 'Fail Point' }).finally(() => (answered = true));
+      await failPointEntered(client, before + 1, 1_000);
+
+      // The same server, and another connection of the same client, answer while it is held.
+      await expect(other.db('admin').command({ ping: 1 })).resolves.toMatchObject({ ok: 1 });
+      await expect(movies.insertOne({ title: 'While Blocked' })).resolves.toBeDefined();
+      expect(answered).toBe(false);
+
+      await expect(blocked).resolves.toMatchObject({ title: 'Fail Point' });
+      expect(Date.now() - startedAt).toBeGreaterThanOrEqual(BLOCK_MS);
+      await expect(movies.findOne({ title: 'While Blocked' })).resolves.toBeTruthy();
+    } finally {
+      await other.close();
+    }
+  });
+
+  it('blockConnection with errorCode fails the command with the code once the block is over', async () => {
+    await failCommand(
+      client,
+      { times: 1 },
+      { failCommands: ['find'], blockConnection: true, blockTimeMS: 200, errorCode: 91 },
+    );
+
+    await expect(movies.findOne({})).rejects.toMatchObject({
+      code: 91,
+      codeName: 'ShutdownInProgress',
+    });
+    await expect(movies.findOne({})).resolves.toBeTruthy();
+  });
+
   it('refuses what it does not mirror, instead of ignoring it', async () => {
     const admin = client.db('admin');
     await expect(
       admin.command({
         configureFailPoint: 'failCommand',
         mode: 'alwaysOn',
-        data: { failCommands: ['find'], errorCode: 2, blockConnection: true, blockTimeMS: 10 },
+        data: { failCommands: ['find'], errorCode: 2, appName: 'movie-cache' },
       }),
-    ).rejects.toMatchObject({ code: 2, errmsg: expect.stringContaining('blockConnection') });
+    ).rejects.toMatchObject({ code: 2, errmsg: expect.stringContaining('appName') });
+    // mongod fails the held command for it; the launcher refuses the data at once.
+    await expect(
+      admin.command({
+        configureFailPoint: 'failCommand',
+        mode: 'alwaysOn',
+        data: { failCommands: ['find'], blockConnection: true },
+      }),
+    ).rejects.toMatchObject({ code: 2, errmsg: expect.stringContaining('blockTimeMS') });
     await expect(
       admin.command({ configureFailPoint: 'failCommand', mode: { activationProbability: 0.5 } }),
     ).rejects.toMatchObject({ code: 2 });

@@ -172,6 +172,49 @@ describe(ReadPipeline.name, () => {
       expect(await env.redis.exists(absentKey(id))).toBe(1);
     });
 
+    it('MongoDB below the fence three times (an import lowered the revision, feed off): the fourth read is linearizable, resets the fence, and the next miss fills', async () => {
+      const movie = apiMovieFactory({ revision: 17, rating: 9 });
+      await env.writeThrough(movie);
+      await env.redis.del(movieKey(movie.id));
+      const imported = { ...movie, revision: 0, rating: 4 };
+      const reads = env.source.onId(imported);
+
+      const first = await read(movie.id);
+      const second = await read(movie.id);
+
+      expect(first).toMatchObject({ kind: 'movie', result: { movie: imported } });
+      expect(reads.calls).toBe(5); // three refused fills, the confirming read, then one filled
+      expect(second).toMatchObject({ kind: 'movie', result: { movie: imported } });
+      expect((await cached(movie.id)).revision).toBe('0');
+    });
+
+    it("a lagging (deposed) primary below the fence is not answered: the linearizable read's newer revision is, and the fence keeps its floor", async () => {
+      const movie = apiMovieFactory({ revision: 5, rating: 9 });
+      await env.writeThrough(movie);
+      await env.redis.del(movieKey(movie.id));
+      env.source.onId({ ...movie, revision: 4, rating: 1 }); // the deposed primary
+      env.source.onLinearizable(movie); // the primary that is
+
+      const outcome = await read(movie.id);
+
+      expect(outcome).toMatchObject({ kind: 'movie', result: { movie } });
+      expect(env.source.linearizableReads).toBe(1);
+      expect(await env.redis.get(fenceKey(movie.id))).toMatch(/:5$/);
+    });
+
+    it('reads at the linearizable concern when no fence vouches for a revision (a cold or lost one), and only then', async () => {
+      const movie = apiMovieFactory();
+      env.source.movies.set(movie.id, movie);
+
+      await read(movie.id);
+      await env.redis.del(movieKey(movie.id));
+      near.clear();
+      await read(movie.id);
+
+      expect(env.source.idReads).toBe(2);
+      expect(env.source.linearizableReads).toBe(1);
+    });
+
     it('keeps the filled copy in the near-cache: the next read is a local hit without Redis', async () => {
       const movie = apiMovieFactory();
       env.source.onId(movie);

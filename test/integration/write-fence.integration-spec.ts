@@ -27,7 +27,8 @@ describe(WriteFence.name, () => {
 
       // Made while missing: the fence says when (Redis time), so early copies are unsettled.
       expect(first.fence).toMatch(/^[\w-]+@\d+:0$/);
-      expect(second).toEqual({ lease: null, fence: first.fence, pending: false });
+      expect(first.made).toBe(true);
+      expect(second).toEqual({ lease: null, fence: first.fence, pending: false, made: false });
       expect(await env.redis.get(leaseKey('m1'))).toBe(first.lease);
       expect(await env.redis.ttl(fenceKey('m1'))).toBe(fenceSeconds());
     });
@@ -46,7 +47,7 @@ describe(WriteFence.name, () => {
     it('keeps the revision under a new generation', async () => {
       await env.redis.set(fenceKey('m1'), 'old:7');
 
-      await sut.regenerate('m1');
+      await sut.repair('m1');
 
       const fence = (await env.redis.get(fenceKey('m1'))) ?? '';
       expect(fence).toMatch(/:7$/);

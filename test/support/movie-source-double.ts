@@ -28,6 +28,9 @@ export class MovieSourceDouble implements MovieSource {
   readonly movies = new Map<string, Movie>();
   unavailable = false;
   idReads = 0;
+  /** Reads by id made at the linearizable concern (a replica set's primary, confirmed). */
+  linearizableReads = 0;
+  private linearizable?: Answers;
   titleReads = 0;
   private byId?: Answers;
   private byTitle?: Answers;
@@ -45,12 +48,21 @@ export class MovieSourceDouble implements MovieSource {
   reset(): void {
     this.movies.clear();
     this.unavailable = false;
-    this.idReads = this.titleReads = 0;
-    this.byId = this.byTitle = undefined;
+    this.idReads = this.titleReads = this.linearizableReads = 0;
+    this.byId = this.byTitle = this.linearizable = undefined;
   }
 
-  findById(id: string): Promise<Movie | null> {
+  /** Linearizable reads by id answer these in turn (else as any read by id) until `reset`. */
+  onLinearizable(...answers: Answer[]): Answers {
+    return (this.linearizable = new Answers(answers));
+  }
+
+  findById(id: string, _deadline?: unknown, linearizable = false): Promise<Movie | null> {
     this.idReads += 1;
+    if (linearizable) {
+      this.linearizableReads += 1;
+      if (this.linearizable) return this.linearizable.next();
+    }
     return this.byId ? this.byId.next() : Promise.resolve(this.movies.get(id) ?? null);
   }
 

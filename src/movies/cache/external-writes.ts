@@ -1,4 +1,4 @@
-import { Injectable } from '@nestjs/common';
+import { Inject, Injectable } from '@nestjs/common';
 import {
   CACHED_ENTRY_PATTERNS,
   FENCE_KEY_PATTERN,
@@ -8,6 +8,7 @@ import {
 } from '../../redis/cache-keys';
 import { RedisCircuit } from '../../redis/redis-circuit';
 import { scanMasters } from '../../redis/scan-masters';
+import { MOVIE_SOURCE, type MovieSource } from './movie-source';
 import { InvalidationBus } from './near/invalidation-bus';
 import { WriteFence } from './write-fence';
 
@@ -16,11 +17,18 @@ export interface MovieTitle {
   year?: number;
 }
 
+/** A write made outside the service: the movie (when its id is an ObjectId) and titles it touched. */
+export interface ExternalChange {
+  id?: string;
+  titles: MovieTitle[];
+}
+
 /**
- * Writes made outside the service (the change feed reports them). Each id is repaired as a dirty
- * one is: a new fence generation refuses every fill begun before, the copy and absence go. Its
- * titles, old and new, are raised and forget their ids, and then every near-cache is told. None
- * of it reads `revision`: other writers need not raise it.
+ * Writes made outside the service (the change feed reports them). Each id is compared with what
+ * MongoDB holds now: a copy that is already that (the service's own write, come back through the
+ * feed; a change to fields nobody caches) is left alone. Otherwise a new fence generation, at
+ * MongoDB's revision, refuses every fill begun before, and the copy and absence go; its titles,
+ * old and new, are raised and forget their ids, and then every near-cache is told.
  */
 @Injectable()
 export class ExternalWrites {
@@ -28,15 +36,24 @@ export class ExternalWrites {
     private readonly fence: WriteFence,
     private readonly bus: InvalidationBus,
     private readonly redis: RedisCircuit,
+    @Inject(MOVIE_SOURCE) private readonly source: MovieSource,
   ) {}
 
-  async apply(ids: string[], titles: MovieTitle[]): Promise<void> {
-    const dropped = await Promise.all(ids.map((id) => this.fence.regenerate(id)));
-    const touched = distinct([...titles, ...dropped.filter((t) => t !== undefined)]);
+  async apply(changes: ExternalChange[]): Promise<void> {
+    const ids = [...new Set(changes.flatMap((change) => (change.id ? [change.id] : [])))];
+    const repaired = await Promise.all(
+      ids.map(async (id) => this.fence.repair(id, await this.source.findById(id))),
+    );
+    const changed = ids.filter((_, i) => repaired[i] !== 'current');
+    const titles = changes.flatMap((change) =>
+      !change.id || changed.includes(change.id) ? change.titles : [],
+    );
+    const dropped = repaired.filter((r): r is MovieTitle => r !== undefined && r !== 'current');
+    const touched = distinct([...titles, ...dropped]);
     await Promise.all(touched.map((t) => this.fence.raiseTitle(t.title, t.year, true)));
     // Redis first: a near-cache dropped before would be refilled from the old copy.
     await Promise.all([
-      ...ids.map((id) => this.bus.invalidate(id)),
+      ...changed.map((id) => this.bus.invalidate(id)),
       ...touched.flatMap((t) => nearTitleKeys(t).map((key) => this.bus.forgetTitle(key))),
     ]);
   }
@@ -47,7 +64,7 @@ export class ExternalWrites {
    */
   async flush(): Promise<void> {
     await scanMasters(this.redis.client, FENCE_KEY_PATTERN, (keys) =>
-      Promise.all(keys.map((key) => this.fence.regenerate(tagOfFenceKey(key)))),
+      Promise.all(keys.map((key) => this.fence.repair(tagOfFenceKey(key)))),
     );
     for (const match of CACHED_ENTRY_PATTERNS)
       await scanMasters(this.redis.client, match, (keys, node) =>

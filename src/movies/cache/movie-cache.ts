@@ -8,7 +8,7 @@ import { lookupKeys, type LookupKeys } from './lookup-keys';
 import { MovieCacheStore } from './movie-cache.store';
 import { MOVIE_SOURCE, NO_DEADLINE, type MovieSource, type ReadDeadline } from './movie-source';
 import { NearCache } from './near/near-cache';
-import { ExternalWrites, type MovieTitle } from './external-writes';
+import { ExternalWrites, type ExternalChange } from './external-writes';
 import { ReadPipeline } from './read-pipeline';
 import { LogicalClock, answer, type CacheAsideResult, type ReadOutcome } from './read-outcome';
 import { cacheAttributes } from '../../telemetry/cache-attributes';
@@ -126,8 +126,8 @@ export class MovieCache {
   }
 
   /** Movies written outside the service: no instance serves what was cached of them before. */
-  applyExternalWrites(ids: string[], titles: MovieTitle[]): Promise<void> {
-    return this.external.apply(ids, titles);
+  applyExternalWrites(changes: ExternalChange[]): Promise<void> {
+    return this.external.apply(changes);
   }
 
   /** Writes may have gone unseen: nothing cached before now is served or stored. */

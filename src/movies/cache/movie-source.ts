@@ -13,7 +13,8 @@ export const NO_DEADLINE: ReadDeadline = () => Infinity;
  * deadline has passed is not started (DEADLINE_EXCEEDED); one that starts gets no more time.
  */
 export interface MovieSource {
-  findById(id: string, deadline?: ReadDeadline): Promise<Movie | null>;
+  /** `linearizable`: on a replica set, read at that concern (never a deposed primary's lag). */
+  findById(id: string, deadline?: ReadDeadline, linearizable?: boolean): Promise<Movie | null>;
   findByTitle(title: string, year?: number, deadline?: ReadDeadline): Promise<Movie | null>;
   /** MongoDB's last answer was "unreachable": a graced copy is served without waiting for it. */
   readonly unavailable: boolean;

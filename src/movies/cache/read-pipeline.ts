@@ -23,7 +23,7 @@ import {
 import { SingleFlight } from './single-flight';
 import { inSpan } from '../../telemetry/tracer';
 import type { Span } from '@opentelemetry/api';
-import { WriteFence } from './write-fence';
+import { WriteFence, type MissTicket } from './write-fence';
 
 /** A refused fill means the miss read a copy older than a write: read again, this many times in all. */
 const MAX_READS = 3;
@@ -168,7 +168,7 @@ export class ReadPipeline {
       );
       try {
         const filled = ticket.lease || ticket.pending ? null : await this.otherInstanceFill(id);
-        return filled ?? (await this.loadAndFill(id, ticket.fence, deadline, span));
+        return filled ?? (await this.loadAndFill(id, ticket, deadline, span));
       } finally {
         await this.fence.end(ticket, id);
       }
@@ -191,16 +191,17 @@ export class ReadPipeline {
   /** 5. MongoDB, then a fill fenced against writes; a refused fill reads MongoDB again. */
   private async loadAndFill(
     id: string,
-    firstFence: string,
+    ticket: MissTicket,
     deadline: ReadDeadline,
     span?: Span,
   ): Promise<ReadOutcome> {
-    let fence = firstFence;
+    let fence = ticket.fence;
     const fills: string[] = [];
     for (let reads = 1; ; reads += 1) {
       const readAt = this.clock.tick();
       const started = performance.now();
-      const movie = await this.source.findById(id, deadline);
+      // No fence vouches for a revision yet: a lagging (deposed) primary's read must not be filled.
+      const movie = await this.source.findById(id, deadline, reads === 1 && ticket.made);
       if (!movie) return this.negative.afterMiss(id, undefined, fence, readAt);
       let sentAt: Tick;
       let seen: number;
@@ -227,9 +228,24 @@ export class ReadPipeline {
         return found(miss(movie), sentAt);
       }
       if (filled.kind === 'cached') return found(miss(filled.movie), sentAt);
+      if (reads === MAX_READS && filled.kind === 'fenced') return this.behindFence(id, deadline);
       // Refused: the copy read may predate a write. It is still fresh as of its own read.
       if (reads === MAX_READS || filled.kind === 'pending') return found(miss(movie), readAt);
       if (filled.kind === 'unfenced') fence = await this.fence.current(id);
     }
+  }
+
+  /**
+   * MongoDB keeps answering below the fence's floor. Through writes of the service revisions only
+   * rise, so either MongoDB's primary was deposed (its reads lag) or a write from outside lowered
+   * the revision (an import). A linearizable read tells them apart: what it reads is the truth,
+   * the fence is reset to it, and it is answered.
+   */
+  private async behindFence(id: string, deadline: ReadDeadline): Promise<ReadOutcome> {
+    const readAt = this.clock.tick();
+    const movie = await this.source.findById(id, deadline, true);
+    if (!movie) return { kind: 'absent', freshAt: readAt };
+    await this.fence.repair(id, movie).catch(() => undefined);
+    return found(miss(movie), readAt);
   }
 }

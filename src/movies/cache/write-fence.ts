@@ -10,7 +10,9 @@ import {
 } from '../../redis/cache-keys';
 import { RedisCircuit } from '../../redis/redis-circuit';
 import { REDIS_SCRIPTS, type RedisScripts } from '../../redis/redis-scripts';
+import type { Movie } from '../../generated/nest/movies/v1/movie_service';
 import { CachePolicy } from './cache-policy';
+import { encodeMovieHash } from './movie-hash.codec';
 
 export interface MissTicket {
   /** The lease token, or null while another instance fills this lookup (or none will). */
@@ -19,6 +21,8 @@ export interface MissTicket {
   fence: string;
   /** A write is in flight: MongoDB is read, and nothing is cached until it ends. */
   pending: boolean;
+  /** The fence was missing: it vouches for no revision yet (never read, expired, or lost). */
+  made: boolean;
 }
 
 /**
@@ -46,7 +50,7 @@ export class WriteFence {
    */
   async begin(tag: string, year?: number, withLease = true): Promise<MissTicket> {
     const token = withLease ? randomUUID() : '';
-    const [leased, fence, pending] = await this.redis.run('cache', () =>
+    const [leased, fence, pending, made] = await this.redis.run('cache', () =>
       this.scripts.beginMiss(
         leaseKey(tag, year),
         fenceKey(tag),
@@ -56,7 +60,7 @@ export class WriteFence {
         this.policy.fenceSeconds,
       ),
     );
-    return { lease: leased === 1 ? token : null, fence, pending: pending === 1 };
+    return { lease: leased === 1 ? token : null, fence, pending: pending === 1, made: made === 1 };
   }
 
   /**
@@ -112,19 +116,28 @@ export class WriteFence {
   }
 
   /**
-   * The id's copy may predate a write: a new generation refuses every older fill; copy dropped.
-   * Returns the dropped copy's title and year, if one was cached.
+   * After a write made outside the service: unless the id's copy is `current` (what MongoDB holds
+   * now; null: gone; undefined: unknown), a new generation at its revision refuses every older
+   * fill, and the copy is dropped. Returns 'current', or the dropped copy's title and year.
    */
-  async regenerate(id: string): Promise<{ title: string; year?: number } | undefined> {
-    const [title, year] = await this.redis.run('repair', () =>
+  async repair(
+    id: string,
+    current?: Movie | null,
+  ): Promise<'current' | { title: string; year?: number } | undefined> {
+    const revision = current === undefined ? '?' : (current?.revision ?? '');
+    const reply = await this.redis.run('repair', () =>
       this.scripts.repairMovie(
         movieKey(id),
         fenceKey(id),
         absentKey(id),
         WriteFence.generation(),
         this.policy.fenceSeconds,
+        revision,
+        ...(current ? encodeMovieHash(current) : []),
       ),
     );
+    if (reply[0] === 'current') return 'current';
+    const [title, year] = reply;
     return title === null ? undefined : { title, year: year ? Number(year) : undefined };
   }
 }

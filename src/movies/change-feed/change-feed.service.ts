@@ -12,7 +12,6 @@ import { APP_CONFIG, type AppConfig } from '../../config/app-config';
 import { MetricsService } from '../../metrics/metrics.service';
 import { inSpan } from '../../telemetry/tracer';
 import { MovieCache } from '../cache/movie-cache';
-import type { MovieTitle } from '../cache/external-writes';
 import {
   HistoryLostError,
   type ChangeBatch,
@@ -161,9 +160,7 @@ export class ChangeFeed implements OnApplicationBootstrap, OnApplicationShutdown
 
   private async invalidate(changes: MovieChange[]): Promise<void> {
     if (changes.some((change) => COLLECTION_WIDE.has(change.op))) return this.flush('collection');
-    const ids = changes.flatMap((change) => (change.id ? [change.id] : []));
-    const titles: MovieTitle[] = changes.flatMap((change) => change.titles);
-    await this.cache.applyExternalWrites([...new Set(ids)], titles);
+    await this.cache.applyExternalWrites(changes);
   }
 
   /** A start with nothing to resume from: the position now, and every cached movie flushed. */

@@ -26,6 +26,13 @@ export interface ChangeBatch {
   token: string;
 }
 
+/**
+ * A source that hears nothing from its database for this long (no answer to a read, no batch or
+ * heartbeat of a change stream) is stuck: it fails, so the feed reports it and hands the lease over
+ * instead of renewing it while direct writes wait.
+ */
+export const SOURCE_STUCK_MS = 5_000;
+
 /** The token cannot be resumed from (history pruned, or another database's): changes were lost. */
 export class HistoryLostError extends Error {
   override readonly name = 'HistoryLostError';

@@ -2,6 +2,7 @@ import { EJSON, ObjectId, Timestamp, type Document } from 'bson';
 import { mongo } from 'mongoose';
 import {
   HistoryLostError,
+  SOURCE_STUCK_MS,
   type ChangeBatch,
   type ChangeSource,
   type MovieChange,
@@ -16,6 +17,8 @@ type StartOption = (typeof STARTS)[number];
 type Start = Pick<mongo.ChangeStreamOptions, StartOption>;
 
 const BATCH_SIZE = 500;
+/** How long the server holds a getMore with nothing to return: an idle stream's heartbeat. */
+const HEARTBEAT_MS = 1_000;
 /**
  * ChangeStreamFatalError (e.g. the token's event is not in the oplog), ChangeStreamHistoryLost, and
  * BSONObjectTooLarge: an event over 16 MB (updateLookup's document with its update) fails every
@@ -62,13 +65,17 @@ export class MongoChangeStreamSource implements ChangeSource {
     onBatch: (batch: ChangeBatch) => Promise<void>,
     signal: AbortSignal,
   ): Promise<Start | undefined> {
-    const stream: ChangeStream = this.movies.watch([], { fullDocument: 'updateLookup', ...start });
+    const stream: ChangeStream = this.movies.watch([], {
+      fullDocument: 'updateLookup',
+      maxAwaitTimeMS: HEARTBEAT_MS,
+      ...start,
+    });
     this.open.add(stream);
     const stop = () => void stream.close().catch(() => undefined);
     signal.addEventListener('abort', stop, { once: true });
     try {
       for (;;) {
-        let last = await stream.next();
+        let last = await nextEvent(stream);
         const events = [last];
         // Only what is buffered: tryNext on an empty buffer waits for the server's next batch.
         while (last.operationType !== 'invalidate' && events.length < BATCH_SIZE) {
@@ -93,7 +100,8 @@ export class MongoChangeStreamSource implements ChangeSource {
     } finally {
       signal.removeEventListener('abort', stop);
       this.open.delete(stream);
-      await stream.close().catch(() => undefined);
+      // Not waited for: a stuck getMore keeps its connection, and a stuck server may not answer this.
+      void stream.close().catch(() => undefined);
     }
   }
 
@@ -102,6 +110,28 @@ export class MongoChangeStreamSource implements ChangeSource {
     const oplog = this.movies.db.client.db('local').collection('oplog.rs');
     const last = await oplog.findOne({}, { sort: { ts: -1 }, projection: { ts: 1 } });
     return last?.ts instanceof Timestamp ? last.ts : new Timestamp({ t: 0, i: 0 });
+  }
+}
+
+/**
+ * The stream's next event. Each getMore answer is a heartbeat (tryNext is null after an empty
+ * batch); none within SOURCE_STUCK_MS means the stream is stuck, however healthy its connection.
+ */
+async function nextEvent(stream: ChangeStream): Promise<ChangeEvent> {
+  for (;;) {
+    let timer: NodeJS.Timeout | undefined;
+    const stuck = new Promise<never>((_, reject) => {
+      timer = setTimeout(
+        () => reject(new Error(`change stream: no batch or heartbeat for ${SOURCE_STUCK_MS} ms`)),
+        SOURCE_STUCK_MS,
+      );
+    });
+    try {
+      const event = await Promise.race([stream.tryNext(), stuck]);
+      if (event) return event;
+    } finally {
+      clearTimeout(timer);
+    }
   }
 }
 

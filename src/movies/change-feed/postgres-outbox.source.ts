@@ -1,7 +1,12 @@
 import { setTimeout as delay } from 'node:timers/promises';
 import { Client, Pool, type QueryConfig } from 'pg';
 import { CHANGE_CHANNEL, changeOutboxSql } from '../../stack/change-outbox';
-import { HistoryLostError, type ChangeBatch, type ChangeSource } from './change-source';
+import {
+  HistoryLostError,
+  SOURCE_STUCK_MS,
+  type ChangeBatch,
+  type ChangeSource,
+} from './change-source';
 import {
   BATCH_SIZE,
   NOW_SQL,
@@ -14,17 +19,16 @@ import {
 
 /** A notification can be missed, or come before its row is deliverable: read this often anyway. */
 const POLL_MS = 1000;
-/**
- * A connection or a read of the feed taking longer means PostgreSQL, or the path to it, is stuck:
- * failing then makes the feed recover (NOT_SERVING) instead of waiting on it for ever.
- */
-const STUCK_MS = 5_000;
 /** A goodbye takes milliseconds; one on a stuck path is never answered, so it is not waited for. */
 const GOODBYE_MS = 1_000;
 
-/** One of the feed's reads, bounded by STUCK_MS (pg honours a query's own query_timeout). */
+/** One of the feed's reads, bounded by SOURCE_STUCK_MS (pg honours a query's own query_timeout). */
 function boundedRead(text: string, values: unknown[] = []): QueryConfig {
-  const read: QueryConfig & { query_timeout: number } = { text, values, query_timeout: STUCK_MS };
+  const read: QueryConfig & { query_timeout: number } = {
+    text,
+    values,
+    query_timeout: SOURCE_STUCK_MS,
+  };
   return read;
 }
 
@@ -72,7 +76,7 @@ export class PostgresOutboxSource implements ChangeSource {
     /** The MongoDB database, which FerretDB keeps as a PostgreSQL schema. */
     private readonly database: string,
   ) {
-    this.pool = new Pool({ connectionString, max: 4, connectionTimeoutMillis: STUCK_MS });
+    this.pool = new Pool({ connectionString, max: 4, connectionTimeoutMillis: SOURCE_STUCK_MS });
     this.pool.on('error', () => undefined); // an idle client's loss: the next query reports it
   }
 
@@ -99,8 +103,8 @@ export class PostgresOutboxSource implements ChangeSource {
     const listener = new Client({
       connectionString: this.connectionString,
       application_name: `movie-cache feed ${this.database}`,
-      connectionTimeoutMillis: STUCK_MS,
-      query_timeout: STUCK_MS,
+      connectionTimeoutMillis: SOURCE_STUCK_MS,
+      query_timeout: SOURCE_STUCK_MS,
     });
     listener.on('notification', () => wakeup.notify());
     listener.on('error', (error) => wakeup.fail(error));

@@ -9,13 +9,14 @@
     ARGV[2] lease time (ms)
     ARGV[3] a new fence generation, used if the fence was lost
     ARGV[4] fence TTL (s)
-  Output: {leased (1 or 0), fence, pending (1 or 0)}
+  Output: {leased (1 or 0), fence, pending (1 or 0), made (1 if the fence was missing)}
 ]]
 --- @include "now"
 --- @include "fence"
 local now = redis_now_ms()
+local made = redis.call('EXISTS', KEYS[2]) == 0 and 1 or 0
 local fence = fence_begin(KEYS[2], ARGV[3], ARGV[4], now)
-if fence_is_pending(fence_parse(fence), now) then return {0, fence, 1} end
+if fence_is_pending(fence_parse(fence), now) then return {0, fence, 1, made} end
 local leased = 0
 if ARGV[1] ~= '' and redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2], 'NX') then leased = 1 end
-return {leased, fence, 0}
+return {leased, fence, 0, made}

@@ -1,18 +1,29 @@
 --[[
-  Repairs an id whose cached copy may be older than MongoDB: the fence keeps its revision and its
-  pending writes under a new generation, so every fill begun before now is refused wherever it
-  runs; the copy and any absence are dropped.
+  Repairs an id after a write made outside the service, unless its copy is already what MongoDB
+  holds now (then nothing changes: the service's own writes come back this way too). Else the
+  fence gets a new generation, keeping its pending writes, at the revision MongoDB holds now (an
+  import may have lowered it), so every fill begun before now is refused wherever it runs; the
+  copy and any absence are dropped.
   Input:
     KEYS[1] movie copy (hash)
     KEYS[2] write fence
     KEYS[3] absence marker
     ARGV[1] a new fence generation
     ARGV[2] fence TTL (s)
-  Output: {title, year} of the dropped copy (nil each if none was cached)
+    ARGV[3] the movie's revision in MongoDB now ('' if it has none, or is gone; '?' if unknown:
+            the fence keeps its revision)
+    ARGV[4..] its field/value pairs in MongoDB now (none if gone or unknown)
+  Output:
+    {'current'}    the copy is MongoDB's: nothing repaired
+    {title, year}  of the dropped copy (nil each if none was cached)
 ]]
 --- @include "now"
 --- @include "fence"
-fence_regenerate(KEYS[2], ARGV[1], ARGV[2], redis_now_ms())
+--- @include "copy"
+if #ARGV > 3 and copy_equals(KEYS[1], 4) then return {'current'} end
+local revision = nil
+if ARGV[3] ~= '?' then revision = tonumber(ARGV[3]) or 0 end
+fence_regenerate(KEYS[2], ARGV[1], ARGV[2], redis_now_ms(), revision)
 local dropped = redis.call('HMGET', KEYS[1], 'title', 'year')
 redis.call('DEL', KEYS[1], KEYS[3])
 return dropped

@@ -12,6 +12,22 @@ local function copy_is_older(key, revision)
   return current and tonumber(current) < revision
 end
 
+-- The copy holds exactly the field/value pairs ARGV[from..] (besides its own expiresAt and
+-- settlesAt).
+local function copy_equals(key, from)
+  local hash = redis.call('HGETALL', key)
+  if #hash == 0 then return false end
+  local cached = {}
+  for i = 1, #hash, 2 do
+    if hash[i] ~= 'expiresAt' and hash[i] ~= 'settlesAt' then cached[hash[i]] = hash[i + 1] end
+  end
+  for i = from, #ARGV, 2 do
+    if cached[ARGV[i]] ~= ARGV[i + 1] then return false end
+    cached[ARGV[i]] = nil
+  end
+  return next(cached) == nil
+end
+
 -- Replaces the copy with the field/value pairs ARGV[from..]: fresh for fresh_ms, kept keep_s;
 -- unsettled until settles_at (Redis time) if that is still ahead: a near-cache keeps it only
 -- while it knows of no write of the movie in flight.

@@ -142,14 +142,15 @@ local function fence_bump(key, new_generation, ttl)
   return fence_set(key, generation, writes + 1, ttl)
 end
 
--- The same revision, and the same writes pending, under a new id: every fill begun before now
--- is refused.
-local function fence_regenerate(key, new_id, ttl, now)
+-- The same writes pending under a new id, at `revision` (nil: the same): every fill begun
+-- before now is refused.
+local function fence_regenerate(key, new_id, ttl, now, revision)
   local fence = redis.call('GET', key)
-  if not fence then return fence_make(key, new_id, 0, ttl, now) end
-  local generation, revision = fence_parse(fence)
+  if not fence then return fence_make(key, new_id, revision or 0, ttl, now) end
+  local generation, newest = fence_parse(fence)
   local _, ends, writers = fence_parts(generation)
-  return fence_set(key, fence_compose(fence_renamed(generation, new_id), ends, writers), revision, ttl)
+  local renamed = fence_compose(fence_renamed(generation, new_id), ends, writers)
+  return fence_set(key, renamed, revision or newest, ttl)
 end
 
 -- A write newer than `revision` was recorded.
