@@ -8,6 +8,7 @@ import { movieFactory } from '../factories/movie.factory';
 import { checkHealth } from '../support/health-client';
 import { startTestApp, type TestApp } from '../support/test-app';
 import { sleep, until } from '../support/wait';
+import { tcpRelay } from '../support/tcp-relay';
 import { tempDir } from '../support/temp-dir';
 
 /** Redis commands this instance sent that failed (timed out, refused). */
@@ -180,6 +181,46 @@ describe('Redis frozen under concurrent readers and writers', () => {
     } finally {
       redis.signal('SIGCONT');
       await t.close();
+      await redis.stop();
+    }
+  });
+});
+
+describe('only the writer loses Redis (its path to Redis frozen, the other instance still reaches it)', () => {
+  it('its UpdateRating is refused unsaved, and the other instance, serving the old copy, agrees with MongoDB', async () => {
+    const movie = movieFactory({ title: 'Cut Off Writer', rating: 5 });
+    const id = movie._id.toHexString();
+    const redis = await startRedisServer(tempDir('movie-cache-writer-cut-'));
+    const relay = await tcpRelay({ host: '127.0.0.1', port: redis.port });
+    await relay.open();
+    const env = { REDIS_TIMEOUT_MS: '200', HEALTH_INTERVAL_MS: '200' };
+    const reader = await startTestApp({
+      env,
+      config: { redisUrl: `redis://127.0.0.1:${redis.port}` },
+      movies: [movie],
+    });
+    const writer = await startTestApp({
+      env,
+      config: { redisUrl: `redis://127.0.0.1:${relay.port}`, mongoUri: reader.config.mongoUri },
+      keepRedis: true,
+    });
+    try {
+      await reader.api.getMovie({ id });
+      await reader.api.getMovie({ id });
+      relay.freeze();
+
+      await expect(writer.api.updateRating({ id, rating: 9 })).rejects.toMatchObject({
+        code: status.UNAVAILABLE,
+      });
+
+      const stored = await reader.movies.findOne({ _id: movie._id });
+      const { movie: read } = await reader.api.getMovie({ id });
+      expect(stored?.imdb.rating).toBe(5);
+      expect(read).toMatchObject({ rating: 5, revision: stored?.revision ?? 0 });
+    } finally {
+      await writer.close().catch(() => undefined);
+      await reader.close();
+      await relay.close();
       await redis.stop();
     }
   });
