@@ -7,6 +7,9 @@ export interface FailCommandData {
   errorCode?: number;
   closeConnection?: boolean;
   errorLabels?: string[];
+  /** Holds the command's connection for blockTimeMS, then fails it as the rest says, or runs it. */
+  blockConnection?: boolean;
+  blockTimeMS?: number;
 }
 
 export type FailPointMode = 'off' | 'alwaysOn' | { times: number };
