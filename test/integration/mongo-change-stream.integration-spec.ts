@@ -2,6 +2,7 @@ import type { Document, ObjectId } from 'bson';
 import { mongo } from 'mongoose';
 import {
   HistoryLostError,
+  SOURCE_STUCK_MS,
   type ChangeBatch,
   type MovieChange,
 } from '../../src/movies/change-feed/change-source';
@@ -10,7 +11,7 @@ import { movieFactory } from '../factories/movie.factory';
 import { failCommand } from '../support/fail-point';
 import { startMongoJavaServer, type MongoJavaServer } from '../support/mongo-java-server';
 import { tempDir } from '../support/temp-dir';
-import { until } from '../support/wait';
+import { sleep, until } from '../support/wait';
 
 /** A follow() running in the background, collecting what it delivers until stopped. */
 function following(sut: MongoChangeStreamSource, token: string) {
@@ -188,6 +189,40 @@ describe(MongoChangeStreamSource.name, () => {
     // parse it and fails without a code.
     const foreign = 'resumeAfter:{"_data":"8265A1B2C3000000012B022C0100296E5A1004"}';
     await expect(sut.follow(foreign, jest.fn(), new AbortController().signal)).rejects.toThrow();
+  });
+
+  it('an idle stream is not stuck: it follows past the bound with nothing to deliver', async () => {
+    let failed: unknown;
+    const feed = following(sut, await sut.now());
+    const watched = feed.received(1).catch((error: unknown) => (failed = error));
+
+    await sleep(SOURCE_STUCK_MS + 1_000);
+    const { insertedId } = await movies.insertOne(movieFactory());
+    await watched;
+    await feed.stop();
+
+    expect(failed).toBeUndefined();
+    expect(feed.ids()).toEqual([hex(insertedId)]);
+  });
+
+  it('fails when no batch or heartbeat comes within the bound: a getMore held on a healthy connection', async () => {
+    const blockMs = 3 * SOURCE_STUCK_MS;
+    const token = await sut.now();
+    await failCommand(
+      client,
+      { times: 1 },
+      { failCommands: ['getMore'], blockConnection: true, blockTimeMS: blockMs },
+    );
+
+    const startedAt = Date.now();
+    const error: unknown = await sut
+      .follow(token, jest.fn(), new AbortController().signal)
+      .catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(Error);
+    expect(error).not.toBeInstanceOf(HistoryLostError);
+    expect((error as Error).message).toContain('no batch or heartbeat');
+    // It gave up on the stream, not waited for the server to let go.
+    expect(Date.now() - startedAt).toBeLessThan(blockMs);
   });
 
   // mongod's own fail point: the server answers the stream's next getMore with the code.
