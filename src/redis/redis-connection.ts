@@ -2,13 +2,18 @@ import { Logger } from '@nestjs/common';
 import Redis, { type Cluster, type RedisOptions } from 'ioredis';
 import { SlotAwareCluster } from './slot-aware-cluster';
 import type { ResolvedAppConfig } from '../config/app-config';
+import type { RedisClusterConfig } from '../config/redis-cluster-nodes';
+import type { RedisSentinelConfig } from '../config/redis-sentinels';
 
 export const REDIS_CLIENT = Symbol('REDIS_CLIENT');
 
-/** One Redis server (REDIS_URL) or a Redis Cluster (REDIS_CLUSTER_NODES): the same command API. */
+/**
+ * One Redis server (REDIS_URL), the master of a Sentinel group (REDIS_SENTINELS), or a Redis
+ * Cluster (REDIS_CLUSTER_NODES): the same command API.
+ */
 export type RedisClient = Redis | Cluster;
 
-/** Options of every connection to one node: its own, or each node of a cluster. */
+/** Options of every connection to one node: a server, or each node of a cluster. */
 function nodeOptions(config: ResolvedAppConfig): Omit<RedisOptions, 'replyMapping'> {
   return {
     connectionName: 'movie-cache',
@@ -18,39 +23,68 @@ function nodeOptions(config: ResolvedAppConfig): Omit<RedisOptions, 'replyMappin
   };
 }
 
+const retry = (attempt: number) => Math.min(attempt * 100, 1_000);
+
+/** Options of the one connection to a server: REDIS_URL's, or the master Sentinel names. */
+function serverOptions(config: ResolvedAppConfig): Omit<RedisOptions, 'replyMapping'> {
+  return {
+    ...nodeOptions(config),
+    enableOfflineQueue: false,
+    // Commands issued in the same tick share one socket write: far fewer syscalls under load.
+    enableAutoPipelining: true,
+    retryStrategy: retry,
+  };
+}
+
+function clusterClient(config: ResolvedAppConfig, cluster: RedisClusterConfig): Cluster {
+  return new SlotAwareCluster(cluster.nodes, {
+    // Fail fast while no node answers, so reads fall back to MongoDB instead of queueing.
+    enableOfflineQueue: false,
+    enableAutoPipelining: true,
+    clusterRetryStrategy: retry,
+    // Reads and scripts go to masters only: a replica may lag behind a write and its fence.
+    scaleReads: 'master',
+    // A moved slot or a failover is followed within these; RedisCircuit bounds the wait.
+    retryDelayOnFailover: 100,
+    retryDelayOnClusterDown: 100,
+    slotsRefreshTimeout: Math.max(config.redisTimeoutMs, 1_000),
+    // TLS certificates name hosts: keep the names the cluster announces.
+    dnsLookup: cluster.tls ? (address, done) => done(null, address) : undefined,
+    redisOptions: {
+      ...nodeOptions(config),
+      username: cluster.username,
+      password: cluster.password,
+      tls: cluster.tls ? {} : undefined,
+    },
+  });
+}
+
+/** Asks the sentinels for the master on every (re)connection; ioredis checks its ROLE too. */
+function sentinelClient(config: ResolvedAppConfig, sentinel: RedisSentinelConfig): Redis {
+  return new Redis({
+    ...serverOptions(config),
+    sentinels: sentinel.sentinels,
+    name: sentinel.name,
+    sentinelRetryStrategy: retry,
+    sentinelCommandTimeout: config.redisTimeoutMs,
+    // A failover is followed when announced (+switch-master), even if the old master still answers.
+    failoverDetector: true,
+    username: sentinel.username,
+    password: sentinel.password,
+    db: sentinel.db,
+    tls: sentinel.tls ? {} : undefined,
+    enableTLSForSentinelMode: sentinel.tls,
+  });
+}
+
 /** The one Redis connection: cache-manager's store and every raw command share it. */
 export function createRedisClient(config: ResolvedAppConfig): RedisClient {
   const logger = new Logger('Redis');
-  const retry = (attempt: number) => Math.min(attempt * 100, 1_000);
-  const cluster = config.redisCluster;
-  const client: RedisClient = cluster
-    ? new SlotAwareCluster(cluster.nodes, {
-        // Fail fast while no node answers, so reads fall back to MongoDB instead of queueing.
-        enableOfflineQueue: false,
-        enableAutoPipelining: true,
-        clusterRetryStrategy: retry,
-        // Reads and scripts go to masters only: a replica may lag behind a write and its fence.
-        scaleReads: 'master',
-        // A moved slot or a failover is followed within these; RedisCircuit bounds the wait.
-        retryDelayOnFailover: 100,
-        retryDelayOnClusterDown: 100,
-        slotsRefreshTimeout: Math.max(config.redisTimeoutMs, 1_000),
-        // TLS certificates name hosts: keep the names the cluster announces.
-        dnsLookup: cluster.tls ? (address, done) => done(null, address) : undefined,
-        redisOptions: {
-          ...nodeOptions(config),
-          username: cluster.username,
-          password: cluster.password,
-          tls: cluster.tls ? {} : undefined,
-        },
-      })
-    : new Redis(config.redisUrl, {
-        ...nodeOptions(config),
-        enableOfflineQueue: false,
-        // Commands issued in the same tick share one socket write: far fewer syscalls under load.
-        enableAutoPipelining: true,
-        retryStrategy: retry,
-      });
+  const client: RedisClient = config.redisCluster
+    ? clusterClient(config, config.redisCluster)
+    : config.redisSentinel
+      ? sentinelClient(config, config.redisSentinel)
+      : new Redis(config.redisUrl, serverOptions(config));
   let lastError = '';
   client.on('error', (error: Error) => {
     if (error.message !== lastError) logger.warn(`connection error: ${error.message}`);

@@ -23,6 +23,7 @@ export interface ScriptCommands {
   ): Promise<[number, string, number, number]>;
   releaseLease(lease: string, token: string): Promise<number>;
   rememberAbsent(absent: string, fence: string, seen: string, ttlSeconds: number): Promise<number>;
+  rememberTitle(written: string, entry: string, fence: string, seen: string): Promise<number>;
   titleWritten(
     fence: string,
     absent: string,

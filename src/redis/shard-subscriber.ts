@@ -82,13 +82,18 @@ export class ShardSubscriber {
     return connection;
   }
 
-  /** A connection of its own (never reconnecting by itself) to the master of the channels' slot. */
+  /**
+   * A connection of its own (never reconnecting by itself) to the master of the channels' slot;
+   * on one endpoint a duplicate of the client (behind Sentinel: to the master it names now).
+   */
   private async connectionToMaster(): Promise<Redis> {
     const own = {
       connectionName: this.connectionName,
       lazyConnect: true,
       enableOfflineQueue: true,
       retryStrategy: () => null,
+      // Behind Sentinel: sentinels that do not answer fail the attempt, retried by start().
+      sentinelRetryStrategy: () => null,
     };
     if (!(this.client instanceof Cluster)) return this.client.duplicate(own);
     this.slot ??= await this.client.cluster('KEYSLOT', this.channels[0]);

@@ -2,7 +2,7 @@ import { CacheTier } from '../../src/generated/client/movies/v1/movie_service';
 import { CacheInstance } from '../../src/movies/cache/near/coherence-messages';
 import { NearCache } from '../../src/movies/cache/near/near-cache';
 import type { CacheHooks } from '../../src/movies/cache/cache-hooks';
-import { movieKey } from '../../src/redis/cache-keys';
+import { NEAR_CACHE_INSTANCES_KEY, movieKey } from '../../src/redis/cache-keys';
 import { movieFactory } from '../factories/movie.factory';
 import { startTestApp, type TestApp } from '../support/test-app';
 import { sleep, until } from '../support/wait';
@@ -112,6 +112,51 @@ describe('near-cache coherence across instances', () => {
       expect(seen).toEqual([0, 0, 0, 0]);
       expect(written?.revision).toBe(1);
       for (const t of [a, b]) expect((await t.api.getMovie({ id })).movie?.revision).toBe(1);
+    } finally {
+      await b.close();
+      await a.close();
+    }
+  });
+
+  it('the registry of live instances lost (evicted, deleted) just before a write: the writer still waits for the instance it hears pinging', async () => {
+    const movie = movieFactory({ title: 'Lost Registry', rating: 5 });
+    const id = movie._id.toHexString();
+    let hold = false;
+    let released = false;
+    const held: Array<() => void> = [];
+    // Pings every second: the registry stays empty between one and the write.
+    const env = { NEAR_CACHE_LEASE_MS: '5000' };
+    const a = await startTestApp({ env, movies: [movie] });
+    const b = await startTestApp({
+      env,
+      config: { mongoUri: a.config.mongoUri },
+      keepRedis: true,
+      hooks: {
+        beforeFill: () => Promise.resolve(),
+        beforeDelivery: (message) =>
+          hold && message.startsWith('invalidate ')
+            ? new Promise((resolve) => held.push(() => resolve(true)))
+            : Promise.resolve(true),
+      },
+    });
+    try {
+      for (const t of [a, b]) await until(async () => t.app.get(NearCache).serving);
+      await nearCached(b, id);
+      hold = true;
+      const registered = async () =>
+        Number(await a.redis.zscore(NEAR_CACHE_INSTANCES_KEY, b.app.get(CacheInstance).id));
+      const before = await registered();
+      await until(async () => (await registered()) > before); // b just renewed its registration
+      await a.redis.del(NEAR_CACHE_INSTANCES_KEY);
+
+      const write = a.api.updateRating({ id, rating: 9 }).then(() => released);
+      await until(async () => held.length === 1);
+      await sleep(300);
+      released = true;
+      for (const release of held) release();
+
+      expect(await write).toBe(true); // acknowledged only once b had applied the invalidation
+      expect((await b.api.getMovie({ id })).movie?.rating).toBe(9);
     } finally {
       await b.close();
       await a.close();

@@ -56,7 +56,7 @@ describe(ExternalWrites.name, () => {
       await titleMap().set(titleKey(before, 2001), movie.id);
       await titleMap().set(titleKey(before), movie.id);
       await env.module.get(NegativeCache).remember(after, undefined, await fence.current(after));
-      near.keepTitle(titleKey(before), movie.id);
+      near.keepTitle(titleKey(before), movie.id, near.titleInvalidationCount());
 
       await sut.apply([{ id: movie.id, titles: [{ title: 'After', year: 2001 }] }]);
 

@@ -1,3 +1,5 @@
+import { CACHE_MANAGER } from '@nestjs/cache-manager';
+import type { Cache } from 'cache-manager';
 import { DependencyUnavailableError, MovieNotFoundError } from '../../src/common/errors';
 import {
   CacheStatus,
@@ -7,7 +9,6 @@ import {
 import { lookupKeys } from '../../src/movies/cache/lookup-keys';
 import { MovieCache } from '../../src/movies/cache/movie-cache';
 import { NearCache } from '../../src/movies/cache/near/near-cache';
-import { TitleMap } from '../../src/movies/cache/title-map';
 import { WriteThroughHandler } from '../../src/movies/cache/write-through.handler';
 import type { MovieLookup } from '../../src/movies/movie-lookup';
 import { MoviesRepository } from '../../src/movies/movies.repository';
@@ -134,7 +135,7 @@ describe(MovieCache.name, () => {
       const keys = lookupKeys(title(movie.title));
       await env.redis.set(keys.lease, 'other', 'PX', 5_000);
       const queries = env.source.onTitle(movie);
-      setTimeout(() => void env.module.get(TitleMap).remember(keys.title, movie.id), 100);
+      setTimeout(() => void env.module.get<Cache>(CACHE_MANAGER).set(keys.title, movie.id), 100);
 
       const result = await sut.read(title(movie.title));
 
@@ -174,7 +175,9 @@ describe(MovieCache.name, () => {
     it('resolved by the title map another instance filled: the title is kept here, its next read answered locally', async () => {
       const movie = apiMovieFactory({ title: 'Mapped Elsewhere', year: 1999 });
       await env.cacheCopy(movie);
-      await env.module.get(TitleMap).remember(lookupKeys(title(movie.title)).title, movie.id);
+      await env.module
+        .get<Cache>(CACHE_MANAGER)
+        .set(lookupKeys(title(movie.title)).title, movie.id);
 
       const result = await sut.read(title(movie.title));
 
@@ -190,7 +193,9 @@ describe(MovieCache.name, () => {
       const movie = apiMovieFactory({ title: 'Copy Near', year: 1999 });
       await env.cacheCopy(movie);
       await sut.read(byId(movie));
-      await env.module.get(TitleMap).remember(lookupKeys(title(movie.title)).title, movie.id);
+      await env.module
+        .get<Cache>(CACHE_MANAGER)
+        .set(lookupKeys(title(movie.title)).title, movie.id);
       expect(local(title(movie.title))).toBeNull();
 
       const result = await sut.read(title(movie.title));

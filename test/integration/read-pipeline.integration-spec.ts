@@ -1,3 +1,5 @@
+import { CACHE_MANAGER } from '@nestjs/cache-manager';
+import type { Cache } from 'cache-manager';
 import { DependencyUnavailableError, MovieNotFoundError } from '../../src/common/errors';
 import {
   CacheStatus,
@@ -259,12 +261,36 @@ describe(TitleReads.name, () => {
     expect(await env.redis.exists(keys.lease)).toBe(0);
   });
 
+  it('a title miss overtaken by a write that moved the title (another movie got more votes) remembers no mapping, here or in the near-cache: the next lookup asks again', async () => {
+    const fewer = apiMovieFactory({ title: 'Shared Title', year: 1999, imdbVotes: 10 });
+    const more = apiMovieFactory({ title: 'Shared Title', year: 1999, imdbVotes: 20 });
+    const keys = lookupKeys(lookup(fewer.title));
+    env.source.movies.set(fewer.id, fewer);
+    env.source.movies.set(more.id, more);
+    const fence = env.module.get(WriteFence);
+    const near = env.module.get(NearCache);
+    near.extendLease(performance.now() + 60_000);
+    env.source.onTitle(async () => {
+      // The change feed applies the write that gave `more` its votes while the query runs.
+      await fence.raiseTitle(fewer.title, fewer.year, true);
+      near.forgetTitle(keys.title);
+      return fewer;
+    }, more);
+
+    expect(await read(fewer.title)).toMatchObject({ kind: 'movie', result: { movie: fewer } });
+
+    expect(await env.module.get(TitleMap).resolve(keys.title)).toBeUndefined();
+    expect(near.title(keys.title)).toBeUndefined();
+    expect(await read(fewer.title)).toMatchObject({ kind: 'movie', result: { movie: more } });
+    expect(env.source.titleReads).toBe(2);
+  });
+
   it('takes the resolution of the instance holding the lease instead of querying', async () => {
     const movie = apiMovieFactory({ title: 'Their Title', year: 1999 });
     env.source.movies.set(movie.id, movie);
     const keys = lookupKeys(lookup(movie.title));
     await env.redis.set(keys.lease, 'other', 'PX', 10_000);
-    setTimeout(() => void env.module.get(TitleMap).remember(keys.title, movie.id), 100);
+    setTimeout(() => void env.module.get<Cache>(CACHE_MANAGER).set(keys.title, movie.id), 100);
 
     const outcome = await read(movie.title);
 

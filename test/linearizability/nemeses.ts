@@ -52,7 +52,9 @@ const evictedKeys = async (redis: Redis) =>
   Number(/evicted_keys:(\d+)/.exec(await redis.info('stats'))![1]);
 
 /** maxmemory a few MB above what Redis holds now, and a flood of other keys to push past it. */
-function maxmemory(policy: 'allkeys-lru' | 'volatile-ttl'): Nemesis['run'] {
+type EvictionPolicy = 'allkeys-lru' | 'allkeys-random' | 'volatile-ttl' | 'volatile-lru';
+
+function maxmemory(policy: EvictionPolicy): Nemesis['run'] {
   const headroom = 4 * 1024 * 1024;
   const value = 'x'.repeat(1024);
   return async ({ servers, stop, clock, episode }) => {
@@ -67,11 +69,11 @@ function maxmemory(policy: 'allkeys-lru' | 'volatile-ttl'): Nemesis['run'] {
         await Promise.all(
           Array.from({ length: 100 }, () => {
             const key = `flood:${written++}`;
-            // Under volatile-ttl only keys with a TTL go, the shortest first: the flood's are long.
-            const set =
-              policy === 'volatile-ttl'
-                ? servers.keys.set(key, value, 'EX', 3_600)
-                : servers.keys.set(key, value);
+            // Under volatile-* only keys with a TTL go (volatile-ttl: the shortest first); the
+            // flood's are long, so the service's own keys are what goes.
+            const set = policy.startsWith('volatile-')
+              ? servers.keys.set(key, value, 'EX', 3_600)
+              : servers.keys.set(key, value);
             return set.catch(() => undefined);
           }),
         );
@@ -118,10 +120,22 @@ export const NEMESES: Nemesis[] = [
     run: maxmemory('allkeys-lru'),
   },
   {
+    name: 'random',
+    needsCluster: false,
+    summary: 'maxmemory 4 MB above use, allkeys-random, under a flood of other keys',
+    run: maxmemory('allkeys-random'),
+  },
+  {
     name: 'volatile-ttl',
     needsCluster: false,
     summary: 'maxmemory 4 MB above use, volatile-ttl, under a flood of keys with a 1 h TTL',
     run: maxmemory('volatile-ttl'),
+  },
+  {
+    name: 'volatile-lru',
+    needsCluster: false,
+    summary: 'maxmemory 4 MB above use, volatile-lru, under a flood of keys with a 1 h TTL',
+    run: maxmemory('volatile-lru'),
   },
   {
     name: 'pause-instance',

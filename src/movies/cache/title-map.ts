@@ -1,18 +1,26 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { CACHE_MANAGER } from '@nestjs/cache-manager';
 import type { Cache } from 'cache-manager';
+import { randomBytes } from 'node:crypto';
+import { CACHE_MANAGER_NAMESPACE, fenceKey } from '../../redis/cache-keys';
 import { RedisCircuit } from '../../redis/redis-circuit';
+import { REDIS_SCRIPTS, type RedisScripts } from '../../redis/redis-scripts';
 import { CachePolicy } from './cache-policy';
+
+/** How CACHE_MANAGER stores `key` in Redis (keyv prefixes its namespace). */
+const stored = (key: string) => `${CACHE_MANAGER_NAMESPACE}:${key}`;
 
 /**
  * Title (and year) -> movie id, kept through CACHE_MANAGER: a plain key/value entry with a TTL,
- * which is what cache-manager is for. Hashes, scripts and sorted sets use raw commands.
+ * which is what cache-manager is for. Hashes, scripts and sorted sets use raw commands. A new
+ * entry is written under a key of its own and put in place only under the title's fence.
  */
 @Injectable()
 export class TitleMap {
   constructor(
     @Inject(CACHE_MANAGER) private readonly cacheManager: Cache,
     private readonly redis: RedisCircuit,
+    @Inject(REDIS_SCRIPTS) private readonly scripts: RedisScripts,
     private readonly policy: CachePolicy,
   ) {}
 
@@ -26,8 +34,17 @@ export class TitleMap {
     await this.redis.run('cache', () => this.cacheManager.del(key));
   }
 
-  async remember(key: string, id: string): Promise<void> {
+  /**
+   * Remembers what a title miss that began at the title's fence `seen` (of tag `tag`) resolved
+   * to, unless a write moved the title since. True if remembered.
+   */
+  async remember(key: string, id: string, tag: string, seen: string): Promise<boolean> {
     const ttlMs = this.policy.jitteredTtlSeconds() * 1000;
-    await this.redis.run('cache', () => this.cacheManager.set(key, id, ttlMs));
+    const written = `${key}:new:${randomBytes(6).toString('base64url')}`;
+    await this.redis.run('cache', () => this.cacheManager.set(written, id, ttlMs));
+    const placed = await this.redis.run('cache', () =>
+      this.scripts.rememberTitle(stored(written), stored(key), fenceKey(tag), seen),
+    );
+    return placed === 1;
   }
 }

@@ -84,9 +84,12 @@ export class TitleReads {
 
   /** The title's cached id, or its remembered absence, or null. */
   private async resolve(keys: LookupKeys, readAt: Tick): Promise<Resolution | null> {
-    const id = this.near.title(keys.title) ?? (await this.titles.resolve(keys.title));
+    const near = this.near.title(keys.title);
+    if (near) return near;
+    const seen = this.near.titleInvalidationCount();
+    const id = await this.titles.resolve(keys.title);
     if (id) {
-      this.near.keepTitle(keys.title, id);
+      this.near.keepTitle(keys.title, id, seen);
       return id;
     }
     return (await this.negative.isAbsent(keys.tag, keys.year))
@@ -100,11 +103,12 @@ export class TitleReads {
     keys: LookupKeys,
     deadline: ReadDeadline,
   ): Promise<ReadOutcome> {
-    const { readAt, resolved } = await inSpan('cache.title_query', () =>
+    const seen = this.near.titleInvalidationCount();
+    const { readAt, resolved, remembered } = await inSpan('cache.title_query', () =>
       this.query(lookup, keys, deadline),
     );
     if (typeof resolved !== 'string') return resolved;
-    this.near.keepTitle(keys.title, resolved);
+    if (remembered) this.near.keepTitle(keys.title, resolved, seen);
     const outcome = await this.pipeline.read(resolved, readAt, false, deadline);
     return outcome.kind === 'movie' ? { ...outcome, result: miss(outcome.result.movie) } : outcome;
   }
@@ -114,7 +118,7 @@ export class TitleReads {
     lookup: TitleLookup,
     keys: LookupKeys,
     deadline: ReadDeadline,
-  ): Promise<{ readAt: Tick; resolved: Resolution }> {
+  ): Promise<{ readAt: Tick; resolved: Resolution; remembered?: boolean }> {
     const ticket = await this.fence.begin(keys.tag, keys.year);
     try {
       const other = ticket.lease
@@ -129,8 +133,8 @@ export class TitleReads {
         const absent = await this.negative.afterMiss(keys.tag, keys.year, ticket.fence, readAt);
         return { readAt, resolved: absent };
       }
-      await this.titles.remember(keys.title, movie.id);
-      return { readAt, resolved: movie.id };
+      const remembered = await this.titles.remember(keys.title, movie.id, keys.tag, ticket.fence);
+      return { readAt, resolved: movie.id, remembered };
     } finally {
       await this.fence.end(ticket, keys.tag, keys.year);
     }

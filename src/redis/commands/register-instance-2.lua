@@ -10,8 +10,8 @@
 ]]
 --- @include "now"
 local now = redis_now_ms()
+-- No TTL: a key without one survives the volatile-* eviction policies (writers prune it).
 redis.call('ZADD', KEYS[1], now + tonumber(ARGV[2]), ARGV[1])
-redis.call('PEXPIRE', KEYS[1], 10 * tonumber(ARGV[2]))
 local writes = redis.call('ZRANGEBYSCORE', KEYS[2], now + 1, '+inf', 'WITHSCORES')
 local flat = {}
 for i = 1, #writes, 2 do

@@ -29,15 +29,14 @@ export class InvalidationBus implements OnModuleInit, OnApplicationShutdown {
   ) {}
 
   /**
-   * Every instance writes (and so publishes and hears acks); only one with a near-cache hears the
-   * invalidations and registers, so writers wait for it.
+   * Every instance writes, so it hears the channel (its own invalidations, everyone's pings) and
+   * its acks; only one with a near-cache applies invalidations, pings and registers, so writers
+   * wait for it.
    */
   async onModuleInit(): Promise<void> {
-    const channels = [nearCacheAckChannel(this.instance.id)];
-    if (this.near.enabled) channels.unshift(NEAR_CACHE_CHANNEL);
     this.subscriber = new ShardSubscriber(
       this.redis.client,
-      channels,
+      [NEAR_CACHE_CHANNEL, nearCacheAckChannel(this.instance.id)],
       `movie-cache-invalidations-${this.instance.id}`,
       {
         message: (_channel, message) => void this.receive(message),
@@ -83,7 +82,8 @@ export class InvalidationBus implements OnModuleInit, OnApplicationShutdown {
       case 'invalidate':
       case 'title':
       case 'flush':
-        if (message.writer === this.instance.id) return;
+        if (message.writer === this.instance.id) return this.acks.echoed(message.nonce);
+        if (!this.near.enabled) return;
         this.apply(message.kind, message.id);
         await this.acks.acknowledge(message.writer, message.nonce);
         return;
@@ -91,6 +91,7 @@ export class InvalidationBus implements OnModuleInit, OnApplicationShutdown {
         this.acks.received(message.nonce, message.instance);
         return;
       case 'ping':
+        this.acks.pinged(message.instance);
         if (message.instance === this.instance.id) this.lease.heard(message.seq);
     }
   }

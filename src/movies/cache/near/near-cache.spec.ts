@@ -111,7 +111,7 @@ describe(NearCache.name, () => {
     const movie = apiMovieFactory();
     sut.extendLease(performance.now() + 20);
     sut.keep(movie, 60_000, sut.invalidationCount());
-    sut.keepTitle('title-key', movie.id);
+    sut.keepTitle('title-key', movie.id, sut.titleInvalidationCount());
     await new Promise((resolve) => setTimeout(resolve, 40));
 
     sut.extendLease(performance.now() + 60_000);
@@ -125,7 +125,7 @@ describe(NearCache.name, () => {
     const sut = nearCache({});
     const movie = apiMovieFactory();
     sut.keep(movie, 60_000, sut.invalidationCount());
-    sut.keepTitle('title-key', movie.id);
+    sut.keepTitle('title-key', movie.id, sut.titleInvalidationCount());
 
     sut.extendLease(performance.now() + 120_000);
 
@@ -148,7 +148,7 @@ describe(NearCache.name, () => {
 
   it('drops the title -> id map too when cleared', () => {
     const sut = nearCache({});
-    sut.keepTitle('title-key', 'some-id');
+    sut.keepTitle('title-key', 'some-id', sut.titleInvalidationCount());
 
     sut.clear();
 

@@ -42,6 +42,7 @@ export class NearCache {
   private readonly titles: LRUCache<string, string>;
   private readonly counts = { hits: 0, misses: 0, evictions: 0, invalidations: 0 };
   private invalidationSeq = 0;
+  private titleInvalidationSeq = 0;
   private servingUntil = 0;
   /** Movies being written, each until when (performance.now()): no unsettled copy of them is kept. */
   private readonly written = new Map<string, number>();
@@ -116,8 +117,14 @@ export class NearCache {
     this.movies.set(movie.id, copy, { ttl: this.policy.nearTtl(ttlMs) });
   }
 
-  keepTitle(key: string, id: string): void {
-    if (this.serving) this.titles.set(key, id);
+  /** How many title invalidations so far: taken before a resolution that may be kept here. */
+  titleInvalidationCount(): number {
+    return this.titleInvalidationSeq;
+  }
+
+  /** Keeps a title's id, resolved since the count was `seen` (no title was forgotten since). */
+  keepTitle(key: string, id: string, seen: number): void {
+    if (this.serving && seen === this.titleInvalidationSeq) this.titles.set(key, id);
   }
 
   /** A write changed this movie: drop its copy (and any copy whose read is in flight). */
@@ -149,11 +156,13 @@ export class NearCache {
   }
 
   forgetTitle(key: string): void {
+    this.titleInvalidationSeq += 1;
     this.titles.delete(key);
   }
 
   clear(): void {
     this.invalidationSeq += 1;
+    this.titleInvalidationSeq += 1;
     this.movies.clear();
     this.titles.clear();
   }

@@ -17,6 +17,13 @@ class Acks {
   private readonly received = new Set<string>();
   private missing?: Set<string>;
   private done?: () => void;
+  /** Resolves when the writer hears its own invalidation: every earlier ping was heard by then. */
+  readonly echoed: Promise<void>;
+  echo!: () => void;
+
+  constructor() {
+    this.echoed = new Promise((resolve) => (this.echo = resolve));
+  }
 
   add(instance: string): void {
     if (!this.missing) this.received.add(instance);
@@ -33,12 +40,16 @@ class Acks {
 
 /**
  * A write's invalidation, published to every instance, and the wait until each live one has
- * acknowledged it or its lease has run out (then it has stopped serving its near-cache).
+ * acknowledged it or its lease has run out (then it has stopped serving its near-cache). Live
+ * are those the registry names, and those whose pings this instance heard within a lease: the
+ * registry is a key Redis may evict, lose or prune by a clock that stepped.
  */
 @Injectable()
 export class WriteAcks {
   /** Registered before publishing, as an ack can beat the script's reply. */
   private readonly pending = new Map<string, Acks>();
+  /** When each instance's latest ping was heard here (performance.now()). */
+  private readonly pings = new Map<string, number>();
 
   constructor(
     private readonly redis: RedisCircuit,
@@ -71,14 +82,38 @@ export class WriteAcks {
       return;
     }
     // Those that do not ack in time have stopped serving by then: their lease began before now.
-    const acknowledged = acks.expect(live.filter((instance) => instance !== this.instance.id));
     let timer: NodeJS.Timeout | undefined;
-    const leaseOver = new Promise<void>((resolve) => {
-      timer = setTimeout(resolve, this.policy.nearLeaseMs);
+    const leaseOver = new Promise<'over'>((resolve) => {
+      timer = setTimeout(() => resolve('over'), this.policy.nearLeaseMs);
     });
-    await Promise.race([acknowledged, leaseOver]);
+    if ((await Promise.race([acks.echoed, leaseOver])) !== 'over') {
+      const heard = this.heardWithin(this.policy.nearLeaseMs);
+      const expected = new Set([...live, ...heard]);
+      expected.delete(this.instance.id);
+      await Promise.race([acks.expect([...expected]), leaseOver]);
+    }
     clearTimeout(timer);
     this.pending.delete(nonce);
+  }
+
+  /** This instance heard its own invalidation come back. */
+  echoed(nonce: string): void {
+    this.pending.get(nonce)?.echo();
+  }
+
+  /** An instance's ping was heard: it may serve a near-cache for a lease from its sending. */
+  pinged(instance: string): void {
+    this.pings.set(instance, performance.now());
+  }
+
+  private heardWithin(ms: number): string[] {
+    const since = performance.now() - ms;
+    const heard: string[] = [];
+    for (const [instance, at] of this.pings) {
+      if (at >= since) heard.push(instance);
+      else this.pings.delete(instance);
+    }
+    return heard;
   }
 
   /** An ack came back to this writer. */
