@@ -317,6 +317,44 @@ export interface GetCacheStatsResponse {
   stale: number;
   /** this instance's view of the change feed */
   changeFeed: ChangeFeedStats | undefined;
+  /** this instance's live consistency checker */
+  consistency: ConsistencyStats | undefined;
+}
+
+/**
+ * The live consistency checker of the instance that answered: a sample of its cache hits, each
+ * checked against MongoDB at fixed horizons after it was served (docs/guarantees.md).
+ */
+export interface ConsistencyStats {
+  /** CONSISTENCY_SAMPLE_RATE above 0 */
+  enabled: boolean;
+  /** the fraction of hits sampled */
+  sampleRate: number;
+  /** an inconsistent copy is dropped (CONSISTENCY_HEAL) */
+  heal: boolean;
+  /** hits recorded for checking */
+  samples: number;
+  /** hits sampled past CONSISTENCY_MAX_PER_SECOND, not recorded */
+  dropped: number;
+  /** inconsistent copies dropped */
+  heals: number;
+  horizons: ConsistencyHorizon[];
+}
+
+/** The checks of one horizon since the instance started. */
+export interface ConsistencyHorizon {
+  /** checked this long after the answer was served */
+  seconds: number;
+  /** decided: consistent or inconsistent */
+  checks: number;
+  /** still served, and older than a write MongoDB had before the answer */
+  inconsistent: number;
+  /** MongoDB differs, but its write was not known before the answer (concurrent) */
+  undecided: number;
+  /** not checked: Redis or MongoDB away, or the checker behind */
+  skipped: number;
+  /** -log10(inconsistent / checks); with none inconsistent, log10(checks) */
+  nines: number;
 }
 
 /** The change feed: writes made to MongoDB outside the service, applied to every cache. */
@@ -2203,6 +2241,7 @@ function createBaseGetCacheStatsResponse(): GetCacheStatsResponse {
     nearCache: undefined,
     stale: 0,
     changeFeed: undefined,
+    consistency: undefined,
   };
 }
 
@@ -2246,6 +2285,9 @@ export const GetCacheStatsResponse: MessageFns<GetCacheStatsResponse> = {
     }
     if (message.changeFeed !== undefined) {
       ChangeFeedStats.encode(message.changeFeed, writer.uint32(106).fork()).join();
+    }
+    if (message.consistency !== undefined) {
+      ConsistencyStats.encode(message.consistency, writer.uint32(114).fork()).join();
     }
     return writer;
   },
@@ -2367,6 +2409,14 @@ export const GetCacheStatsResponse: MessageFns<GetCacheStatsResponse> = {
             message.changeFeed = ChangeFeedStats.decode(reader, reader.uint32());
             continue;
           }
+          case 14: {
+            if (tag !== 114) {
+              break;
+            }
+
+            message.consistency = ConsistencyStats.decode(reader, reader.uint32());
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -2426,6 +2476,9 @@ export const GetCacheStatsResponse: MessageFns<GetCacheStatsResponse> = {
         : isSet(object.change_feed)
           ? ChangeFeedStats.fromJSON(object.change_feed)
           : undefined,
+      consistency: isSet(object.consistency)
+        ? ConsistencyStats.fromJSON(object.consistency)
+        : undefined,
     };
   },
 
@@ -2470,6 +2523,9 @@ export const GetCacheStatsResponse: MessageFns<GetCacheStatsResponse> = {
     if (message.changeFeed !== undefined) {
       obj.changeFeed = ChangeFeedStats.toJSON(message.changeFeed);
     }
+    if (message.consistency !== undefined) {
+      obj.consistency = ConsistencyStats.toJSON(message.consistency);
+    }
     return obj;
   },
 
@@ -2499,6 +2555,338 @@ export const GetCacheStatsResponse: MessageFns<GetCacheStatsResponse> = {
       object.changeFeed !== undefined && object.changeFeed !== null
         ? ChangeFeedStats.fromPartial(object.changeFeed)
         : undefined;
+    message.consistency =
+      object.consistency !== undefined && object.consistency !== null
+        ? ConsistencyStats.fromPartial(object.consistency)
+        : undefined;
+    return message;
+  },
+};
+
+function createBaseConsistencyStats(): ConsistencyStats {
+  return {
+    enabled: false,
+    sampleRate: 0,
+    heal: false,
+    samples: 0,
+    dropped: 0,
+    heals: 0,
+    horizons: [],
+  };
+}
+
+export const ConsistencyStats: MessageFns<ConsistencyStats> = {
+  encode(message: ConsistencyStats, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.enabled !== false) {
+      writer.uint32(8).bool(message.enabled);
+    }
+    if (message.sampleRate !== 0) {
+      writer.uint32(17).double(message.sampleRate);
+    }
+    if (message.heal !== false) {
+      writer.uint32(24).bool(message.heal);
+    }
+    if (message.samples !== 0) {
+      writer.uint32(32).int64(message.samples);
+    }
+    if (message.dropped !== 0) {
+      writer.uint32(40).int64(message.dropped);
+    }
+    if (message.heals !== 0) {
+      writer.uint32(48).int64(message.heals);
+    }
+    for (const v of message.horizons) {
+      ConsistencyHorizon.encode(v!, writer.uint32(58).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ConsistencyStats {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error('protobuf decode recursion limit exceeded');
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseConsistencyStats();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 8) {
+              break;
+            }
+
+            message.enabled = reader.bool();
+            continue;
+          }
+          case 2: {
+            if (tag !== 17) {
+              break;
+            }
+
+            message.sampleRate = reader.double();
+            continue;
+          }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.heal = reader.bool();
+            continue;
+          }
+          case 4: {
+            if (tag !== 32) {
+              break;
+            }
+
+            message.samples = longToNumber(reader.int64());
+            continue;
+          }
+          case 5: {
+            if (tag !== 40) {
+              break;
+            }
+
+            message.dropped = longToNumber(reader.int64());
+            continue;
+          }
+          case 6: {
+            if (tag !== 48) {
+              break;
+            }
+
+            message.heals = longToNumber(reader.int64());
+            continue;
+          }
+          case 7: {
+            if (tag !== 58) {
+              break;
+            }
+
+            message.horizons.push(ConsistencyHorizon.decode(reader, reader.uint32()));
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ConsistencyStats {
+    return {
+      enabled: isSet(object.enabled) ? globalThis.Boolean(object.enabled) : false,
+      sampleRate: isSet(object.sampleRate)
+        ? globalThis.Number(object.sampleRate)
+        : isSet(object.sample_rate)
+          ? globalThis.Number(object.sample_rate)
+          : 0,
+      heal: isSet(object.heal) ? globalThis.Boolean(object.heal) : false,
+      samples: isSet(object.samples) ? globalThis.Number(object.samples) : 0,
+      dropped: isSet(object.dropped) ? globalThis.Number(object.dropped) : 0,
+      heals: isSet(object.heals) ? globalThis.Number(object.heals) : 0,
+      horizons: globalThis.Array.isArray(object?.horizons)
+        ? object.horizons.map((e: any) => ConsistencyHorizon.fromJSON(e))
+        : [],
+    };
+  },
+
+  toJSON(message: ConsistencyStats): unknown {
+    const obj: any = {};
+    if (message.enabled !== false) {
+      obj.enabled = message.enabled;
+    }
+    if (message.sampleRate !== 0) {
+      obj.sampleRate = floatToJson(message.sampleRate);
+    }
+    if (message.heal !== false) {
+      obj.heal = message.heal;
+    }
+    if (message.samples !== 0) {
+      obj.samples = Math.round(message.samples);
+    }
+    if (message.dropped !== 0) {
+      obj.dropped = Math.round(message.dropped);
+    }
+    if (message.heals !== 0) {
+      obj.heals = Math.round(message.heals);
+    }
+    if (message.horizons?.length) {
+      obj.horizons = message.horizons.map((e) => ConsistencyHorizon.toJSON(e));
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<ConsistencyStats>, I>>(base?: I): ConsistencyStats {
+    return ConsistencyStats.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<ConsistencyStats>, I>>(object: I): ConsistencyStats {
+    const message = createBaseConsistencyStats();
+    message.enabled = object.enabled ?? false;
+    message.sampleRate = object.sampleRate ?? 0;
+    message.heal = object.heal ?? false;
+    message.samples = object.samples ?? 0;
+    message.dropped = object.dropped ?? 0;
+    message.heals = object.heals ?? 0;
+    message.horizons = object.horizons?.map((e) => ConsistencyHorizon.fromPartial(e)) || [];
+    return message;
+  },
+};
+
+function createBaseConsistencyHorizon(): ConsistencyHorizon {
+  return { seconds: 0, checks: 0, inconsistent: 0, undecided: 0, skipped: 0, nines: 0 };
+}
+
+export const ConsistencyHorizon: MessageFns<ConsistencyHorizon> = {
+  encode(message: ConsistencyHorizon, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.seconds !== 0) {
+      writer.uint32(8).int32(message.seconds);
+    }
+    if (message.checks !== 0) {
+      writer.uint32(16).int64(message.checks);
+    }
+    if (message.inconsistent !== 0) {
+      writer.uint32(24).int64(message.inconsistent);
+    }
+    if (message.undecided !== 0) {
+      writer.uint32(32).int64(message.undecided);
+    }
+    if (message.skipped !== 0) {
+      writer.uint32(40).int64(message.skipped);
+    }
+    if (message.nines !== 0) {
+      writer.uint32(49).double(message.nines);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ConsistencyHorizon {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error('protobuf decode recursion limit exceeded');
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseConsistencyHorizon();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 8) {
+              break;
+            }
+
+            message.seconds = reader.int32();
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.checks = longToNumber(reader.int64());
+            continue;
+          }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.inconsistent = longToNumber(reader.int64());
+            continue;
+          }
+          case 4: {
+            if (tag !== 32) {
+              break;
+            }
+
+            message.undecided = longToNumber(reader.int64());
+            continue;
+          }
+          case 5: {
+            if (tag !== 40) {
+              break;
+            }
+
+            message.skipped = longToNumber(reader.int64());
+            continue;
+          }
+          case 6: {
+            if (tag !== 49) {
+              break;
+            }
+
+            message.nines = reader.double();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ConsistencyHorizon {
+    return {
+      seconds: isSet(object.seconds) ? globalThis.Number(object.seconds) : 0,
+      checks: isSet(object.checks) ? globalThis.Number(object.checks) : 0,
+      inconsistent: isSet(object.inconsistent) ? globalThis.Number(object.inconsistent) : 0,
+      undecided: isSet(object.undecided) ? globalThis.Number(object.undecided) : 0,
+      skipped: isSet(object.skipped) ? globalThis.Number(object.skipped) : 0,
+      nines: isSet(object.nines) ? globalThis.Number(object.nines) : 0,
+    };
+  },
+
+  toJSON(message: ConsistencyHorizon): unknown {
+    const obj: any = {};
+    if (message.seconds !== 0) {
+      obj.seconds = Math.round(message.seconds);
+    }
+    if (message.checks !== 0) {
+      obj.checks = Math.round(message.checks);
+    }
+    if (message.inconsistent !== 0) {
+      obj.inconsistent = Math.round(message.inconsistent);
+    }
+    if (message.undecided !== 0) {
+      obj.undecided = Math.round(message.undecided);
+    }
+    if (message.skipped !== 0) {
+      obj.skipped = Math.round(message.skipped);
+    }
+    if (message.nines !== 0) {
+      obj.nines = floatToJson(message.nines);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<ConsistencyHorizon>, I>>(base?: I): ConsistencyHorizon {
+    return ConsistencyHorizon.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<ConsistencyHorizon>, I>>(object: I): ConsistencyHorizon {
+    const message = createBaseConsistencyHorizon();
+    message.seconds = object.seconds ?? 0;
+    message.checks = object.checks ?? 0;
+    message.inconsistent = object.inconsistent ?? 0;
+    message.undecided = object.undecided ?? 0;
+    message.skipped = object.skipped ?? 0;
+    message.nines = object.nines ?? 0;
     return message;
   },
 };

@@ -194,6 +194,44 @@ export interface GetCacheStatsResponse {
   stale: number;
   /** this instance's view of the change feed */
   changeFeed: ChangeFeedStats | undefined;
+  /** this instance's live consistency checker */
+  consistency: ConsistencyStats | undefined;
+}
+
+/**
+ * The live consistency checker of the instance that answered: a sample of its cache hits, each
+ * checked against MongoDB at fixed horizons after it was served (docs/guarantees.md).
+ */
+export interface ConsistencyStats {
+  /** CONSISTENCY_SAMPLE_RATE above 0 */
+  enabled: boolean;
+  /** the fraction of hits sampled */
+  sampleRate: number;
+  /** an inconsistent copy is dropped (CONSISTENCY_HEAL) */
+  heal: boolean;
+  /** hits recorded for checking */
+  samples: number;
+  /** hits sampled past CONSISTENCY_MAX_PER_SECOND, not recorded */
+  dropped: number;
+  /** inconsistent copies dropped */
+  heals: number;
+  horizons: ConsistencyHorizon[];
+}
+
+/** The checks of one horizon since the instance started. */
+export interface ConsistencyHorizon {
+  /** checked this long after the answer was served */
+  seconds: number;
+  /** decided: consistent or inconsistent */
+  checks: number;
+  /** still served, and older than a write MongoDB had before the answer */
+  inconsistent: number;
+  /** MongoDB differs, but its write was not known before the answer (concurrent) */
+  undecided: number;
+  /** not checked: Redis or MongoDB away, or the checker behind */
+  skipped: number;
+  /** -log10(inconsistent / checks); with none inconsistent, log10(checks) */
+  nines: number;
 }
 
 /** The change feed: writes made to MongoDB outside the service, applied to every cache. */
