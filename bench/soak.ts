@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import Redis from 'ioredis';
 import mongoose from 'mongoose';
+import { CachedCopy } from '../src/movies/cache/cached-copy';
 import { movieKey } from '../src/redis/cache-keys';
 import { CacheStatus } from '../src/generated/client/movies/v1/movie_service';
 import { MOVIES_COLLECTION } from '../src/movies/movie.schema';
@@ -136,8 +137,9 @@ async function main() {
     let compared = 0;
     let mismatches = 0;
     for (const id of touched) {
-      const cached = await inspect.hgetall(movieKey(id));
-      if (!cached.id) continue;
+      const value = await inspect.getBuffer(movieKey(id));
+      const cached = value && CachedCopy.of(value)?.movie();
+      if (!cached) continue;
       compared += 1;
       const stored = await movies.findOne({ _id: new mongoose.Types.ObjectId(id) });
       if (

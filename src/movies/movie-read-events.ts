@@ -2,8 +2,11 @@ import { Injectable, Logger } from '@nestjs/common';
 import type { Metadata } from '@grpc/grpc-js';
 import type { Movie } from '../generated/nest/movies/v1/movie_service';
 
+/** What a served movie is told by: enough to count it without decoding a Redis hit. */
+export type ServedMovie = Pick<Movie, 'id' | 'title' | 'revision'>;
+
 /** Told of one movie GetMovie served; `metadata` is the call's, to tell whose read it was. */
-export type MovieServedListener = (movie: Movie, metadata?: Metadata) => void;
+export type MovieServedListener = (movie: ServedMovie, metadata?: Metadata) => void;
 
 /**
  * Every movie GetMovie served (hit, miss or bypass), for features that count reads. Plain
@@ -20,7 +23,7 @@ export class MovieReadEvents {
     return () => (this.listeners = this.listeners.filter((other) => other !== listener));
   }
 
-  served(movie: Movie, metadata?: Metadata): void {
+  served(movie: ServedMovie, metadata?: Metadata): void {
     for (const listener of this.listeners) {
       try {
         listener(movie, metadata);

@@ -12,7 +12,10 @@ export const CACHE_MANAGER_NAMESPACE = 'cm';
 export const titleTag = (title: string): string =>
   `t:${createHash('sha256').update(title, 'utf8').digest('hex')}`;
 
-export const movieKey = (id: string): string => `movie:{${id}}`;
+/** A movie's copy: its header and protobuf encoding (src/redis/commands/includes/copy.lua). */
+export const movieKey = (id: string): string => `movie:v2:{${id}}`;
+/** Where versions before copies were encoded kept them (a hash): dropped with every copy. */
+export const legacyMovieKey = (id: string): string => `movie:{${id}}`;
 
 /** Newest revision written for an id (or a write count for a title), with the generation that set it. */
 export const fenceKey = (tag: string): string => `fence:{${tag}}`;

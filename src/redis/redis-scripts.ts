@@ -12,10 +12,27 @@ type Arg = string | number;
 
 /** Each script's signature: its KEYS, then its ARGV (see the header of its .lua file). */
 export interface ScriptCommands {
-  readMovie(movie: string, absent: string, fence: string): Promise<Array<string | number>>;
-  fillMovie(movie: string, fence: string, seen: string, ...args: Arg[]): Promise<string[]>;
-  beginWrite(movie: string, fence: string, absent: string, ...args: Arg[]): Promise<string>;
-  endWrite(movie: string, fence: string, absent: string, ...args: Arg[]): Promise<number>;
+  /** Buffers for bulk replies (ioredis's ...Buffer form): a copy's encoding is binary. */
+  fillMovieBuffer(
+    movie: string,
+    fence: string,
+    lease: string,
+    ...args: Array<Arg | Buffer>
+  ): Promise<Array<Buffer | number>>;
+  beginWrite(
+    movie: string,
+    legacy: string,
+    fence: string,
+    absent: string,
+    ...args: Arg[]
+  ): Promise<string>;
+  endWrite(
+    movie: string,
+    legacy: string,
+    fence: string,
+    absent: string,
+    ...args: Array<Arg | Buffer>
+  ): Promise<number>;
   beginMiss(
     lease: string,
     fence: string,
@@ -32,12 +49,13 @@ export interface ScriptCommands {
     titleEntryOfYear: string,
     ...args: Arg[]
   ): Promise<number>;
-  repairMovie(
+  repairMovieBuffer(
     movie: string,
+    legacy: string,
     fence: string,
     absent: string,
-    ...args: Arg[]
-  ): Promise<['current'] | [string | null, string | null]>;
+    ...args: Array<Arg | Buffer>
+  ): Promise<Buffer[]>;
   feedLead(lease: string, instance: string, leaseMs: number): Promise<number>;
   feedSave(lease: string, token: string, instance: string, value: string): Promise<number>;
   registerInstance(

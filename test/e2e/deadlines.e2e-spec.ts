@@ -12,6 +12,7 @@ import { statusOf } from '../support/grpc-status';
 import { startTestApp, type TestApp } from '../support/test-app';
 import { tempDir } from '../support/temp-dir';
 import { sleep } from '../support/wait';
+import { readCopy } from '../support/cached-copy';
 
 const MAX_READS = 16;
 const within = (ms: number) => ({ deadline: Date.now() + ms });
@@ -141,6 +142,6 @@ describe('deadlines bound the work they cause (MongoDB frozen with SIGSTOP)', ()
     expect(sent - before).toBe(1);
     expect((await long).movie?.id).toBe(id);
     expect((await long).cacheStatus).toBe(CacheStatus.CACHE_STATUS_MISS);
-    expect(await t.redis.hget(movieKey(id), 'id')).toBe(id);
+    expect((await readCopy(t.redis, id))?.id).toBe(id);
   });
 });

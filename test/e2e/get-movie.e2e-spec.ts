@@ -14,6 +14,7 @@ import { movieFactory } from '../factories/movie.factory';
 import { startTestApp, type TestApp } from '../support/test-app';
 import { expectFreshTtl } from '../support/ttl';
 import { sleep, until } from '../support/wait';
+import { readCopy } from '../support/cached-copy';
 
 describe('GetMovie (cache-aside)', () => {
   const heat = movieFactory({
@@ -56,22 +57,23 @@ describe('GetMovie (cache-aside)', () => {
     expect(second.movie).toEqual(first.movie);
   });
 
-  it('stores the movie as a Redis hash, one field per scalar, with the configured TTL', async () => {
+  it('stores the movie encoded as its response sends it, behind a header, fresh for the configured TTL and kept for grace', async () => {
     const id = heatRemake._id.toHexString();
     await t.api.getMovie({ id });
 
-    const hash = await t.redis.hgetall(movieKey(id));
+    const value = await t.redis.getBuffer(movieKey(id));
     const ttl = await t.redis.ttl(movieKey(id));
 
-    expect(hash).toMatchObject({
+    expect(value?.toString('latin1', 0, value.indexOf(10))).toMatch(/^v2 0 \d+ \d+$/);
+    expect(await readCopy(t.redis, id)).toMatchObject({
       id,
       title: 'Heat',
-      year: '1986',
-      rating: '5.4',
-      imdbVotes: '9000',
-      revision: '0',
-      genres: JSON.stringify(heatRemake.genres),
-      cast: JSON.stringify(heatRemake.cast),
+      year: 1986,
+      rating: 5.4,
+      imdbVotes: 9000,
+      revision: 0,
+      genres: heatRemake.genres,
+      cast: heatRemake.cast,
     });
     expectFreshTtl(ttl, t.config);
   });

@@ -1,5 +1,6 @@
 import { CacheTier } from '../../src/generated/client/movies/v1/movie_service';
 import { CacheInstance } from '../../src/movies/cache/near/coherence-messages';
+import { CachedCopy } from '../../src/movies/cache/cached-copy';
 import { NearCache } from '../../src/movies/cache/near/near-cache';
 import type { CacheHooks } from '../../src/movies/cache/cache-hooks';
 import { NEAR_CACHE_INSTANCES_KEY, movieKey } from '../../src/redis/cache-keys';
@@ -38,11 +39,12 @@ const nearCached = (t: TestApp, id: string) => until(() => servedLocally(t, id),
  */
 async function settled(t: TestApp, id: string): Promise<void> {
   await until(async () => {
-    const [settlesAt, [seconds, micros]] = await Promise.all([
-      t.redis.hget(movieKey(id), 'settlesAt'),
-      t.redis.time(),
+    const [value, pttl] = await Promise.all([
+      t.redis.getBuffer(movieKey(id)),
+      t.redis.pttl(movieKey(id)),
     ]);
-    return settlesAt !== null ? Number(settlesAt) < seconds * 1000 + micros / 1000 : true;
+    const copy = value && CachedCopy.of(value);
+    return !copy || pttl <= copy.settlesBelowPttl;
   }, 15_000);
 }
 

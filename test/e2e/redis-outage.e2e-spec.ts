@@ -10,6 +10,7 @@ import { startTestApp, type TestApp } from '../support/test-app';
 import { sleep, until } from '../support/wait';
 import { tcpRelay } from '../support/tcp-relay';
 import { tempDir } from '../support/temp-dir';
+import { readCopy } from '../support/cached-copy';
 
 /** Redis commands this instance sent that failed (timed out, refused). */
 async function redisErrors(t: TestApp): Promise<number> {
@@ -93,7 +94,7 @@ describe('Redis goes away mid-run (frozen with SIGSTOP, then resumed with its da
       }
       return statuses.every((s) => s === CacheStatus.CACHE_STATUS_HIT);
     }, 15_000);
-    expect(await t.redis.hget(movieKey(ids[0]), 'rating')).toBe('7');
+    expect((await readCopy(t.redis, ids[0]))?.rating).toBe(7);
   });
 });
 

@@ -5,6 +5,7 @@ import { CacheStatus } from '../../src/generated/client/movies/v1/movie_service'
 import { movieFactory } from '../factories/movie.factory';
 import { startTestApp, type TestApp } from '../support/test-app';
 import { expectFreshTtl } from '../support/ttl';
+import { readCopy } from '../support/cached-copy';
 
 describe('UpdateRating (write-through)', () => {
   const alien = movieFactory({ title: 'Alien', year: 1979, rating: 8.4, votes: 700_000 });
@@ -55,7 +56,7 @@ describe('UpdateRating (write-through)', () => {
     const last = await t.api.updateRating({ id, rating: 7.5 });
 
     expect(last.movie?.revision).toBe(before + 2);
-    expect(await t.redis.hget(movieKey(id), 'revision')).toBe(String(before + 2));
+    expect((await readCopy(t.redis, id))?.revision).toBe(before + 2);
   });
 
   it('updates by title, resolving it like GetMovie does', async () => {

@@ -18,7 +18,7 @@ import { MoviesRepository } from '../../src/movies/movies.repository';
 import { absentKey, leaseKey, movieKey } from '../../src/redis/cache-keys';
 import { apiMovieFactory } from '../factories/api-movie.factory';
 import { cacheTestingModule, type CacheTestingModule } from '../support/cache-testing-module';
-import { expireCopyIn } from '../support/expiry';
+import { expireCopyIn, readCopy } from '../support/cached-copy';
 import { expectFreshTtl } from '../support/ttl';
 import { sleep, until } from '../support/wait';
 
@@ -88,7 +88,7 @@ describe(CacheAsideInterceptor.name, () => {
       cacheStatus: CacheStatus.CACHE_STATUS_MISS,
       cacheTier: CacheTier.CACHE_TIER_UNSPECIFIED,
     });
-    expect(await env.redis.hget(movieKey(movie.id), 'title')).toBe(movie.title);
+    expect((await readCopy(env.redis, movie.id))?.title).toBe(movie.title);
     expectFreshTtl(await env.redis.ttl(movieKey(movie.id)), env.config);
     expect(await env.redis.exists(leaseKey(movie.id))).toBe(0); // released, not left to expire
   });

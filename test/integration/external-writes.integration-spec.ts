@@ -7,6 +7,7 @@ import { WriteFence } from '../../src/movies/cache/write-fence';
 import { absentKey, fenceKey, movieKey, titleKey, titleTag } from '../../src/redis/cache-keys';
 import { apiMovieFactory } from '../factories/api-movie.factory';
 import { cacheTestingModule, type CacheTestingModule } from '../support/cache-testing-module';
+import { decoded } from '../support/cached-copy';
 
 describe(ExternalWrites.name, () => {
   let env: CacheTestingModule;
@@ -87,7 +88,10 @@ describe(ExternalWrites.name, () => {
       await sut.apply([{ id: movie.id, titles: [{ title: 'Own Write' }] }]);
 
       expect(await env.redis.get(fenceKey(movie.id))).toBe(fenceBefore);
-      expect(await env.store.read(movie.id)).toMatchObject({ kind: 'hit', movie });
+      expect(decoded(await env.store.read(movie.id))).toMatchObject({
+        kind: 'hit',
+        movie,
+      });
       expect(await titleMap().get(titleKey(titleTag('Own Write')))).toBe(movie.id);
       expect(near.movie(movie.id)?.hit.movie).toEqual(movie);
     });

@@ -4,6 +4,7 @@ import { MovieCacheStore } from '../../src/movies/cache/movie-cache.store';
 import { fenceKey, movieKey } from '../../src/redis/cache-keys';
 import { apiMovieFactory } from '../factories/api-movie.factory';
 import { cacheTestingModule, type CacheTestingModule } from '../support/cache-testing-module';
+import { decoded, readCopy } from '../support/cached-copy';
 import { expectFreshTtl } from '../support/ttl';
 
 describe(MovieCacheStore.name, () => {
@@ -22,7 +23,7 @@ describe(MovieCacheStore.name, () => {
   afterAll(() => env.module.close());
   beforeEach(() => env.redis.flushdb());
 
-  const cachedRating = (id: string) => env.redis.hget(movieKey(id), 'rating');
+  const cachedRating = async (id: string) => (await readCopy(env.redis, id))?.rating;
 
   it('talks RESP3 to Redis (ioredis 6 negotiates it), so every script below runs on its replies', async () => {
     expect(await env.redis.client('INFO')).toMatch(/\bresp=3\b/);
@@ -34,18 +35,16 @@ describe(MovieCacheStore.name, () => {
     await sut.fill(rated, await fenceOf(rated.id));
     await sut.fill(unrated, await fenceOf(unrated.id));
 
-    expect(await sut.read(rated.id)).toEqual({
+    expect(decoded(await sut.read(rated.id))).toEqual({
       kind: 'hit',
       movie: rated,
       ttlMs: expect.any(Number),
-      fenced: false,
       unsettled: true, // filled right after its first fence was made
     });
-    expect(await sut.read(unrated.id)).toEqual({
+    expect(decoded(await sut.read(unrated.id))).toEqual({
       kind: 'hit',
       movie: unrated,
       ttlMs: expect.any(Number),
-      fenced: false,
       unsettled: true,
     });
   });
@@ -59,7 +58,7 @@ describe(MovieCacheStore.name, () => {
     const older = await sut.fill({ ...current, revision: 4, rating: 1 }, fence);
 
     expect(older).toEqual({ kind: 'cached', movie: current });
-    expect(await cachedRating(current.id)).toBe('9');
+    expect(await cachedRating(current.id)).toBe(9);
   });
 
   it('a fill of the cached revision stores it again with a fresh TTL (a refresh)', async () => {
@@ -106,7 +105,7 @@ describe(MovieCacheStore.name, () => {
 
     expect(await env.writeThrough({ ...movie, revision: 2, rating: 6 })).toBe(true);
     expectFreshTtl(await env.redis.ttl(movieKey(movie.id)), env.config);
-    expect(await cachedRating(movie.id)).toBe('6');
+    expect(await cachedRating(movie.id)).toBe(6);
 
     expect(await env.writeThrough({ ...movie, revision: 1, rating: 1 })).toBe(false);
     expect(await env.redis.exists(movieKey(movie.id))).toBe(0);
@@ -136,7 +135,7 @@ describe(MovieCacheStore.name, () => {
 
     expect(await env.writeThrough(movie)).toBe(true);
 
-    expect(await cachedRating(movie.id)).toBe('1');
+    expect(await cachedRating(movie.id)).toBe(1);
   });
 
   it('while a write is pending a miss is told so, takes no lease, and its fill is refused; the write ending lets the next one store', async () => {
@@ -156,7 +155,7 @@ describe(MovieCacheStore.name, () => {
       kind: 'cached',
       movie: { revision: 2 },
     });
-    expect(await cachedRating(movie.id)).toBe('6');
+    expect(await cachedRating(movie.id)).toBe(6);
   });
 
   it.each([
@@ -213,13 +212,19 @@ describe(MovieCacheStore.name, () => {
     const movie = apiMovieFactory({ revision: 1 });
     const made = await fenceOf(movie.id);
     expect(await sut.fill(movie, made)).toMatchObject({ kind: 'stored', unsettled: true });
-    expect(await sut.read(movie.id)).toMatchObject({ kind: 'hit', unsettled: true });
+    expect(decoded(await sut.read(movie.id))).toMatchObject({
+      kind: 'hit',
+      unsettled: true,
+    });
 
     const [generation, revision] = made.split(':');
     const settled = `${generation.replace(/@\d+$/, '@1')}:${revision}`;
     await env.redis.set(fenceKey(movie.id), settled);
     expect(await sut.fill(movie, settled)).toMatchObject({ kind: 'stored', unsettled: false });
-    expect(await sut.read(movie.id)).toMatchObject({ kind: 'hit', unsettled: false });
+    expect(decoded(await sut.read(movie.id))).toMatchObject({
+      kind: 'hit',
+      unsettled: false,
+    });
   });
 
   it('a write-through drops fields the new copy no longer has', async () => {
@@ -228,12 +233,12 @@ describe(MovieCacheStore.name, () => {
 
     await env.writeThrough({ ...movie, revision: 2, rating: undefined });
 
-    expect(await cachedRating(movie.id)).toBeNull();
+    expect(await cachedRating(movie.id)).toBeUndefined();
   });
 
   it('treats an incomplete hash as a miss', async () => {
     const movie = apiMovieFactory();
-    await env.redis.hset(movieKey(movie.id), 'id', movie.id, 'title', movie.title);
+    await env.redis.set(movieKey(movie.id), 'v2 1 0 0\nnot a movie');
 
     expect(await sut.read(movie.id)).toEqual({ kind: 'miss' });
   });

@@ -7,6 +7,7 @@ import {
   type Movie,
 } from '../../src/generated/nest/movies/v1/movie_service';
 import { lookupKeys } from '../../src/movies/cache/lookup-keys';
+import { WriteFence } from '../../src/movies/cache/write-fence';
 import { MovieCache } from '../../src/movies/cache/movie-cache';
 import { NearCache } from '../../src/movies/cache/near/near-cache';
 import { WriteThroughHandler } from '../../src/movies/cache/write-through.handler';
@@ -21,7 +22,7 @@ import {
 } from '../../src/redis/cache-keys';
 import { apiMovieFactory } from '../factories/api-movie.factory';
 import { cacheTestingModule, type CacheTestingModule } from '../support/cache-testing-module';
-import { expireCopyIn } from '../support/expiry';
+import { expireCopyIn, readCopy } from '../support/cached-copy';
 import { sleep, until } from '../support/wait';
 
 async function movieCacheModule(env: Record<string, string>) {
@@ -102,7 +103,7 @@ describe(MovieCache.name, () => {
       const result = await sut.read(byId(movie));
 
       expect(result).toMatchObject({ movie, cacheStatus: CacheStatus.CACHE_STATUS_STALE });
-      await until(async () => (await env.redis.hget(movieKey(movie.id), 'rating')) === '8');
+      await until(async () => (await readCopy(env.redis, movie.id))?.rating === 8);
       expect(reads.calls).toBe(1);
     });
 
@@ -114,11 +115,10 @@ describe(MovieCache.name, () => {
       await expect(sut.read(byId(movie))).rejects.toThrow('query failed');
     });
 
-    it('is not served once a newer write was recorded, even with MongoDB unreachable', async () => {
+    it('is not served once a write began, even with MongoDB unreachable: the write dropped it', async () => {
       const movie = apiMovieFactory({ revision: 1 });
       await graced(movie);
-      const fence = await env.redis.get(fenceKey(movie.id));
-      await env.redis.set(fenceKey(movie.id), `${fence!.split(':')[0]}:2`);
+      await env.module.get(WriteFence).beginWrite(movie.id, 'a-write');
       env.source.onId(mongoDown());
 
       await expect(sut.read(byId(movie))).rejects.toBeInstanceOf(DependencyUnavailableError);
@@ -330,7 +330,7 @@ describe(`${MovieCache.name} while MongoDB's last answer was "unreachable"`, () 
   it('serves a copy past its TTL as STALE at once, not after CACHE_SOFT_TIMEOUT_MS', async () => {
     const movie = apiMovieFactory();
     await env.cacheCopy(movie);
-    await env.redis.hset(movieKey(movie.id), 'expiresAt', 0);
+    await expireCopyIn(env.redis, movie.id, -1);
     env.source.unavailable = true;
     // MongoDB answers only after the cache did: a cache that waits for it times the test out.
     let answer = () => {};

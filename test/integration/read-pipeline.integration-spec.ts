@@ -20,7 +20,7 @@ import { absentKey, fenceKey, leaseKey, movieKey } from '../../src/redis/cache-k
 import { apiMovieFactory } from '../factories/api-movie.factory';
 import { refreshCounts } from '../support/app-metrics';
 import { cacheTestingModule, type CacheTestingModule } from '../support/cache-testing-module';
-import { expireCopyIn } from '../support/expiry';
+import { expireCopyIn, readCopy } from '../support/cached-copy';
 import { sleep, until } from '../support/wait';
 
 describe(ReadPipeline.name, () => {
@@ -50,7 +50,7 @@ describe(ReadPipeline.name, () => {
   });
 
   const read = (id: string) => sut.read(id, clock.tick());
-  const cached = (id: string) => env.redis.hgetall(movieKey(id));
+  const cached = async (id: string) => (await readCopy(env.redis, id))!;
   const otherInstanceLeases = (key: string) => env.redis.set(key, 'other', 'PX', 10_000);
 
   describe('another instance holds the lease', () => {
@@ -125,7 +125,7 @@ describe(ReadPipeline.name, () => {
 
       expect(outcome).toMatchObject({ kind: 'movie', result: { movie: written } });
       expect(reads.calls).toBe(2);
-      expect((await cached(movie.id)).revision).toBe('1');
+      expect((await cached(movie.id)).revision).toBe(1);
     });
 
     it('reads the fence again when it was lost during the read, and then fills', async () => {
@@ -187,7 +187,7 @@ describe(ReadPipeline.name, () => {
       expect(first).toMatchObject({ kind: 'movie', result: { movie: imported } });
       expect(reads.calls).toBe(5); // three refused fills, the confirming read, then one filled
       expect(second).toMatchObject({ kind: 'movie', result: { movie: imported } });
-      expect((await cached(movie.id)).revision).toBe('0');
+      expect((await cached(movie.id)).revision).toBe(0);
     });
 
     it("a lagging (deposed) primary below the fence is not answered: the linearizable read's newer revision is, and the fence keeps its floor", async () => {
@@ -357,7 +357,7 @@ describe(RefreshAhead.name, () => {
     // Each spec uses new ids: a refresh of an id is retried only a second later.
   });
 
-  const cached = (id: string) => env.redis.hgetall(movieKey(id));
+  const cached = async (id: string) => (await readCopy(env.redis, id))!;
   const refreshes = async () => refreshCounts(env.module);
   const moreRefreshes = async (before: Record<string, number>, outcome: string) =>
     ((await refreshes())[outcome] ?? 0) - (before[outcome] ?? 0);
@@ -372,7 +372,7 @@ describe(RefreshAhead.name, () => {
 
     await sut.refresh(movie.id);
 
-    expect((await cached(movie.id)).rating).toBe('9');
+    expect((await cached(movie.id)).rating).toBe(9);
     expect(near.movie(movie.id)?.hit.movie).toEqual(fresh);
     expect(await env.redis.exists(leaseKey(movie.id))).toBe(0);
     expect(await moreRefreshes(before, 'stored')).toBe(1);
@@ -415,7 +415,7 @@ describe(RefreshAhead.name, () => {
 
     await sut.refresh(movie.id);
 
-    expect(await cached(movie.id)).toMatchObject({ revision: '1', rating: '2' });
+    expect(await cached(movie.id)).toMatchObject({ revision: 1, rating: 2 });
     expect(near.movie(movie.id)).toBeUndefined();
     expect(await moreRefreshes(before, 'cached')).toBe(1);
   });
@@ -428,7 +428,7 @@ describe(RefreshAhead.name, () => {
 
     await sut.refresh(movie.id);
 
-    expect((await cached(movie.id)).rating).toBe('5');
+    expect((await cached(movie.id)).rating).toBe(5);
     expect(await env.redis.exists(leaseKey(movie.id))).toBe(0);
     expect(await moreRefreshes(before, 'failed')).toBe(1);
   });
@@ -440,7 +440,7 @@ describe(RefreshAhead.name, () => {
 
     await sut.refresh(movie.id);
 
-    expect((await cached(movie.id)).rating).toBe('5');
+    expect((await cached(movie.id)).rating).toBe(5);
     expect(await moreRefreshes(before, 'failed')).toBe(1);
   });
 
@@ -452,7 +452,7 @@ describe(RefreshAhead.name, () => {
 
     await pipeline.read(movie.id, tick());
 
-    await until(async () => (await env.redis.hget(movieKey(movie.id), 'rating')) === '8');
+    await until(async () => (await readCopy(env.redis, movie.id))?.rating === 8);
     expect(env.source.idReads).toBe(1);
   });
 
@@ -464,7 +464,7 @@ describe(RefreshAhead.name, () => {
 
     expect(pipeline.nearHit(movie.id)).toMatchObject({ movie });
 
-    await until(async () => (await env.redis.hget(movieKey(movie.id), 'rating')) === '8');
+    await until(async () => (await readCopy(env.redis, movie.id))?.rating === 8);
     expect(env.source.idReads).toBe(1);
   });
 
@@ -482,7 +482,7 @@ describe(RefreshAhead.name, () => {
     // A refresh of `far` would have started before this one, and read MongoDB first.
     await pipeline.read(close.id, tick());
 
-    await until(async () => (await env.redis.hget(movieKey(close.id), 'rating')) === '8');
+    await until(async () => (await readCopy(env.redis, close.id))?.rating === 8);
     expect(env.source.idReads).toBe(1);
   });
 });

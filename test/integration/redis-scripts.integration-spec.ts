@@ -42,7 +42,7 @@ describe('Redis scripts', () => {
   });
 
   it('inlines each include once, however many times it is named', () => {
-    const source = scriptSource('end-write-3.lua');
+    const source = scriptSource('end-write-4.lua');
 
     expect(source.match(/local function fence_parse/g)).toHaveLength(1);
     expect(source).not.toContain('@include');

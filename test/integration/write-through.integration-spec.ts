@@ -15,6 +15,7 @@ import { apiMovieFactory } from '../factories/api-movie.factory';
 import { cacheTestingModule, type CacheTestingModule } from '../support/cache-testing-module';
 import { expectFreshTtl } from '../support/ttl';
 import { until } from '../support/wait';
+import { decoded } from '../support/cached-copy';
 
 /** MongoDB's side is not what is under test: a repository double answering like the real one. */
 class RepositoryDouble {
@@ -96,11 +97,10 @@ describe(WriteThroughHandler.name, () => {
     expect(repository.updates).toContainEqual([before.id, 8]);
     expect(duringMongoWrite).toEqual({ cached: 'miss', pending: true, fill: 'pending' });
     expect(result).toEqual({ movie: repository.next, cacheRefreshed: true });
-    expect(await env.store.read(before.id)).toEqual({
+    expect(decoded(await env.store.read(before.id))).toEqual({
       kind: 'hit',
       movie: repository.next,
       ttlMs: expect.any(Number),
-      fenced: false,
       unsettled: true, // its fence was made (Redis was empty) within the write window
     });
     expectFreshTtl(await env.redis.ttl(movieKey(before.id)), env.config);
@@ -152,7 +152,7 @@ describe(WriteThroughHandler.name, () => {
       gates[1]();
 
       expect((await second).cacheRefreshed).toBe(lastInstalls);
-      const cached = await env.store.read(movie.id);
+      const cached = decoded(await env.store.read(movie.id));
       expect(cached.kind === 'hit' ? cached.movie.revision : 'miss').toBe(
         lastInstalls ? 4 : 'miss',
       );

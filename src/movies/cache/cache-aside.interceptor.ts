@@ -57,7 +57,8 @@ export class CacheAsideInterceptor implements NestInterceptor<Movie, GetMovieRes
 
   private served(response: CacheAsideResult, metadata: Metadata): CacheAsideResult {
     this.cache.count(response.cacheStatus);
-    this.reads.served(response.movie, metadata);
+    // A Redis hit is counted by its reference: its movie is decoded only if read.
+    this.reads.served(response.ref ?? response.movie, metadata);
     return response;
   }
 }

@@ -2,12 +2,6 @@ import { Inject, Injectable } from '@nestjs/common';
 import { APP_CONFIG, type AppConfig } from '../../config/app-config';
 import { REPLICA_WAIT_MS } from '../../redis/replica-ack';
 
-/** When a copy stops being fresh (logical expiry, `freshMs`) and when Redis drops it (`keepSeconds`). */
-export interface CopyLifetime {
-  freshMs: number;
-  keepSeconds: number;
-}
-
 /** Weight of the newest sample in the moving average of a miss's cost. */
 const MISS_COST_WEIGHT = 0.1;
 
@@ -19,6 +13,8 @@ const MISS_COST_WEIGHT = 0.1;
 export class CachePolicy {
   /** CACHE_TTL_SECONDS: how long a copy is fresh, before jitter. */
   readonly ttlSeconds: number;
+  /** How long a copy past its TTL is kept, to be served only if MongoDB fails (CACHE_GRACE_SECONDS). */
+  readonly graceMs: number;
   /** How long a lookup that found nothing is remembered (0: not at all). */
   readonly negativeTtlSeconds: number;
   /** How long one instance may fill a cold lookup while the others wait for it. */
@@ -47,6 +43,7 @@ export class CachePolicy {
   constructor(@Inject(APP_CONFIG) private readonly config: AppConfig) {
     this.ttlSeconds = config.cacheTtlSeconds;
     this.negativeTtlSeconds = config.negativeTtlSeconds;
+    this.graceMs = config.cacheGraceSeconds * 1000;
     this.fillLeaseMs = config.fillLeaseMs;
     this.softTimeoutMs = config.cacheSoftTimeoutMs;
     this.nearTtlMs = config.nearCache.ttlMs;
@@ -72,10 +69,9 @@ export class CachePolicy {
     return Math.max(1, Math.round(this.ttlSeconds * (1 + jitter)));
   }
 
-  /** A new copy's lifetime: a jittered TTL, then CACHE_GRACE_SECONDS to be served if MongoDB fails. */
-  copyLifetime(): CopyLifetime {
-    const seconds = this.jitteredTtlSeconds();
-    return { freshMs: seconds * 1000, keepSeconds: seconds + this.config.cacheGraceSeconds };
+  /** How long a new copy is fresh: a jittered TTL (then it is kept for graceMs more). */
+  freshMs(): number {
+    return this.jitteredTtlSeconds() * 1000;
   }
 
   /** How long a near-cache entry of a copy fresh for `remainingMs` more may live. */

@@ -1,19 +1,20 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type { Movie } from '../../generated/nest/movies/v1/movie_service';
-import { absentKey, fenceKey, movieKey } from '../../redis/cache-keys';
+import { absentKey, fenceKey, leaseKey, legacyMovieKey, movieKey } from '../../redis/cache-keys';
 import { RedisCircuit } from '../../redis/redis-circuit';
 import { REDIS_SCRIPTS, type RedisScripts } from '../../redis/redis-scripts';
 import { CachePolicy } from './cache-policy';
-import { decodeMovieHash, encodeMovieHash } from './movie-hash.codec';
+import { CachedCopy } from './cached-copy';
+import { encodeCopy } from './movie-copy.codec';
 import { WriteFence } from './write-fence';
 
 /**
  * A cached copy with how long it stays fresh (`ttlMs`, zero or less once past its TTL: then it is
- * only kept for grace), whether a write newer than it was recorded (`fenced`), and whether it was
- * stored so soon after its fence was lost that a near-cache must not keep it yet (`unsettled`).
+ * only kept for grace), and whether it was stored so soon after its fence was lost that a
+ * near-cache must not keep it while a write of the movie may be in flight (`unsettled`).
  */
 export type CachedMovie =
-  | { kind: 'hit'; movie: Movie; ttlMs: number; fenced: boolean; unsettled: boolean }
+  | { kind: 'hit'; copy: CachedCopy; ttlMs: number; unsettled: boolean }
   | { kind: 'absent' }
   | { kind: 'miss' };
 
@@ -28,13 +29,7 @@ export type FillResult =
   | { kind: 'cached'; movie: Movie }
   | { kind: 'fenced' | 'unfenced' | 'pending' };
 
-const toHash = (flat: string[], from = 0): Record<string, string> => {
-  const hash: Record<string, string> = {};
-  for (let i = from; i < flat.length; i += 2) hash[flat[i]] = flat[i + 1];
-  return hash;
-};
-
-/** Movie copies as Redis hashes: hits, fenced fills, write-through installs (commands/*-movie-*.lua). */
+/** Movie copies in Redis: hits, fenced fills, a write's end (commands/*-movie-*.lua, copy.lua). */
 @Injectable()
 export class MovieCacheStore {
   constructor(
@@ -43,44 +38,53 @@ export class MovieCacheStore {
     private readonly policy: CachePolicy,
   ) {}
 
-  /** The cached copy (fresh or in grace), a remembered absence, or a miss. */
+  /** The cached copy (fresh or in grace), a remembered absence, or a miss: one round trip. */
   async read(id: string): Promise<CachedMovie> {
-    const reply = await this.redis.run('cache', () =>
-      this.scripts.readMovie(movieKey(id), absentKey(id), fenceKey(id)),
-    );
-    if (reply.length === 1) return { kind: 'absent' };
-    if (reply.length === 0) return { kind: 'miss' };
-    const hash = toHash(reply as string[], 2);
-    const movie = decodeMovieHash(hash);
-    if (!movie) return { kind: 'miss' };
-    // A copy without an expiry (written before expiries were kept) counts as expired.
-    const now = Number(reply[0]);
-    const ttlMs = Number(hash.expiresAt ?? 0) - now;
-    const unsettled = Number(hash.settlesAt ?? 0) > now;
-    return { kind: 'hit', movie, ttlMs, fenced: Number(reply[1]) === 1, unsettled };
+    const key = movieKey(id);
+    const [value, pttl, absent] = await this.redis.run('cache', async (redis) => {
+      const replies = await redis.pipeline().getBuffer(key).pttl(key).exists(absentKey(id)).exec();
+      const failed = replies?.find(([error]) => error);
+      if (!replies || failed) throw failed?.[0] ?? new Error('no reply');
+      return replies.map(([, reply]) => reply);
+    });
+    const copy = value ? CachedCopy.of(value as Buffer) : null;
+    if (copy) {
+      const remaining = Number(pttl);
+      const ttlMs = remaining - copy.graceMs;
+      return { kind: 'hit', copy, ttlMs, unsettled: remaining > copy.settlesBelowPttl };
+    }
+    return absent === 1 ? { kind: 'absent' } : { kind: 'miss' };
   }
 
-  /** Cache-aside fill (or refresh) of a movie read after the miss saw `fence`. */
-  async fill(movie: Movie, fence: string): Promise<FillResult> {
-    const { freshMs, keepSeconds } = this.policy.copyLifetime();
+  /**
+   * Cache-aside fill (or refresh) of a movie read after the miss saw `fence`; it also ends the
+   * miss, releasing its fill lease (`lease`, its token, if it holds it).
+   */
+  async fill(movie: Movie, fence: string, lease: string | null = null): Promise<FillResult> {
+    const freshMs = this.policy.freshMs();
     const reply = await this.redis.run('cache', () =>
-      this.scripts.fillMovie(
+      this.scripts.fillMovieBuffer(
         movieKey(movie.id),
         fenceKey(movie.id),
+        leaseKey(movie.id),
         fence,
         movie.revision,
         freshMs,
-        keepSeconds,
+        this.policy.graceMs,
         this.policy.fenceSeconds,
         WriteFence.generation(),
         this.policy.writeWindowMs,
-        ...encodeMovieHash(movie),
+        lease ?? '',
+        encodeCopy(movie),
       ),
     );
-    if (reply[0] === 'stored')
-      return { kind: 'stored', ttlMs: freshMs, unsettled: Number(reply[1]) > 0 };
-    if (reply[0] !== 'cached') return { kind: reply[0] as 'fenced' | 'unfenced' | 'pending' };
-    return { kind: 'cached', movie: decodeMovieHash(toHash(reply, 1)) ?? movie };
+    const kind = String(reply[0]);
+    if (kind === 'stored') return { kind, ttlMs: freshMs, unsettled: Number(reply[1]) === 1 };
+    if (kind === 'cached') {
+      const cached = CachedCopy.of(reply[1] as Buffer)?.movie();
+      if (cached) return { kind, movie: cached };
+    }
+    return { kind: kind as 'fenced' | 'unfenced' | 'pending' };
   }
 
   /**
@@ -90,21 +94,21 @@ export class MovieCacheStore {
    * write was not saved), the write only leaves the fence.
    */
   async endWrite(id: string, began: string, nonce: string, movie?: Movie): Promise<boolean> {
-    const { freshMs, keepSeconds } = this.policy.copyLifetime();
     const installed = await this.redis.run('write', () =>
       this.scripts.endWrite(
         movieKey(id),
+        legacyMovieKey(id),
         fenceKey(id),
         absentKey(id),
         began,
         nonce,
         movie?.revision ?? '',
-        freshMs,
-        keepSeconds,
+        this.policy.freshMs(),
+        this.policy.graceMs,
         this.policy.fenceSeconds,
         WriteFence.generation(),
         this.policy.writeWindowMs,
-        ...(movie ? encodeMovieHash(movie) : []),
+        movie ? encodeCopy(movie) : '',
       ),
     );
     return installed === 1;

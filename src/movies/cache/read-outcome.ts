@@ -1,4 +1,7 @@
 import { Injectable } from '@nestjs/common';
+import { ENCODED_RESPONSE } from '../../grpc/frozen-responses';
+import type { CachedCopy } from './cached-copy';
+import { frameResponse, type MovieRef } from './movie-copy.codec';
 import {
   CacheStatus,
   CacheTier,
@@ -6,7 +9,15 @@ import {
   type Movie,
 } from '../../generated/nest/movies/v1/movie_service';
 
-export type CacheAsideResult = GetMovieResponse & { movie: Movie };
+/**
+ * A GetMovie answer. One from Redis also carries its encoding (`ENCODED_RESPONSE`: sent as it is),
+ * and `ref`, what it is counted by; its `movie` is decoded only if read.
+ */
+export type CacheAsideResult = GetMovieResponse & {
+  movie: Movie;
+  ref?: MovieRef;
+  [ENCODED_RESPONSE]?: Buffer;
+};
 
 export const answer = (
   movie: Movie,
@@ -31,6 +42,24 @@ export const frozenAnswer = (
   cacheStatus: CacheStatus,
   cacheTier: CacheTier,
 ): CacheAsideResult => frozenCopy(answer(movie, cacheStatus, cacheTier));
+
+/** A Redis copy's answer: the GetMovieResponse framed around its encoding, from Redis's tier. */
+export function encodedAnswer(copy: CachedCopy, cacheStatus: CacheStatus): CacheAsideResult {
+  const result = {
+    get movie() {
+      return copy.movie();
+    },
+    cacheStatus,
+    cacheTier: CacheTier.CACHE_TIER_REDIS,
+  };
+  // Not enumerable: an answer made from this one (a spread) is encoded anew.
+  return Object.defineProperties(result, {
+    ref: { value: copy.ref },
+    [ENCODED_RESPONSE]: {
+      value: frameResponse(copy.bytes, cacheStatus, CacheTier.CACHE_TIER_REDIS),
+    },
+  }) as CacheAsideResult;
+}
 
 /** A moment on this process's logical clock: arrivals, Redis and MongoDB reads, fill sends. */
 export type Tick = number;

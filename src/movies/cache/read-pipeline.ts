@@ -11,9 +11,11 @@ import { MOVIE_SOURCE, NO_DEADLINE, type MovieSource, type ReadDeadline } from '
 import { NearCache } from './near/near-cache';
 import { NegativeCache } from './negative-cache';
 import { RefreshAhead } from './refresh-ahead';
+import { CachedCopy } from './cached-copy';
 import {
   LogicalClock,
   answer,
+  encodedAnswer,
   found,
   miss,
   type CacheAsideResult,
@@ -29,11 +31,13 @@ import { WriteFence, type MissTicket } from './write-fence';
 const MAX_READS = 3;
 const POLL_MS = 10;
 
-/** A copy past its TTL, kept for grace: `servable` as STALE if MongoDB fails (no newer write). */
+/**
+ * A copy past its TTL, kept for grace: served as STALE if MongoDB fails. A write drops every copy
+ * before MongoDB has it, so a copy still there is the movie as MongoDB holds it.
+ */
 interface GracedCopy {
   kind: 'graced';
-  movie: Movie;
-  servable: boolean;
+  copy: CachedCopy;
   freshAt: Tick;
 }
 
@@ -83,7 +87,7 @@ export class ReadPipeline {
         deadline,
       );
       let outcome;
-      if (cached?.servable) {
+      if (cached?.kind === 'graced') {
         softUntil ??= performance.now() + this.policy.softTimeoutMs;
         outcome = await this.staleIfMongoFails(missed, cached, softUntil);
       } else outcome = await missed;
@@ -108,15 +112,12 @@ export class ReadPipeline {
     const cached = await this.store.read(id);
     if (cached.kind === 'absent') return { kind: 'absent', freshAt: readAt };
     if (cached.kind === 'miss') return null;
-    if (cached.ttlMs <= 0) {
-      return { kind: 'graced', movie: cached.movie, servable: !cached.fenced, freshAt: readAt };
-    }
-    this.near.keep(cached.movie, cached.ttlMs, seen, cached.unsettled);
+    if (cached.ttlMs <= 0) return { kind: 'graced', copy: cached.copy, freshAt: readAt };
+    // Decoded only for a near-cache to keep: a Redis hit sends the copy's encoding on.
+    if (this.near.serving)
+      this.near.keep(cached.copy.movie(), cached.ttlMs, seen, cached.unsettled);
     this.refreshAhead.ifDue(id, cached.ttlMs);
-    return found(
-      answer(cached.movie, CacheStatus.CACHE_STATUS_HIT, CacheTier.CACHE_TIER_REDIS),
-      readAt,
-    );
+    return found(encodedAnswer(cached.copy, CacheStatus.CACHE_STATUS_HIT), readAt);
   }
 
   /**
@@ -129,10 +130,7 @@ export class ReadPipeline {
     graced: GracedCopy,
     softUntil: number,
   ): Promise<ReadOutcome | null> {
-    const stale = found(
-      answer(graced.movie, CacheStatus.CACHE_STATUS_STALE, CacheTier.CACHE_TIER_REDIS),
-      graced.freshAt,
-    );
+    const stale = found(encodedAnswer(graced.copy, CacheStatus.CACHE_STATUS_STALE), graced.freshAt);
     if (this.source.unavailable) {
       missed.catch(() => undefined);
       return stale;
@@ -210,7 +208,9 @@ export class ReadPipeline {
         await this.hooks.beforeFill(movie);
         sentAt = this.clock.tick();
         seen = this.near.invalidationCount();
-        filled = await this.store.fill(movie, fence);
+        // The fill ends the miss: its lease goes with it.
+        filled = await this.store.fill(movie, fence, ticket.lease);
+        ticket.lease = null;
       } catch (error) {
         if (!isRedisDown(error)) throw error;
         return found(answer(movie, CacheStatus.CACHE_STATUS_BYPASS), readAt);

@@ -41,7 +41,8 @@ export class RefreshAhead {
         const movie = await this.source.findById(id);
         if (!movie) throw new Error(`movie ${id} is gone`);
         const seen = this.near.invalidationCount();
-        const filled = await this.store.fill(movie, ticket.fence);
+        const filled = await this.store.fill(movie, ticket.fence, ticket.lease);
+        ticket.lease = null;
         this.metrics.cacheRefreshes.inc({ outcome: filled.kind });
         if (filled.kind === 'stored') this.near.keep(movie, filled.ttlMs, seen, filled.unsettled);
       } finally {

@@ -4,6 +4,7 @@ import {
   absentKey,
   fenceKey,
   leaseKey,
+  legacyMovieKey,
   movieKey,
   storedTitleKey,
   titleTag,
@@ -12,7 +13,8 @@ import { RedisCircuit } from '../../redis/redis-circuit';
 import { REDIS_SCRIPTS, type RedisScripts } from '../../redis/redis-scripts';
 import type { Movie } from '../../generated/nest/movies/v1/movie_service';
 import { CachePolicy } from './cache-policy';
-import { encodeMovieHash } from './movie-hash.codec';
+import { CachedCopy } from './cached-copy';
+import { encodeCopy } from './movie-copy.codec';
 
 export interface MissTicket {
   /** The lease token, or null while another instance fills this lookup (or none will). */
@@ -71,6 +73,7 @@ export class WriteFence {
     return this.redis.run('write', () =>
       this.scripts.beginWrite(
         movieKey(id),
+        legacyMovieKey(id),
         fenceKey(id),
         absentKey(id),
         nonce,
@@ -126,18 +129,20 @@ export class WriteFence {
   ): Promise<'current' | { title: string; year?: number } | undefined> {
     const revision = current === undefined ? '?' : (current?.revision ?? '');
     const reply = await this.redis.run('repair', () =>
-      this.scripts.repairMovie(
+      this.scripts.repairMovieBuffer(
         movieKey(id),
+        legacyMovieKey(id),
         fenceKey(id),
         absentKey(id),
         WriteFence.generation(),
         this.policy.fenceSeconds,
         revision,
-        ...(current ? encodeMovieHash(current) : []),
+        current ? encodeCopy(current) : '',
       ),
     );
-    if (reply[0] === 'current') return 'current';
-    const [title, year] = reply;
-    return title === null ? undefined : { title, year: year ? Number(year) : undefined };
+    if (reply.length === 0) return undefined;
+    if (reply[0].toString() === 'current') return 'current';
+    const dropped = CachedCopy.of(reply[0])?.ref;
+    return dropped && { title: dropped.title, year: dropped.year || undefined };
   }
 }

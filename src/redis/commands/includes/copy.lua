@@ -1,40 +1,39 @@
--- A movie copy is a hash: its fields plus `expiresAt`, when it stops being fresh (Redis time, ms).
+-- A movie copy is a string: the header "v2 <revision> <graceMs> <settlesBelowPttl>\n", then the
+-- movie's protobuf encoding (src/movies/cache/movie-copy.codec.ts). It is fresh while its PTTL is
+-- above graceMs, and unsettled while its PTTL is above settlesBelowPttl: no Redis clock is needed
+-- to read it, and a hit is one GET whose bytes are sent on as they are.
+
+-- The revision of the copy under `key`, nil if none.
+local function copy_revision(key)
+  local value = redis.call('GET', key)
+  if not value then return nil end
+  return tonumber(string.match(value, '^v2 (%d+) '))
+end
 
 -- A newer revision than `revision` is cached under `key`.
 local function copy_is_newer(key, revision)
-  local current = redis.call('HGET', key, 'revision')
-  return current and tonumber(current) > revision
+  local current = copy_revision(key)
+  return current ~= nil and current > revision
 end
 
 -- A copy older than `revision` is cached under `key`.
 local function copy_is_older(key, revision)
-  local current = redis.call('HGET', key, 'revision')
-  return current and tonumber(current) < revision
+  local current = copy_revision(key)
+  return current ~= nil and current < revision
 end
 
--- The copy holds exactly the field/value pairs ARGV[from..] (besides its own expiresAt and
--- settlesAt).
-local function copy_equals(key, from)
-  local hash = redis.call('HGETALL', key)
-  if #hash == 0 then return false end
-  local cached = {}
-  for i = 1, #hash, 2 do
-    if hash[i] ~= 'expiresAt' and hash[i] ~= 'settlesAt' then cached[hash[i]] = hash[i + 1] end
-  end
-  for i = from, #ARGV, 2 do
-    if cached[ARGV[i]] ~= ARGV[i + 1] then return false end
-    cached[ARGV[i]] = nil
-  end
-  return next(cached) == nil
+-- The copy holds exactly these encoded bytes.
+local function copy_equals(key, bytes)
+  local value = redis.call('GET', key)
+  return value ~= false and string.match(value, '^v2 [^\n]*\n(.*)$') == bytes
 end
 
--- Replaces the copy with the field/value pairs ARGV[from..]: fresh for fresh_ms, kept keep_s;
--- unsettled until settles_at (Redis time) if that is still ahead: a near-cache keeps it only
--- while it knows of no write of the movie in flight.
-local function copy_store(key, fresh_ms, keep_s, from, settles_at)
-  local now = redis_now_ms()
-  redis.call('DEL', key)
-  redis.call('HSET', key, 'expiresAt', now + tonumber(fresh_ms), unpack(ARGV, from))
-  if settles_at > now then redis.call('HSET', key, 'settlesAt', settles_at) end
-  redis.call('EXPIRE', key, keep_s)
+-- Replaces the copy: fresh for fresh_ms, then kept for grace_ms more; unsettled until
+-- settles_at (Redis time) if that is ahead of now.
+local function copy_store(key, revision, bytes, fresh_ms, grace_ms, settles_at, now)
+  local keep_ms = tonumber(fresh_ms) + tonumber(grace_ms)
+  local settles_below = keep_ms
+  if settles_at > now then settles_below = keep_ms - (settles_at - now) end
+  local header = 'v2 ' .. revision .. ' ' .. grace_ms .. ' ' .. settles_below .. '\n'
+  redis.call('SET', key, header .. bytes, 'PX', keep_ms)
 end

@@ -5,25 +5,27 @@
   import may have lowered it), so every fill begun before now is refused wherever it runs; the
   copy and any absence are dropped.
   Input:
-    KEYS[1] movie copy (hash)
-    KEYS[2] write fence
-    KEYS[3] absence marker
+    KEYS[1] movie copy
+    KEYS[2] movie copy as versions before 2 kept it (a hash; dropped too)
+    KEYS[3] write fence
+    KEYS[4] absence marker
     ARGV[1] a new fence generation
     ARGV[2] fence TTL (s)
     ARGV[3] the movie's revision in MongoDB now ('' if it has none, or is gone; '?' if unknown:
             the fence keeps its revision)
-    ARGV[4..] its field/value pairs in MongoDB now (none if gone or unknown)
+    ARGV[4] its encoding in MongoDB now ('' if gone or unknown)
   Output:
-    {'current'}    the copy is MongoDB's: nothing repaired
-    {title, year}  of the dropped copy (nil each if none was cached)
+    {'current'}  the copy is MongoDB's: nothing repaired
+    {copy}       the dropped copy (header and encoding), or {} if none was cached
 ]]
 --- @include "now"
 --- @include "fence"
 --- @include "copy"
-if #ARGV > 3 and copy_equals(KEYS[1], 4) then return {'current'} end
+if ARGV[4] ~= '' and copy_equals(KEYS[1], ARGV[4]) then return {'current'} end
 local revision = nil
 if ARGV[3] ~= '?' then revision = tonumber(ARGV[3]) or 0 end
-fence_regenerate(KEYS[2], ARGV[1], ARGV[2], redis_now_ms(), revision)
-local dropped = redis.call('HMGET', KEYS[1], 'title', 'year')
-redis.call('DEL', KEYS[1], KEYS[3])
-return dropped
+fence_regenerate(KEYS[3], ARGV[1], ARGV[2], redis_now_ms(), revision)
+local dropped = redis.call('GET', KEYS[1])
+redis.call('DEL', KEYS[1], KEYS[2], KEYS[4])
+if dropped then return {dropped} end
+return {}

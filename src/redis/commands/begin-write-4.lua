@@ -3,9 +3,10 @@
   pending for the write's window, the copy and any absence are dropped. Until the write ends,
   no fill is stored, so no instance caches the movie as it was before or during the write.
   Input:
-    KEYS[1] movie copy (hash)
-    KEYS[2] write fence
-    KEYS[3] absence marker
+    KEYS[1] movie copy
+    KEYS[2] movie copy as versions before 2 kept it (a hash; dropped too)
+    KEYS[3] write fence
+    KEYS[4] absence marker
     ARGV[1] the write's nonce
     ARGV[2] a new fence generation
     ARGV[3] fence TTL (s)
@@ -14,6 +15,6 @@
 ]]
 --- @include "now"
 --- @include "fence"
-local fence = fence_write_begin(KEYS[2], ARGV[1], ARGV[2], ARGV[3], redis_now_ms(), ARGV[4])
-redis.call('DEL', KEYS[1], KEYS[3])
+local fence = fence_write_begin(KEYS[3], ARGV[1], ARGV[2], ARGV[3], redis_now_ms(), ARGV[4])
+redis.call('DEL', KEYS[1], KEYS[2], KEYS[4])
 return fence
