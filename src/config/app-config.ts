@@ -77,6 +77,17 @@ export interface AppConfig {
     /** How long the outbox keeps applied changes (a feed down longer than this flushes). */
     retentionMs: number;
   };
+  /** The live consistency checker: a sample of cache hits checked against MongoDB later. */
+  consistency: {
+    /** The fraction of hits sampled (0: the checker is off). */
+    sampleRate: number;
+    /** Samples recorded per second at most; more are dropped. */
+    maxPerSecond: number;
+    /** How long after its answer each sample is checked, ascending (seconds). */
+    horizonsSeconds: number[];
+    /** An inconsistent copy is dropped, as a write made outside the service would drop it. */
+    heal: boolean;
+  };
   /** Prometheus /metrics over HTTP; 0 picks a free port. */
   metricsPort: number;
   logLevel: 'error' | 'warn' | 'log' | 'debug' | 'verbose';
@@ -168,6 +179,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
       postgresUrl: e.CHANGE_FEED_POSTGRES_URL,
       leaseMs: e.CHANGE_FEED_LEASE_MS,
       retentionMs: e.CHANGE_FEED_RETENTION_HOURS * 3_600_000,
+    },
+    consistency: {
+      sampleRate: e.CONSISTENCY_SAMPLE_RATE,
+      maxPerSecond: e.CONSISTENCY_MAX_PER_SECOND,
+      horizonsSeconds: e.CONSISTENCY_HORIZONS,
+      heal: e.CONSISTENCY_HEAL === 'on',
     },
     metricsPort: e.METRICS_PORT,
     logLevel: e.LOG_LEVEL,

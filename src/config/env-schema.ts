@@ -1,5 +1,6 @@
 import { existsSync } from 'node:fs';
 import { z } from 'zod';
+import { consistencyHorizons } from './consistency-horizons';
 import { redisClusterNodes } from './redis-cluster-nodes';
 import { trustedProxies } from './trusted-proxies';
 
@@ -77,6 +78,10 @@ export const envSchema = z
     CHANGE_FEED_POSTGRES_URL: optionalUrl(['postgres://', 'postgresql://']),
     CHANGE_FEED_LEASE_MS: positiveInt.min(100).max(60_000).default(2_000),
     CHANGE_FEED_RETENTION_HOURS: positiveInt.max(24 * 30).default(24),
+    CONSISTENCY_SAMPLE_RATE: z.coerce.number().min(0).max(1).default(0.01),
+    CONSISTENCY_MAX_PER_SECOND: positiveInt.max(10_000).default(20),
+    CONSISTENCY_HORIZONS: consistencyHorizons,
+    CONSISTENCY_HEAL: z.enum(['on', 'off']).default('on'),
     METRICS_PORT: port.default(9464),
     LOG_LEVEL: z.enum(['error', 'warn', 'log', 'debug', 'verbose']).default('log'),
     // OpenTelemetry's own variables; the SDK reads them, they are checked here to fail at boot.

@@ -173,6 +173,27 @@ export class MetricsService {
     registers: [this.registry],
   });
 
+  readonly consistencySamples = new Counter({
+    name: 'movie_cache_consistency_samples_total',
+    help: 'Cache hits recorded by the consistency checker, by the tier that answered (local, redis)',
+    labelNames: ['tier'] as const,
+    registers: [this.registry],
+  });
+
+  readonly consistencyChecks = new Counter({
+    name: 'movie_cache_consistency_checks_total',
+    help: 'Sampled hits checked against MongoDB, by horizon (seconds after the answer) and outcome: consistent, inconsistent (still served, older than a write MongoDB had before the answer), undecided (the write may be concurrent), skipped',
+    labelNames: ['horizon', 'outcome'] as const,
+    registers: [this.registry],
+  });
+
+  readonly consistencyHeals = new Counter({
+    name: 'movie_cache_consistency_heals_total',
+    help: 'Copies the consistency checker found inconsistent and dropped, by the tier that served them',
+    labelNames: ['tier'] as const,
+    registers: [this.registry],
+  });
+
   constructor() {
     collectDefaultMetrics({ register: this.registry });
   }

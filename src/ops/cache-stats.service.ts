@@ -3,6 +3,7 @@ import type { GetCacheStatsResponse } from '../generated/nest/movies/v1/movie_se
 import { MetricsService } from '../metrics/metrics.service';
 import { MovieCache } from '../movies/cache/movie-cache';
 import { ChangeFeed } from '../movies/change-feed/change-feed.service';
+import { ConsistencyChecker } from '../movies/consistency/consistency-checker';
 import { TrendingFeed } from '../trending/trending-feed.service';
 import { HealthMonitor } from './health.monitor';
 
@@ -15,6 +16,7 @@ export class CacheStatsService {
     private readonly health: HealthMonitor,
     private readonly trending: TrendingFeed,
     private readonly feed: ChangeFeed,
+    private readonly consistency: ConsistencyChecker,
     metrics: MetricsService,
   ) {
     metrics.nearCacheState = () => this.cache.nearStats();
@@ -39,6 +41,7 @@ export class CacheStatsService {
       trendingStreams: this.trending.openStreams,
       nearCache: near,
       changeFeed: this.feed.stats(),
+      consistency: this.consistency.stats(),
     };
   }
 }

@@ -10,6 +10,8 @@ import {
   type Movie,
 } from '../../src/generated/nest/movies/v1/movie_service';
 import { CacheAsideInterceptor } from '../../src/movies/cache/cache-aside.interceptor';
+import { ConsistencyPolicy } from '../../src/movies/consistency/consistency-policy';
+import { ConsistencySampler } from '../../src/movies/consistency/consistency-sampler';
 import { MovieCache } from '../../src/movies/cache/movie-cache';
 import { NearCache } from '../../src/movies/cache/near/near-cache';
 import { WriteThroughHandler } from '../../src/movies/cache/write-through.handler';
@@ -51,6 +53,8 @@ const PROVIDERS = [
   MovieCache,
   WriteThroughHandler,
   MovieReadEvents,
+  ConsistencyPolicy,
+  ConsistencySampler,
   // No write is made here.
   { provide: MoviesRepository, useValue: {} },
 ];

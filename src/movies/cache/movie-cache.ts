@@ -1,6 +1,10 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { MovieNotFoundError, isRedisDown } from '../../common/errors';
-import { CacheStatus, type NearCacheStats } from '../../generated/nest/movies/v1/movie_service';
+import {
+  CacheStatus,
+  CacheTier,
+  type NearCacheStats,
+} from '../../generated/nest/movies/v1/movie_service';
 import { describeLookup, type MovieLookup } from '../movie-lookup';
 import { CacheCounters, type CacheCountersSnapshot } from './cache-counters';
 import { CachePolicy } from './cache-policy';
@@ -8,11 +12,12 @@ import { lookupKeys, type LookupKeys } from './lookup-keys';
 import { MovieCacheStore } from './movie-cache.store';
 import { MOVIE_SOURCE, NO_DEADLINE, type MovieSource, type ReadDeadline } from './movie-source';
 import { NearCache } from './near/near-cache';
-import { ExternalWrites, type ExternalChange } from './external-writes';
+import { ExternalWrites, type ExternalChange, type MovieTitle } from './external-writes';
 import { ReadPipeline } from './read-pipeline';
 import { LogicalClock, answer, type CacheAsideResult, type ReadOutcome } from './read-outcome';
 import { cacheAttributes } from '../../telemetry/cache-attributes';
 import { inSpan } from '../../telemetry/tracer';
+import { TitleMap } from './title-map';
 import { TitleReads } from './title-reads';
 import { WriteThroughHandler, type WriteThroughResult } from './write-through.handler';
 
@@ -20,6 +25,13 @@ export interface CacheStats {
   counters: CacheCountersSnapshot;
   ttlSeconds: number;
   near: NearCacheStats;
+}
+
+/** The copy a lookup would be answered with now, and the tier it is in. */
+export interface PeekedCopy {
+  id: string;
+  revision: number;
+  tier: CacheTier;
 }
 
 /** The movie cache as the rest of the service sees it: reads, the write-through, stats, upkeep. */
@@ -35,6 +47,7 @@ export class MovieCache {
     private readonly clock: LogicalClock,
     private readonly policy: CachePolicy,
     private readonly external: ExternalWrites,
+    private readonly titleMap: TitleMap,
     @Inject(MOVIE_SOURCE) private readonly source: MovieSource,
   ) {}
 
@@ -128,6 +141,34 @@ export class MovieCache {
   /** Movies written outside the service: no instance serves what was cached of them before. */
   applyExternalWrites(changes: ExternalChange[]): Promise<void> {
     return this.external.apply(changes);
+  }
+
+  /**
+   * The copy this instance would answer `lookup` with now (near-cache, then a fresh Redis copy),
+   * without counting, keeping or refreshing anything; null when it would ask MongoDB.
+   */
+  async peek(lookup: MovieLookup): Promise<PeekedCopy | null> {
+    const key = lookup.kind === 'title' ? lookupKeys(lookup).title : '';
+    const id =
+      lookup.kind === 'id'
+        ? lookup.id
+        : (this.near.peekTitle(key) ?? (await this.titleMap.resolve(key)));
+    if (!id) return null;
+    const near = this.near.peek(id);
+    if (near) return { id, revision: near.hit.movie.revision, tier: CacheTier.CACHE_TIER_LOCAL };
+    const cached = await this.store.read(id);
+    if (cached.kind !== 'hit' || cached.ttlMs <= 0) return null;
+    return { id, revision: cached.copy.ref.revision, tier: CacheTier.CACHE_TIER_REDIS };
+  }
+
+  /**
+   * A copy found older than MongoDB: repaired as a write made outside the service (Redis's copy
+   * and every near copy dropped unless Redis's is MongoDB's; `title` forgotten everywhere), and
+   * this instance's near copy dropped in any case.
+   */
+  async heal(id: string, title?: MovieTitle): Promise<void> {
+    await this.external.apply([{ id, titles: [] }, ...(title ? [{ titles: [title] }] : [])]);
+    this.near.invalidate(id);
   }
 
   /** Writes may have gone unseen: nothing cached before now is served or stored. */

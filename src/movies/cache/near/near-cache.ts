@@ -99,6 +99,16 @@ export class NearCache {
     return this.serving ? this.titles.get(key) : undefined;
   }
 
+  /** The copy `movie(id)` would return, without counting it or refreshing its recency. */
+  peek(id: string): NearCopy | undefined {
+    return this.serving ? this.movies.peek(id) : undefined;
+  }
+
+  /** The id `title(key)` would return, without refreshing its recency. */
+  peekTitle(key: string): string | undefined {
+    return this.serving ? this.titles.peek(key) : undefined;
+  }
+
   /** How many invalidations so far: taken before a Redis read whose result may be kept here. */
   invalidationCount(): number {
     return this.invalidationSeq;
