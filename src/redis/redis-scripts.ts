@@ -13,6 +13,7 @@ type Arg = string | number;
 /** Each script's signature: its KEYS, then its ARGV (see the header of its .lua file). */
 export interface ScriptCommands {
   /** Buffers for bulk replies (ioredis's ...Buffer form): a copy's encoding is binary. */
+  readCopyBuffer(movie: string, absent: string): Promise<[Buffer, number] | [number]>;
   fillMovieBuffer(
     movie: string,
     fence: string,

@@ -38,22 +38,17 @@ export class MovieCacheStore {
     private readonly policy: CachePolicy,
   ) {}
 
-  /** The cached copy (fresh or in grace), a remembered absence, or a miss: one round trip. */
+  /** The cached copy (fresh or in grace), a remembered absence, or a miss: one command. */
   async read(id: string): Promise<CachedMovie> {
-    const key = movieKey(id);
-    const [value, pttl, absent] = await this.redis.run('cache', async (redis) => {
-      const replies = await redis.pipeline().getBuffer(key).pttl(key).exists(absentKey(id)).exec();
-      const failed = replies?.find(([error]) => error);
-      if (!replies || failed) throw failed?.[0] ?? new Error('no reply');
-      return replies.map(([, reply]) => reply);
-    });
-    const copy = value ? CachedCopy.of(value as Buffer) : null;
-    if (copy) {
-      const remaining = Number(pttl);
-      const ttlMs = remaining - copy.graceMs;
-      return { kind: 'hit', copy, ttlMs, unsettled: remaining > copy.settlesBelowPttl };
-    }
-    return absent === 1 ? { kind: 'absent' } : { kind: 'miss' };
+    const reply = await this.redis.run('cache', () =>
+      this.scripts.readCopyBuffer(movieKey(id), absentKey(id)),
+    );
+    if (reply.length === 1) return reply[0] === 1 ? { kind: 'absent' } : { kind: 'miss' };
+    const [value, pttl] = reply;
+    const copy = CachedCopy.of(value);
+    if (!copy) return { kind: 'miss' };
+    const ttlMs = pttl - copy.graceMs;
+    return { kind: 'hit', copy, ttlMs, unsettled: pttl > copy.settlesBelowPttl };
   }
 
   /**
