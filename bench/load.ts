@@ -10,6 +10,7 @@
  *        npm run bench -- --scenario feed-lag [--writes 500] [--concurrency 16]   (bench/feed-lag.ts)
  *        npm run bench -- --scenario stalled [--streams 200] [--seconds 20] [--rounds 3] [--build a=<dir>]   (bench/trending-stalled.ts)
  *        npm run bench -- --scenario tracing [--rounds 4] [--build before=<dir>]   (bench/tracing.ts)
+ *        npm run bench -- --scenario consistency [--rounds 4]   (bench/consistency.ts)
  *        npm run bench -- --scenario builds --build a=<dir>[:node] --build b=...   (bench/compare-builds.ts)
  */
 import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
@@ -19,6 +20,7 @@ import { parseArgs } from 'node:util';
 import { projectRoot } from '../src/common/paths';
 import { startEmbeddedStack } from '../src/stack/embedded-stack';
 import { compareBuilds, parseBuild } from './compare-builds';
+import { consistencyScenario } from './consistency';
 import { expiryScenario } from './expiry';
 import { chart } from './chart';
 import { firstIds, twoInstanceRuns } from './fleet';
@@ -96,6 +98,13 @@ async function main() {
       seconds: Number(values.seconds ?? 6),
       rounds: Number(values.rounds ?? 4),
       builds: values.build.map(parseBuild),
+      keys: Number(values.keys),
+    });
+  }
+  if (values.scenario === 'consistency') {
+    return consistencyScenario({
+      seconds: Number(values.seconds ?? 6),
+      rounds: Number(values.rounds ?? 4),
       keys: Number(values.keys),
     });
   }

@@ -1,8 +1,10 @@
 /**
  * Soak: 60 s of mixed load against the built server with a Redis restart in the middle.
- * Reads (80/20 skew over 100 movies), rating writes, 50 open trending streams. Prints failed
- * calls, stale reads (a read that started after a write was acknowledged but saw an older
- * revision) and, at the end, compares MongoDB with the cache for every touched movie.
+ * Reads (80/20 skew over 100 movies), rating writes, 50 open trending streams, evictions (copies
+ * and fences deleted from Redis, a near-cache of 50 movies). Prints failed calls, stale reads (a
+ * read that started after a write was acknowledged but saw an older revision), at the end compares
+ * MongoDB with the cache for every touched movie, and, once the last horizon has passed, the
+ * consistency checker's nines (CONSISTENCY_* from the environment reach the service).
  * Usage: npm run soak -- [--seconds 60]
  */
 import { mkdtempSync } from 'node:fs';
@@ -12,7 +14,7 @@ import { parseArgs } from 'node:util';
 import Redis from 'ioredis';
 import mongoose from 'mongoose';
 import { CachedCopy } from '../src/movies/cache/cached-copy';
-import { movieKey } from '../src/redis/cache-keys';
+import { fenceKey, movieKey } from '../src/redis/cache-keys';
 import { CacheStatus } from '../src/generated/client/movies/v1/movie_service';
 import { MOVIES_COLLECTION } from '../src/movies/movie.schema';
 import { startFerretDb, startRedisServer } from '../src/stack/embedded-stack';
@@ -30,6 +32,7 @@ async function main() {
     MONGODB_URI: mongoUri,
     REDIS_URL: `redis://127.0.0.1:${redis.port}`,
     CACHE_TTL_SECONDS: '10',
+    NEAR_CACHE_MAX_ENTRIES: '50', // half the movies read: the near-cache evicts
     TRENDING_MAX_STREAMS_PER_PEER: '64', // its 50 streams come from one client
   });
   const api = service.api;
@@ -128,7 +131,19 @@ async function main() {
       redis = await startRedisServer(dataDir, redisPort);
       console.log(`t+${seconds / 2 + 3}s: redis-server restarted (empty: no persistence)`);
     })();
-    await Promise.all([...Array.from({ length: 8 }, reader), writer(), writer(), chaos]);
+    // Evictions behind the service's back, as allkeys-lru would: 2 copies and a fence every 100 ms.
+    const evictor = new Redis(redis.port, '127.0.0.1', { maxRetriesPerRequest: 1 });
+    evictor.on('error', () => undefined);
+    let evicted = 0;
+    const evictions = (async () => {
+      while (Date.now() < deadline) {
+        const keys = [movieKey(pick()), movieKey(pick()), fenceKey(pick())];
+        evicted += await evictor.del(...keys).catch(() => 0);
+        await sleep(100);
+      }
+    })();
+    await Promise.all([...Array.from({ length: 8 }, reader), writer(), writer(), chaos, evictions]);
+    evictor.disconnect();
     streams.forEach((s) => s.cancel());
     await sleep(1_500);
 
@@ -164,10 +179,38 @@ async function main() {
       'stream errors': tally.streamErrors,
       'touched movies cached at the end': compared,
       'cache/MongoDB mismatches (target 0)': mismatches,
+      'keys evicted': evicted,
     });
     for (const [failure, count] of failures) console.log(`  ${count} x ${failure}`);
+
+    // Every sample checked at its last horizon, then the checker's counts.
+    const last = (await api.getCacheStats()).consistency!.horizons.at(-1)?.seconds ?? 0;
+    console.log(`\nwaiting ${last + 1} s for the consistency checker's last horizon`);
+    await sleep((last + 1) * 1000);
+    const consistency = (await api.getCacheStats()).consistency!;
+    console.log(
+      `consistency checker: ${consistency.samples} hits sampled (rate ${consistency.sampleRate}), ` +
+        `${consistency.dropped} past the cap, ${consistency.heals} healed`,
+    );
+    console.table(
+      Object.fromEntries(
+        consistency.horizons.map((h) => [
+          `${h.seconds} s`,
+          {
+            checks: h.checks,
+            'inconsistent (target 0)': h.inconsistent,
+            undecided: h.undecided,
+            skipped: h.skipped,
+            nines: Number(h.nines.toFixed(2)),
+          },
+        ]),
+      ),
+    );
+    const inconsistent = consistency.horizons.reduce((sum, h) => sum + h.inconsistent, 0);
     process.exitCode =
-      tally.failedReads === 0 && tally.staleReads === 0 && mismatches === 0 ? 0 : 1;
+      tally.failedReads === 0 && tally.staleReads === 0 && mismatches === 0 && inconsistent === 0
+        ? 0
+        : 1;
   } finally {
     await connection.close();
     await service.stop();

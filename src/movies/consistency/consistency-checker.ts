@@ -63,7 +63,9 @@ export class ConsistencyChecker implements OnApplicationBootstrap, OnApplication
   onApplicationBootstrap(): void {
     if (!this.policy.enabled) return;
     this.timer = setInterval(() => {
-      this.running ??= this.checkDue().finally(() => (this.running = undefined));
+      this.running ??= this.checkDue()
+        .catch((error: unknown) => this.logger.warn(`checks failed: ${String(error)}`))
+        .finally(() => (this.running = undefined));
     }, this.policy.tickMs);
     this.timer.unref();
   }
