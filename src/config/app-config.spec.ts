@@ -58,6 +58,46 @@ describe(loadConfig.name, () => {
     });
   });
 
+  it('reads Sentinel addresses and the master group name, with TLS, AUTH and database from REDIS_URL', () => {
+    const config = loadConfig({
+      REDIS_SENTINELS: 'sentinel-0:26379, sentinel-1:26380,[::1]:26381',
+      REDIS_SENTINEL_NAME: 'movies',
+      REDIS_URL: 'rediss://app:p%40ss@ignored:6380/2',
+    });
+    expect(config.redisSentinel).toEqual({
+      sentinels: [
+        { host: 'sentinel-0', port: 26379 },
+        { host: 'sentinel-1', port: 26380 },
+        { host: '::1', port: 26381 },
+      ],
+      name: 'movies',
+      tls: true,
+      username: 'app',
+      password: 'p@ss',
+      db: 2,
+    });
+    expect(config.redisUrl).toBe('rediss://app:p%40ss@ignored:6380/2');
+    expect(loadConfig({ REDIS_SENTINELS: 'a:1' })).toMatchObject({
+      redisSentinel: { sentinels: [{ host: 'a', port: 1 }], name: 'mymaster', tls: false, db: 0 },
+      redisUrl: 'redis://mymaster',
+      redisCluster: undefined,
+    });
+  });
+
+  it.each([
+    [{ REDIS_SENTINELS: 'sentinel-0' }, 'REDIS_SENTINELS entry "sentinel-0" is not host:port'],
+    [{ REDIS_SENTINELS: ' , ' }, 'REDIS_SENTINELS names no sentinel'],
+    [
+      { REDIS_SENTINELS: 'a:1', REDIS_CLUSTER_NODES: 'b:2' },
+      'REDIS_SENTINELS or REDIS_CLUSTER_NODES',
+    ],
+    [{ REDIS_SENTINELS: 'a:1', REDIS_SENTINEL_NAME: 'my master' }, 'REDIS_SENTINEL_NAME'],
+    [{ REDIS_SENTINEL_NAME: 'movies' }, 'REDIS_SENTINEL_NAME needs REDIS_SENTINELS'],
+  ])('fails at boot on the Sentinel settings %j, naming %s', (env, name) => {
+    expect(() => loadConfig(env)).toThrow(ConfigError);
+    expect(() => loadConfig(env)).toThrow(name);
+  });
+
   it.each([
     [{ REDIS_CLUSTER_NODES: 'redis-0' }, 'REDIS_CLUSTER_NODES entry "redis-0" is not host:port'],
     [{ REDIS_CLUSTER_NODES: 'a:1,http://b:2' }, 'REDIS_CLUSTER_NODES entry http:'],

@@ -1,5 +1,6 @@
 import { envSchema } from './env-schema';
 import { firstNodeUrl, type RedisClusterConfig } from './redis-cluster-nodes';
+import { DEFAULT_SENTINEL_NAME, sentinelConfig, type RedisSentinelConfig } from './redis-sentinels';
 import type { TrustedProxy } from './trusted-proxies';
 
 export interface AppConfig {
@@ -23,10 +24,15 @@ export interface AppConfig {
   trustedProxies: TrustedProxy[];
   /** Absent: the embedded stack (redis-server + FerretDB) is started. */
   mongoUri?: string;
-  /** With redisCluster: its first seed node (the embedded stack is then not started). */
+  /**
+   * With redisCluster: its first seed node; with redisSentinel: REDIS_URL, else
+   * `redis://<master name>` (its host is not dialled). Set: the embedded stack is not started.
+   */
   redisUrl?: string;
   /** REDIS_CLUSTER_NODES: every Redis client is a cluster client. */
   redisCluster?: RedisClusterConfig;
+  /** REDIS_SENTINELS: every Redis client asks Sentinel for the master, and follows failovers. */
+  redisSentinel?: RedisSentinelConfig;
   dataDir: string;
   cacheTtlSeconds: number;
   /** Each fill's TTL varies by up to this fraction either way, so keys filled together expire apart. */
@@ -124,6 +130,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     throw new ConfigError(`Invalid configuration: ${problems.join('; ')}`);
   }
   const e = parsed.data;
+  const sentinelName = e.REDIS_SENTINEL_NAME ?? DEFAULT_SENTINEL_NAME;
+  const redisSentinel =
+    e.REDIS_SENTINELS && sentinelConfig(e.REDIS_SENTINELS, sentinelName, e.REDIS_URL);
   return {
     env: e.NODE_ENV,
     grpc: {
@@ -141,8 +150,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     trendingStreams: { max: e.TRENDING_MAX_STREAMS, maxPerPeer: e.TRENDING_MAX_STREAMS_PER_PEER },
     trustedProxies: e.TRUSTED_PROXIES,
     mongoUri: e.MONGODB_URI,
-    redisUrl: e.REDIS_URL ?? (e.REDIS_CLUSTER_NODES && firstNodeUrl(e.REDIS_CLUSTER_NODES)),
+    redisUrl:
+      e.REDIS_URL ??
+      (e.REDIS_CLUSTER_NODES && firstNodeUrl(e.REDIS_CLUSTER_NODES)) ??
+      (redisSentinel && `redis://${encodeURIComponent(sentinelName)}`),
     redisCluster: e.REDIS_CLUSTER_NODES,
+    redisSentinel,
     dataDir: e.DATA_DIR,
     cacheTtlSeconds: e.CACHE_TTL_SECONDS,
     cacheTtlJitter: e.CACHE_TTL_JITTER,

@@ -2,6 +2,7 @@ import { existsSync } from 'node:fs';
 import { z } from 'zod';
 import { consistencyHorizons } from './consistency-horizons';
 import { redisClusterNodes } from './redis-cluster-nodes';
+import { redisSentinelName, redisSentinels } from './redis-sentinels';
 import { trustedProxies } from './trusted-proxies';
 
 const port = z.coerce.number().int().min(0).max(65535);
@@ -36,6 +37,8 @@ export const envSchema = z
     MONGODB_URI: optionalUrl(['mongodb://', 'mongodb+srv://']),
     REDIS_URL: optionalUrl(['redis://', 'rediss://']),
     REDIS_CLUSTER_NODES: redisClusterNodes,
+    REDIS_SENTINELS: redisSentinels,
+    REDIS_SENTINEL_NAME: redisSentinelName,
     DATA_DIR: z.string().min(1).default('.data'),
     CACHE_TTL_SECONDS: positiveInt.max(86_400 * 30).default(60),
     PROTECTED_MODE: z.enum(['on', 'off']).default('on'),
@@ -121,6 +124,18 @@ export const envSchema = z
         code: 'custom',
         path: ['REDIS_URL'],
         message: 'or REDIS_CLUSTER_NODES: not both',
+      });
+    if (env.REDIS_SENTINELS && env.REDIS_CLUSTER_NODES)
+      ctx.addIssue({
+        code: 'custom',
+        path: ['REDIS_SENTINELS'],
+        message: 'or REDIS_CLUSTER_NODES: not both',
+      });
+    if (env.REDIS_SENTINEL_NAME && !env.REDIS_SENTINELS)
+      ctx.addIssue({
+        code: 'custom',
+        path: ['REDIS_SENTINEL_NAME'],
+        message: 'needs REDIS_SENTINELS',
       });
     if (env.CHANGE_FEED === 'postgres' && !env.CHANGE_FEED_POSTGRES_URL && env.MONGODB_URI)
       ctx.addIssue({

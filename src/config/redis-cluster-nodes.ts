@@ -23,7 +23,7 @@ export function parseClusterNodes(value: string): RedisClusterConfig {
   if (entries.length === 0) throw new Error('names no node');
   let shared: Omit<RedisClusterConfig, 'nodes'> | undefined;
   const nodes = entries.map((entry) => {
-    if (!entry.includes('://')) return hostPort(entry);
+    if (!entry.includes('://')) return parseHostPort(entry);
     const url = new URL(entry);
     if (url.protocol !== 'redis:' && url.protocol !== 'rediss:')
       throw new Error(`entry ${url.protocol}// must be redis:// or rediss://`);
@@ -37,12 +37,13 @@ export function parseClusterNodes(value: string): RedisClusterConfig {
     if (shared && JSON.stringify(shared) !== JSON.stringify(settings))
       throw new Error('entries disagree on TLS or credentials');
     shared = settings;
-    return hostPort(`${url.hostname}:${url.port || 6379}`);
+    return parseHostPort(`${url.hostname}:${url.port || 6379}`);
   });
   return { nodes, tls: false, ...shared };
 }
 
-function hostPort(entry: string): { host: string; port: number } {
+/** `host:port` (an IPv6 host in brackets); throws a message for the variable. */
+export function parseHostPort(entry: string): { host: string; port: number } {
   const match = HOST_PORT.exec(entry);
   const port = Number(match?.[2]);
   if (!match || port < 1 || port > 65535) throw new Error(`entry "${entry}" is not host:port`);

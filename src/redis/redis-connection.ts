@@ -67,8 +67,8 @@ function sentinelClient(config: ResolvedAppConfig, sentinel: RedisSentinelConfig
     name: sentinel.name,
     sentinelRetryStrategy: retry,
     sentinelCommandTimeout: config.redisTimeoutMs,
-    // A failover is followed when announced (+switch-master), even if the old master still answers.
-    failoverDetector: true,
+    // No failoverDetector: a +switch-master heard while reconnecting can leave the client closed
+    // for good (ioredis 6.0). Sentinel closes a demoted master's clients; a dead one's close anyway.
     username: sentinel.username,
     password: sentinel.password,
     db: sentinel.db,
