@@ -27,9 +27,9 @@ class RedisLifecycle implements OnApplicationShutdown {
 }
 
 /**
- * The Redis connection (one per app, through cache-manager's store: one server or a cluster),
- * the breaker in front of it, the Lua scripts, and the replica acknowledgement of writes on a
- * cluster.
+ * The Redis connection (one per app, through cache-manager's store: one server, Sentinel's master
+ * or a cluster), the breaker in front of it, the Lua scripts, and the replica acknowledgement of
+ * writes.
  */
 @Global()
 @Module({

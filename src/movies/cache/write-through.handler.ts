@@ -80,8 +80,8 @@ export class WriteThroughHandler {
   }
 
   /**
-   * Makes the fence pending (durably: on a Redis Cluster a replica has it too), retried through a
-   * failover or a pause for writeBeginBudgetMs. Without it nothing is written.
+   * Makes the fence pending (durably: a replica of the master has it too, if it has one), retried
+   * through a failover or a pause for writeBeginBudgetMs. Without it nothing is written.
    */
   private async begin(id: string): Promise<BegunWrite> {
     const nonce = WriteFence.generation();
