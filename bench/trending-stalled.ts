@@ -20,7 +20,12 @@ import { hotCacheEnv, startService, THIS_BUILD, type Build, type RunningService 
 
 const METHOD = '/movies.v1.MovieService/StreamTrending';
 const REQUEST = Buffer.from(
-  StreamTrendingRequest.encode({ limit: 100, windowSeconds: 0, intervalMs: 100 }).finish(),
+  StreamTrendingRequest.encode({
+    limit: 100,
+    windowSeconds: 0,
+    intervalMs: 100,
+    includeMovies: false,
+  }).finish(),
 );
 const WARM_MS = 8_000;
 const SAMPLES = 5;

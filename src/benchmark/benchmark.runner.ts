@@ -177,6 +177,7 @@ export class BenchmarkRunner {
         movieId: ids[key],
         title: titles.get(ids[key]) ?? '',
         views: requested[key],
+        movie: undefined,
       }));
   }
 

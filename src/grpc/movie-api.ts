@@ -6,10 +6,13 @@ import type {
   ServiceError,
 } from '@grpc/grpc-js';
 import {
+  BatchGetMoviesRequest,
   GetMovieRequest,
   RunBenchmarkRequest,
   StreamTrendingRequest,
   UpdateRatingRequest,
+  type BatchGetMoviesResponse,
+  type DeepPartial,
   type StreamTrendingResponse,
   type GetCacheStatsResponse,
   type GetMovieResponse,
@@ -69,6 +72,19 @@ export class MovieApi {
       metadata,
       options,
       signal,
+    );
+  }
+
+  batchGetMovies(
+    request: DeepPartial<BatchGetMoviesRequest>,
+    metadata: Metadata = authMetadata(),
+    options?: Partial<CallOptions>,
+  ): Promise<BatchGetMoviesResponse> {
+    return unary(
+      this.client.batchGetMovies.bind(this.client),
+      BatchGetMoviesRequest.fromPartial(request),
+      metadata,
+      options,
     );
   }
 

@@ -5,6 +5,8 @@ import { AdminOnly } from '../grpc/admin-token.guard';
 import { liveDeadline, type DeadlineCall } from '../grpc/call-deadline';
 import {
   MOVIE_SERVICE_NAME,
+  type BatchGetMoviesRequest,
+  type BatchGetMoviesResponse,
   type GetMovieRequest,
   type Movie,
   type MovieServiceController,
@@ -15,7 +17,7 @@ import { CacheAside } from './cache/cache-aside.interceptor';
 import { parseMovieLookup } from './movie-lookup';
 import { MoviesService } from './movies.service';
 
-/** GetMovie and UpdateRating (each feature's controller serves its own MovieService RPCs). */
+/** GetMovie, BatchGetMovies and UpdateRating (each feature's controller serves its own RPCs). */
 @Controller()
 export class MoviesController implements Pick<MovieServiceController, 'updateRating'> {
   constructor(private readonly movies: MoviesService) {}
@@ -25,6 +27,15 @@ export class MoviesController implements Pick<MovieServiceController, 'updateRat
   @CacheAside()
   getMovie(request: GetMovieRequest, _metadata: Metadata, call: DeadlineCall): Promise<Movie> {
     return this.movies.find(parseMovieLookup(request), liveDeadline(call));
+  }
+
+  @GrpcMethod(MOVIE_SERVICE_NAME)
+  batchGetMovies(
+    request: BatchGetMoviesRequest,
+    metadata: Metadata,
+    call: DeadlineCall,
+  ): Promise<BatchGetMoviesResponse> {
+    return this.movies.batchGet(request, metadata, liveDeadline(call));
   }
 
   @GrpcMethod(MOVIE_SERVICE_NAME)

@@ -27,6 +27,7 @@ const lostUpdateRetry = retry(
 @Injectable()
 export class MoviesRepository {
   private readonly calls: MongoCalls;
+  private ferretDb?: Promise<boolean>;
 
   constructor(
     @InjectModel(MovieEntity.name) private readonly model: Model<MovieEntity>,
@@ -99,6 +100,35 @@ export class MoviesRepository {
       });
       return row ? toMovie(row) : null;
     });
+  }
+
+  /**
+   * Movies by id, in one query where the server serves `$in` from the _id index (MongoDB). FerretDB
+   * pushes down only equalities (`$in` scans the collection: 85 s at a million movies), so there
+   * each id is one equality, in parallel through the same slots; so are linearizable reads on a
+   * replica set.
+   */
+  async findByIds(
+    ids: string[],
+    deadline = NO_DEADLINE,
+    linearizable = false,
+  ): Promise<Map<string, Movie>> {
+    // A linearizable read vouches for one document only: one query per id on a replica set.
+    const oneQuery = async () =>
+      !(linearizable && this.onReplicaSet()) && !(await this.onFerretDb());
+    if (ids.length > 1 && (await oneQuery())) {
+      return this.calls.read('findByIds', deadline, async (maxTimeMS) => {
+        const rows = await this.model.collection
+          .find<MovieRow>(
+            { _id: { $in: ids.map((id) => new Types.ObjectId(id)) } },
+            { projection: MOVIE_PROJECTION, maxTimeMS },
+          )
+          .toArray();
+        return new Map(rows.map((row) => [row._id.toHexString(), toMovie(row)]));
+      });
+    }
+    const movies = await Promise.all(ids.map((id) => this.findById(id, deadline, linearizable)));
+    return new Map(movies.flatMap((movie) => (movie ? [[movie.id, movie] as const] : [])));
   }
 
   /**
@@ -186,6 +216,20 @@ export class MoviesRepository {
     } finally {
       clearTimeout(timer);
     }
+  }
+
+  /** FerretDB says so in buildInfo (asked until one answers; MongoDB's has no such field). */
+  private async onFerretDb(): Promise<boolean> {
+    this.ferretDb ??= this.calls
+      .run('buildInfo', async () => {
+        const info = await this.connection.db?.admin().command({ buildInfo: 1 });
+        return info !== undefined && 'ferretdbVersion' in info;
+      })
+      .catch((error: unknown) => {
+        this.ferretDb = undefined;
+        throw error;
+      });
+    return this.ferretDb;
   }
 
   /** The driver's view of the deployment (the `topology` it keeps is not in its typings). */

@@ -1,20 +1,37 @@
-import { Injectable } from '@nestjs/common';
-import { MovieNotFoundError } from '../common/errors';
-import type {
-  Movie,
-  UpdateRatingRequest,
-  UpdateRatingResponse,
+import type { Metadata } from '@grpc/grpc-js';
+import { Inject, Injectable } from '@nestjs/common';
+import { InvalidArgumentError, MovieNotFoundError } from '../common/errors';
+import { APP_CONFIG, type AppConfig } from '../config/app-config';
+import {
+  CacheStatus,
+  type BatchGetMoviesRequest,
+  type BatchGetMoviesResponse,
+  type Movie,
+  type UpdateRatingRequest,
+  type UpdateRatingResponse,
 } from '../generated/nest/movies/v1/movie_service';
+import { batchResponse, type LookupOutcome } from './batch-response';
 import { MovieCache } from './cache/movie-cache';
 import { NO_DEADLINE, type ReadDeadline } from './cache/movie-source';
+import { answer } from './cache/read-outcome';
 import { describeLookup, parseMovieLookup, parseRating, type MovieLookup } from './movie-lookup';
+import { MovieReadEvents } from './movie-read-events';
 import { MoviesRepository } from './movies.repository';
+
+/** The most lookups one BatchGetMovies takes. */
+export const MAX_BATCH = 500;
+
+/** Lookups that read the same movie the same way are read once. */
+const lookupKey = (lookup: MovieLookup) =>
+  lookup.kind === 'id' ? lookup.id : `${lookup.year ?? 0} ${lookup.title}`;
 
 @Injectable()
 export class MoviesService {
   constructor(
     private readonly repository: MoviesRepository,
     private readonly cache: MovieCache,
+    private readonly reads: MovieReadEvents,
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
 
   /** The stored movie, straight from MongoDB (GetMovie reaches this only with CACHE_ENABLED=false). */
@@ -32,5 +49,66 @@ export class MoviesService {
     const rating = parseRating(request.rating);
     const id = lookup.kind === 'id' ? lookup.id : (await this.find(lookup)).id;
     return this.cache.updateRating(id, rating);
+  }
+
+  /**
+   * Up to MAX_BATCH lookups, each read as GetMovie reads it, duplicates once. Each movie served is
+   * counted and announced once per call, as one GetMovie of it would be.
+   */
+  async batchGet(
+    request: BatchGetMoviesRequest,
+    metadata: Metadata | undefined,
+    deadline: ReadDeadline = NO_DEADLINE,
+  ): Promise<BatchGetMoviesResponse> {
+    const count = request.lookups?.length ?? 0;
+    if (count === 0 || count > MAX_BATCH)
+      throw new InvalidArgumentError(
+        'lookups',
+        `must hold 1 to ${MAX_BATCH} lookups, not ${count}`,
+      );
+    const parsed = request.lookups.map((fields) => {
+      try {
+        return parseMovieLookup(fields);
+      } catch (error) {
+        if (error instanceof InvalidArgumentError) return error;
+        throw error;
+      }
+    });
+    const distinct = new Map<string, MovieLookup>();
+    for (const lookup of parsed)
+      if (!(lookup instanceof Error)) distinct.set(lookupKey(lookup), lookup);
+    const lookups = [...distinct.values()];
+    const outcomes = this.config.cacheEnabled
+      ? await this.cache.readMany(lookups, deadline)
+      : await this.uncached(lookups, deadline);
+    const byKey = new Map(lookups.map((lookup, i) => [lookupKey(lookup), outcomes[i]]));
+    for (const outcome of outcomes) {
+      if (outcome instanceof Error) continue;
+      this.cache.count(outcome.cacheStatus);
+      this.reads.served(outcome.ref ?? outcome.movie, metadata);
+    }
+    return batchResponse(
+      parsed.map((lookup): LookupOutcome =>
+        lookup instanceof Error ? lookup : byKey.get(lookupKey(lookup))!,
+      ),
+    );
+  }
+
+  /** CACHE_ENABLED=false: straight from MongoDB, the ids in one query. */
+  private async uncached(lookups: MovieLookup[], deadline: ReadDeadline): Promise<LookupOutcome[]> {
+    const ids = lookups.flatMap((lookup) => (lookup.kind === 'id' ? [lookup.id] : []));
+    const byId = ids.length > 0 ? await this.repository.findByIds(ids, deadline) : new Map();
+    return Promise.all(
+      lookups.map(async (lookup) => {
+        try {
+          const movie =
+            lookup.kind === 'id' ? byId.get(lookup.id) : await this.find(lookup, deadline);
+          if (!movie) throw new MovieNotFoundError(describeLookup(lookup));
+          return answer(movie, CacheStatus.CACHE_STATUS_BYPASS);
+        } catch (error) {
+          return error as Error;
+        }
+      }),
+    );
   }
 }

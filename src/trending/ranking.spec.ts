@@ -51,8 +51,8 @@ describe('ranking', () => {
   });
 
   it('compares snapshots by ids, counts and titles, at every position', () => {
-    const first = { rank: 1, movieId: 'x', title: 'X', views: 1 };
-    const second = { rank: 2, movieId: 'y', title: 'Y', views: 1 };
+    const first = { rank: 1, movieId: 'x', title: 'X', views: 1, movie: undefined };
+    const second = { rank: 2, movieId: 'y', title: 'Y', views: 1, movie: undefined };
     expect(sameEntries([first, second], [{ ...first }, { ...second }])).toBe(true);
     expect(sameEntries([first], [{ ...first, views: 2 }])).toBe(false);
     expect(sameEntries([first], [{ ...first, movieId: 'z' }])).toBe(false);

@@ -27,6 +27,7 @@ export function toEntries(scored: Scored[], titles: Map<string, string>): Trendi
     movieId: s.movieId,
     title: titles.get(s.movieId) ?? '',
     views: s.views,
+    movie: undefined,
   }));
 }
 

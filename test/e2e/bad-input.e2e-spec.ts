@@ -1,6 +1,5 @@
 import { Client, Metadata, credentials, status, type ServiceError } from '@grpc/grpc-js';
 import type { Document } from 'bson';
-import { movieKey } from '../../src/redis/cache-keys';
 import { Distribution } from '../../src/generated/client/movies/v1/movie_service';
 import { movieFactory } from '../factories/movie.factory';
 import { SnapshotReader } from '../support/snapshot-reader';

@@ -1,7 +1,6 @@
 import { status } from '@grpc/grpc-js';
 import { CacheStatus } from '../../src/generated/client/movies/v1/movie_service';
 import { MetricsService } from '../../src/metrics/metrics.service';
-import { movieKey } from '../../src/redis/cache-keys';
 import type { ChildService } from '../../src/stack/child-service';
 import { startRedisServer } from '../../src/stack/embedded-stack';
 import { movieFactory } from '../factories/movie.factory';

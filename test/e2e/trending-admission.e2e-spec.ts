@@ -42,6 +42,7 @@ function streamFrom(localAddress: string, port: number): PeerStream {
     limit: 0,
     windowSeconds: 0,
     intervalMs: 100,
+    includeMovies: false,
   }).finish();
   const frame = Buffer.alloc(5 + body.length);
   frame.writeUInt32BE(body.length, 1);

@@ -17,7 +17,6 @@ import {
   STATS_HITS_KEY,
   SYSTEM_STATUS_KEY,
   TTL_SETTING_KEY,
-  fenceKey,
   movieKey,
 } from '../../src/redis/cache-keys';
 import { apiMovieFactory } from '../factories/api-movie.factory';

@@ -48,7 +48,7 @@ export class MovieSourceDouble implements MovieSource {
   reset(): void {
     this.movies.clear();
     this.unavailable = false;
-    this.idReads = this.titleReads = this.linearizableReads = 0;
+    this.idReads = this.titleReads = this.linearizableReads = this.batchReads = 0;
     this.byId = this.byTitle = this.linearizable = undefined;
   }
 
@@ -64,6 +64,14 @@ export class MovieSourceDouble implements MovieSource {
       if (this.linearizable) return this.linearizable.next();
     }
     return this.byId ? this.byId.next() : Promise.resolve(this.movies.get(id) ?? null);
+  }
+
+  /** Several ids: one read (counted in `batchReads`), each as findById answers it. */
+  batchReads = 0;
+  async findByIds(ids: string[]): Promise<Map<string, Movie>> {
+    this.batchReads += 1;
+    const movies = await Promise.all(ids.map((id) => this.findById(id)));
+    return new Map(movies.flatMap((movie) => (movie ? [[movie.id, movie] as const] : [])));
   }
 
   findByTitle(title: string, year?: number): Promise<Movie | null> {

@@ -1,5 +1,5 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { MovieNotFoundError, isRedisDown } from '../../common/errors';
+import { CancelledError, MovieNotFoundError, isRedisDown } from '../../common/errors';
 import {
   CacheStatus,
   CacheTier,
@@ -13,7 +13,8 @@ import { MovieCacheStore } from './movie-cache.store';
 import { MOVIE_SOURCE, NO_DEADLINE, type MovieSource, type ReadDeadline } from './movie-source';
 import { NearCache } from './near/near-cache';
 import { ExternalWrites, type ExternalChange, type MovieTitle } from './external-writes';
-import { ReadPipeline } from './read-pipeline';
+import { BatchedReads } from './batched-reads';
+import { ReadPipeline, type FirstReads } from './read-pipeline';
 import { LogicalClock, answer, type CacheAsideResult, type ReadOutcome } from './read-outcome';
 import { cacheAttributes } from '../../telemetry/cache-attributes';
 import { inSpan } from '../../telemetry/tracer';
@@ -68,11 +69,12 @@ export class MovieCache {
     lookup: MovieLookup,
     keys?: LookupKeys,
     deadline: ReadDeadline = NO_DEADLINE,
+    reads: FirstReads = this.source,
   ): Promise<CacheAsideResult> {
     return inSpan(
       'cache.lookup',
       async (span) => {
-        const result = await this.readPastNear(lookup, keys, deadline);
+        const result = await this.readPastNear(lookup, keys, deadline, reads);
         span?.setAttributes(cacheAttributes(result));
         return result;
       },
@@ -80,30 +82,58 @@ export class MovieCache {
     );
   }
 
+  /**
+   * Reads several lookups as `read` reads each, tier by tier together: the near-cache, then one
+   * command per lookup sent together to Redis, then the misses' MongoDB reads as one query. A
+   * lookup that fails alone is its own Error; a call cancelled or past its deadline fails them all.
+   */
+  readMany(
+    lookups: MovieLookup[],
+    deadline: ReadDeadline = NO_DEADLINE,
+  ): Promise<Array<CacheAsideResult | Error>> {
+    const reads = new BatchedReads(this.source);
+    return Promise.all(
+      lookups.map((lookup) => {
+        const keys = lookup.kind === 'title' ? lookupKeys(lookup) : undefined;
+        const hit = this.nearHit(lookup, keys);
+        if (hit) return hit;
+        return this.read(lookup, keys, deadline, reads).catch((error: unknown) => {
+          if (error instanceof CancelledError || !(error instanceof Error)) throw error;
+          return error;
+        });
+      }),
+    );
+  }
+
   private async readPastNear(
     lookup: MovieLookup,
     keys: LookupKeys | undefined,
     deadline: ReadDeadline,
+    reads: FirstReads,
   ): Promise<CacheAsideResult> {
     const arrivedAt = this.clock.tick();
     let outcome: ReadOutcome;
     try {
       outcome =
         lookup.kind === 'id'
-          ? await this.pipeline.read(lookup.id, arrivedAt, true, deadline)
-          : await this.titles.read(lookup, keys ?? lookupKeys(lookup), arrivedAt, deadline);
+          ? await this.pipeline.read(lookup.id, arrivedAt, true, deadline, reads)
+          : await this.titles.read(lookup, keys ?? lookupKeys(lookup), arrivedAt, deadline, reads);
     } catch (error) {
       if (!isRedisDown(error)) throw error;
-      return this.bypass(lookup, deadline);
+      return this.bypass(lookup, deadline, reads);
     }
     if (outcome.kind === 'absent') throw new MovieNotFoundError(describeLookup(lookup));
     return outcome.result;
   }
 
-  private async bypass(lookup: MovieLookup, deadline: ReadDeadline): Promise<CacheAsideResult> {
+  private async bypass(
+    lookup: MovieLookup,
+    deadline: ReadDeadline,
+    reads: FirstReads,
+  ): Promise<CacheAsideResult> {
     const movie =
       lookup.kind === 'id'
-        ? await this.source.findById(lookup.id, deadline)
+        ? await reads.findById(lookup.id, deadline)
         : await this.source.findByTitle(lookup.title, lookup.year, deadline);
     if (!movie) throw new MovieNotFoundError(describeLookup(lookup));
     return answer(movie, CacheStatus.CACHE_STATUS_BYPASS);

@@ -67,6 +67,6 @@ export function frameResponse(movie: Buffer, cacheStatus: number, cacheTier: num
   framed[at++] = 0x10;
   framed[at++] = cacheStatus;
   framed[at++] = 0x18;
-  framed[at++] = cacheTier;
+  framed[at] = cacheTier;
   return framed;
 }

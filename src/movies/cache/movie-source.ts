@@ -15,6 +15,12 @@ export const NO_DEADLINE: ReadDeadline = () => Infinity;
 export interface MovieSource {
   /** `linearizable`: on a replica set, read at that concern (never a deposed primary's lag). */
   findById(id: string, deadline?: ReadDeadline, linearizable?: boolean): Promise<Movie | null>;
+  /** Several ids: one query where the server serves `$in` from its index. */
+  findByIds(
+    ids: string[],
+    deadline?: ReadDeadline,
+    linearizable?: boolean,
+  ): Promise<Map<string, Movie>>;
   findByTitle(title: string, year?: number, deadline?: ReadDeadline): Promise<Movie | null>;
   /** MongoDB's last answer was "unreachable": a graced copy is served without waiting for it. */
   readonly unavailable: boolean;

@@ -1,7 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { isMongoDown, isRedisDown } from '../../common/errors';
 import { poll } from '../../common/sleep';
-import { CacheStatus, CacheTier, type Movie } from '../../generated/nest/movies/v1/movie_service';
+import { CacheStatus } from '../../generated/nest/movies/v1/movie_service';
 import { MetricsService } from '../../metrics/metrics.service';
 import { leaseKey } from '../../redis/cache-keys';
 import { CachePolicy } from './cache-policy';
@@ -26,6 +26,9 @@ import { SingleFlight } from './single-flight';
 import { inSpan } from '../../telemetry/tracer';
 import type { Span } from '@opentelemetry/api';
 import { WriteFence, type MissTicket } from './write-fence';
+
+/** Where a miss first reads MongoDB: the source, or a batch's reads sent together. */
+export type FirstReads = Pick<MovieSource, 'findById'>;
 
 /** A refused fill means the miss read a copy older than a write: read again, this many times in all. */
 const MAX_READS = 3;
@@ -66,12 +69,14 @@ export class ReadPipeline {
   /**
    * `nearChecked`: the caller already asked the near-cache (a lookup is counted there once).
    * `deadline`: the call's (past once cancelled); a miss reads MongoDB only within it.
+   * `reads`: where a miss it leads first reads MongoDB (a batch's, to send its misses together).
    */
   async read(
     id: string,
     arrivedAt: Tick,
     nearChecked = false,
     deadline: ReadDeadline = NO_DEADLINE,
+    reads: FirstReads = this.source,
   ): Promise<ReadOutcome> {
     // One soft timeout per request, however often it reads again.
     let softUntil: number | undefined;
@@ -83,7 +88,7 @@ export class ReadPipeline {
       const missed = this.flights.run(
         leaseKey(id),
         arrivedAt,
-        (flightDeadline) => this.miss(id, flightDeadline),
+        (flightDeadline) => this.miss(id, flightDeadline, reads),
         deadline,
       );
       let outcome;
@@ -157,7 +162,7 @@ export class ReadPipeline {
    * pending, every instance reads MongoDB: its fill is refused (the answer is not cached) but
    * still raises the fence's floor.
    */
-  private miss(id: string, deadline: ReadDeadline): Promise<ReadOutcome> {
+  private miss(id: string, deadline: ReadDeadline, reads: FirstReads): Promise<ReadOutcome> {
     return inSpan('cache.miss', async (span) => {
       const ticket = await this.fence.begin(id);
       span?.setAttribute(
@@ -166,7 +171,7 @@ export class ReadPipeline {
       );
       try {
         const filled = ticket.lease || ticket.pending ? null : await this.otherInstanceFill(id);
-        return filled ?? (await this.loadAndFill(id, ticket, deadline, span));
+        return filled ?? (await this.loadAndFill(id, ticket, deadline, reads, span));
       } finally {
         await this.fence.end(ticket, id);
       }
@@ -191,6 +196,7 @@ export class ReadPipeline {
     id: string,
     ticket: MissTicket,
     deadline: ReadDeadline,
+    firstReads: FirstReads,
     span?: Span,
   ): Promise<ReadOutcome> {
     let fence = ticket.fence;
@@ -199,7 +205,8 @@ export class ReadPipeline {
       const readAt = this.clock.tick();
       const started = performance.now();
       // No fence vouches for a revision yet: a lagging (deposed) primary's read must not be filled.
-      const movie = await this.source.findById(id, deadline, reads === 1 && ticket.made);
+      const source = reads === 1 ? firstReads : this.source;
+      const movie = await source.findById(id, deadline, reads === 1 && ticket.made);
       if (!movie) return this.negative.afterMiss(id, undefined, fence, readAt);
       let sentAt: Tick;
       let seen: number;

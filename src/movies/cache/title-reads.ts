@@ -6,7 +6,7 @@ import type { LookupKeys } from './lookup-keys';
 import { MOVIE_SOURCE, NO_DEADLINE, type MovieSource, type ReadDeadline } from './movie-source';
 import { NearCache } from './near/near-cache';
 import { NegativeCache, type Absent } from './negative-cache';
-import { ReadPipeline } from './read-pipeline';
+import { ReadPipeline, type FirstReads } from './read-pipeline';
 import {
   LogicalClock,
   miss,
@@ -60,11 +60,12 @@ export class TitleReads {
     keys: LookupKeys,
     arrivedAt: Tick,
     deadline: ReadDeadline = NO_DEADLINE,
+    reads?: FirstReads,
   ): Promise<ReadOutcome> {
     for (;;) {
       const known = await this.resolve(keys, this.clock.tick());
       if (typeof known === 'string') {
-        const outcome = await this.pipeline.read(known, arrivedAt, false, deadline);
+        const outcome = await this.pipeline.read(known, arrivedAt, false, deadline, reads);
         if (outcome.kind === 'movie' && answers(lookup, outcome.result.movie)) return outcome;
         // The id is gone or no longer has this title: ask MongoDB which movie has it now.
         this.near.forgetTitle(keys.title);

@@ -205,6 +205,29 @@ export interface GetMovieResponse {
   cacheTier: CacheTier;
 }
 
+export interface BatchGetMoviesRequest {
+  /** 1 to 500, each as GetMovie takes it */
+  lookups: GetMovieRequest[];
+}
+
+export interface BatchGetMoviesResponse {
+  /** one per lookup, in request order */
+  results: MovieResult[];
+}
+
+/** One lookup's outcome: the movie as GetMovie answers it, or why not. */
+export interface MovieResult {
+  found?: GetMovieResponse | undefined;
+  error?: LookupError | undefined;
+}
+
+/** A lookup that failed on its own, as the status GetMovie would have answered. */
+export interface LookupError {
+  /** a gRPC status code: 3 INVALID_ARGUMENT, 5 NOT_FOUND, 14 UNAVAILABLE */
+  code: number;
+  message: string;
+}
+
 export interface UpdateRatingRequest {
   /** Exactly one of id and title must be set. */
   id: string;
@@ -228,6 +251,8 @@ export interface StreamTrendingRequest {
   windowSeconds: number;
   /** how often the ranking is checked; 0 means 1000; 100 to 60000 */
   intervalMs: number;
+  /** each entry also carries its movie, read as BatchGetMovies reads it */
+  includeMovies: boolean;
 }
 
 export interface TrendingEntry {
@@ -236,6 +261,8 @@ export interface TrendingEntry {
   movieId: string;
   title: string;
   views: number;
+  /** with include_movies: the movie (absent if it could not be read) */
+  movie: Movie | undefined;
 }
 
 export interface StreamTrendingResponse {
@@ -858,6 +885,330 @@ export const GetMovieResponse: MessageFns<GetMovieResponse> = {
   },
 };
 
+function createBaseBatchGetMoviesRequest(): BatchGetMoviesRequest {
+  return { lookups: [] };
+}
+
+export const BatchGetMoviesRequest: MessageFns<BatchGetMoviesRequest> = {
+  encode(message: BatchGetMoviesRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    for (const v of message.lookups) {
+      GetMovieRequest.encode(v!, writer.uint32(10).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): BatchGetMoviesRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error('protobuf decode recursion limit exceeded');
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseBatchGetMoviesRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.lookups.push(GetMovieRequest.decode(reader, reader.uint32()));
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): BatchGetMoviesRequest {
+    return {
+      lookups: globalThis.Array.isArray(object?.lookups)
+        ? object.lookups.map((e: any) => GetMovieRequest.fromJSON(e))
+        : [],
+    };
+  },
+
+  toJSON(message: BatchGetMoviesRequest): unknown {
+    const obj: any = {};
+    if (message.lookups?.length) {
+      obj.lookups = message.lookups.map((e) => GetMovieRequest.toJSON(e));
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<BatchGetMoviesRequest>, I>>(base?: I): BatchGetMoviesRequest {
+    return BatchGetMoviesRequest.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<BatchGetMoviesRequest>, I>>(
+    object: I,
+  ): BatchGetMoviesRequest {
+    const message = createBaseBatchGetMoviesRequest();
+    message.lookups = object.lookups?.map((e) => GetMovieRequest.fromPartial(e)) || [];
+    return message;
+  },
+};
+
+function createBaseBatchGetMoviesResponse(): BatchGetMoviesResponse {
+  return { results: [] };
+}
+
+export const BatchGetMoviesResponse: MessageFns<BatchGetMoviesResponse> = {
+  encode(message: BatchGetMoviesResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    for (const v of message.results) {
+      MovieResult.encode(v!, writer.uint32(10).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): BatchGetMoviesResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error('protobuf decode recursion limit exceeded');
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseBatchGetMoviesResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.results.push(MovieResult.decode(reader, reader.uint32()));
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): BatchGetMoviesResponse {
+    return {
+      results: globalThis.Array.isArray(object?.results)
+        ? object.results.map((e: any) => MovieResult.fromJSON(e))
+        : [],
+    };
+  },
+
+  toJSON(message: BatchGetMoviesResponse): unknown {
+    const obj: any = {};
+    if (message.results?.length) {
+      obj.results = message.results.map((e) => MovieResult.toJSON(e));
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<BatchGetMoviesResponse>, I>>(
+    base?: I,
+  ): BatchGetMoviesResponse {
+    return BatchGetMoviesResponse.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<BatchGetMoviesResponse>, I>>(
+    object: I,
+  ): BatchGetMoviesResponse {
+    const message = createBaseBatchGetMoviesResponse();
+    message.results = object.results?.map((e) => MovieResult.fromPartial(e)) || [];
+    return message;
+  },
+};
+
+function createBaseMovieResult(): MovieResult {
+  return { found: undefined, error: undefined };
+}
+
+export const MovieResult: MessageFns<MovieResult> = {
+  encode(message: MovieResult, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.found !== undefined) {
+      GetMovieResponse.encode(message.found, writer.uint32(10).fork()).join();
+    }
+    if (message.error !== undefined) {
+      LookupError.encode(message.error, writer.uint32(18).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): MovieResult {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error('protobuf decode recursion limit exceeded');
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseMovieResult();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.found = GetMovieResponse.decode(reader, reader.uint32());
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.error = LookupError.decode(reader, reader.uint32());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): MovieResult {
+    return {
+      found: isSet(object.found) ? GetMovieResponse.fromJSON(object.found) : undefined,
+      error: isSet(object.error) ? LookupError.fromJSON(object.error) : undefined,
+    };
+  },
+
+  toJSON(message: MovieResult): unknown {
+    const obj: any = {};
+    if (message.found !== undefined) {
+      obj.found = GetMovieResponse.toJSON(message.found);
+    }
+    if (message.error !== undefined) {
+      obj.error = LookupError.toJSON(message.error);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<MovieResult>, I>>(base?: I): MovieResult {
+    return MovieResult.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<MovieResult>, I>>(object: I): MovieResult {
+    const message = createBaseMovieResult();
+    message.found =
+      object.found !== undefined && object.found !== null
+        ? GetMovieResponse.fromPartial(object.found)
+        : undefined;
+    message.error =
+      object.error !== undefined && object.error !== null
+        ? LookupError.fromPartial(object.error)
+        : undefined;
+    return message;
+  },
+};
+
+function createBaseLookupError(): LookupError {
+  return { code: 0, message: '' };
+}
+
+export const LookupError: MessageFns<LookupError> = {
+  encode(message: LookupError, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.code !== 0) {
+      writer.uint32(8).int32(message.code);
+    }
+    if (message.message !== '') {
+      writer.uint32(18).string(message.message);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): LookupError {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error('protobuf decode recursion limit exceeded');
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseLookupError();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 8) {
+              break;
+            }
+
+            message.code = reader.int32();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.message = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): LookupError {
+    return {
+      code: isSet(object.code) ? globalThis.Number(object.code) : 0,
+      message: isSet(object.message) ? globalThis.String(object.message) : '',
+    };
+  },
+
+  toJSON(message: LookupError): unknown {
+    const obj: any = {};
+    if (message.code !== 0) {
+      obj.code = Math.round(message.code);
+    }
+    if (message.message !== '') {
+      obj.message = message.message;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<LookupError>, I>>(base?: I): LookupError {
+    return LookupError.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<LookupError>, I>>(object: I): LookupError {
+    const message = createBaseLookupError();
+    message.code = object.code ?? 0;
+    message.message = object.message ?? '';
+    return message;
+  },
+};
+
 function createBaseUpdateRatingRequest(): UpdateRatingRequest {
   return { id: '', title: '', year: 0, rating: 0 };
 }
@@ -1072,7 +1423,7 @@ export const UpdateRatingResponse: MessageFns<UpdateRatingResponse> = {
 };
 
 function createBaseStreamTrendingRequest(): StreamTrendingRequest {
-  return { limit: 0, windowSeconds: 0, intervalMs: 0 };
+  return { limit: 0, windowSeconds: 0, intervalMs: 0, includeMovies: false };
 }
 
 export const StreamTrendingRequest: MessageFns<StreamTrendingRequest> = {
@@ -1085,6 +1436,9 @@ export const StreamTrendingRequest: MessageFns<StreamTrendingRequest> = {
     }
     if (message.intervalMs !== 0) {
       writer.uint32(24).int32(message.intervalMs);
+    }
+    if (message.includeMovies !== false) {
+      writer.uint32(32).bool(message.includeMovies);
     }
     return writer;
   },
@@ -1126,6 +1480,14 @@ export const StreamTrendingRequest: MessageFns<StreamTrendingRequest> = {
             message.intervalMs = reader.int32();
             continue;
           }
+          case 4: {
+            if (tag !== 32) {
+              break;
+            }
+
+            message.includeMovies = reader.bool();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -1151,6 +1513,11 @@ export const StreamTrendingRequest: MessageFns<StreamTrendingRequest> = {
         : isSet(object.interval_ms)
           ? globalThis.Number(object.interval_ms)
           : 0,
+      includeMovies: isSet(object.includeMovies)
+        ? globalThis.Boolean(object.includeMovies)
+        : isSet(object.include_movies)
+          ? globalThis.Boolean(object.include_movies)
+          : false,
     };
   },
 
@@ -1165,6 +1532,9 @@ export const StreamTrendingRequest: MessageFns<StreamTrendingRequest> = {
     if (message.intervalMs !== 0) {
       obj.intervalMs = Math.round(message.intervalMs);
     }
+    if (message.includeMovies !== false) {
+      obj.includeMovies = message.includeMovies;
+    }
     return obj;
   },
 
@@ -1178,12 +1548,13 @@ export const StreamTrendingRequest: MessageFns<StreamTrendingRequest> = {
     message.limit = object.limit ?? 0;
     message.windowSeconds = object.windowSeconds ?? 0;
     message.intervalMs = object.intervalMs ?? 0;
+    message.includeMovies = object.includeMovies ?? false;
     return message;
   },
 };
 
 function createBaseTrendingEntry(): TrendingEntry {
-  return { rank: 0, movieId: '', title: '', views: 0 };
+  return { rank: 0, movieId: '', title: '', views: 0, movie: undefined };
 }
 
 export const TrendingEntry: MessageFns<TrendingEntry> = {
@@ -1199,6 +1570,9 @@ export const TrendingEntry: MessageFns<TrendingEntry> = {
     }
     if (message.views !== 0) {
       writer.uint32(32).int64(message.views);
+    }
+    if (message.movie !== undefined) {
+      Movie.encode(message.movie, writer.uint32(42).fork()).join();
     }
     return writer;
   },
@@ -1248,6 +1622,14 @@ export const TrendingEntry: MessageFns<TrendingEntry> = {
             message.views = longToNumber(reader.int64());
             continue;
           }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            message.movie = Movie.decode(reader, reader.uint32());
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -1270,6 +1652,7 @@ export const TrendingEntry: MessageFns<TrendingEntry> = {
           : '',
       title: isSet(object.title) ? globalThis.String(object.title) : '',
       views: isSet(object.views) ? globalThis.Number(object.views) : 0,
+      movie: isSet(object.movie) ? Movie.fromJSON(object.movie) : undefined,
     };
   },
 
@@ -1287,6 +1670,9 @@ export const TrendingEntry: MessageFns<TrendingEntry> = {
     if (message.views !== 0) {
       obj.views = Math.round(message.views);
     }
+    if (message.movie !== undefined) {
+      obj.movie = Movie.toJSON(message.movie);
+    }
     return obj;
   },
 
@@ -1299,6 +1685,10 @@ export const TrendingEntry: MessageFns<TrendingEntry> = {
     message.movieId = object.movieId ?? '';
     message.title = object.title ?? '';
     message.views = object.views ?? 0;
+    message.movie =
+      object.movie !== undefined && object.movie !== null
+        ? Movie.fromPartial(object.movie)
+        : undefined;
     return message;
   },
 };
@@ -3274,9 +3664,11 @@ export const MovieServiceService = {
     responseDeserialize: (value: Buffer): GetMovieResponse => GetMovieResponse.decode(value),
   },
   /**
-   * Write-through update of imdb.rating: MongoDB first, then the cached copy,
-   * and every instance's near-cache drops it, before the call returns. Errors: INVALID_ARGUMENT, NOT_FOUND,
-   * UNAUTHENTICATED, UNAVAILABLE.
+   * Write-through update of imdb.rating: every cached copy is dropped (Redis,
+   * then each instance's near-cache) before MongoDB is written, and the new
+   * copy installed after, before the call returns; linearizable with GetMovie.
+   * Errors: INVALID_ARGUMENT, NOT_FOUND, UNAUTHENTICATED, PERMISSION_DENIED,
+   * UNAVAILABLE ("the rating was not saved" when the cache cannot fence it).
    */
   updateRating: {
     path: '/movies.v1.MovieService/UpdateRating' as const,
@@ -3289,6 +3681,27 @@ export const MovieServiceService = {
       Buffer.from(UpdateRatingResponse.encode(value).finish()),
     responseDeserialize: (value: Buffer): UpdateRatingResponse =>
       UpdateRatingResponse.decode(value),
+  },
+  /**
+   * Up to 500 lookups in one call, each read as GetMovie reads it (the same
+   * promises per movie), tier by tier: the near-cache, then Redis for the
+   * rest, then MongoDB for the misses. One result per lookup, in request
+   * order, with its own status (NOT_FOUND, INVALID_ARGUMENT, UNAVAILABLE);
+   * duplicates are read once. Errors (the whole call): INVALID_ARGUMENT (no
+   * lookups, or more than 500), DEADLINE_EXCEEDED, CANCELLED.
+   */
+  batchGetMovies: {
+    path: '/movies.v1.MovieService/BatchGetMovies' as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: BatchGetMoviesRequest): Buffer =>
+      Buffer.from(BatchGetMoviesRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): BatchGetMoviesRequest =>
+      BatchGetMoviesRequest.decode(value),
+    responseSerialize: (value: BatchGetMoviesResponse): Buffer =>
+      Buffer.from(BatchGetMoviesResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): BatchGetMoviesResponse =>
+      BatchGetMoviesResponse.decode(value),
   },
   /**
    * The most viewed movies: one snapshot at once, then a new one each time
@@ -3348,11 +3761,22 @@ export interface MovieServiceServer extends UntypedServiceImplementation {
    */
   getMovie: handleUnaryCall<GetMovieRequest, GetMovieResponse>;
   /**
-   * Write-through update of imdb.rating: MongoDB first, then the cached copy,
-   * and every instance's near-cache drops it, before the call returns. Errors: INVALID_ARGUMENT, NOT_FOUND,
-   * UNAUTHENTICATED, UNAVAILABLE.
+   * Write-through update of imdb.rating: every cached copy is dropped (Redis,
+   * then each instance's near-cache) before MongoDB is written, and the new
+   * copy installed after, before the call returns; linearizable with GetMovie.
+   * Errors: INVALID_ARGUMENT, NOT_FOUND, UNAUTHENTICATED, PERMISSION_DENIED,
+   * UNAVAILABLE ("the rating was not saved" when the cache cannot fence it).
    */
   updateRating: handleUnaryCall<UpdateRatingRequest, UpdateRatingResponse>;
+  /**
+   * Up to 500 lookups in one call, each read as GetMovie reads it (the same
+   * promises per movie), tier by tier: the near-cache, then Redis for the
+   * rest, then MongoDB for the misses. One result per lookup, in request
+   * order, with its own status (NOT_FOUND, INVALID_ARGUMENT, UNAVAILABLE);
+   * duplicates are read once. Errors (the whole call): INVALID_ARGUMENT (no
+   * lookups, or more than 500), DEADLINE_EXCEEDED, CANCELLED.
+   */
+  batchGetMovies: handleUnaryCall<BatchGetMoviesRequest, BatchGetMoviesResponse>;
   /**
    * The most viewed movies: one snapshot at once, then a new one each time
    * the ranking changes, until the client cancels.
@@ -3391,9 +3815,11 @@ export interface MovieServiceClient extends Client {
     callback: (error: ServiceError | null, response: GetMovieResponse) => void,
   ): ClientUnaryCall;
   /**
-   * Write-through update of imdb.rating: MongoDB first, then the cached copy,
-   * and every instance's near-cache drops it, before the call returns. Errors: INVALID_ARGUMENT, NOT_FOUND,
-   * UNAUTHENTICATED, UNAVAILABLE.
+   * Write-through update of imdb.rating: every cached copy is dropped (Redis,
+   * then each instance's near-cache) before MongoDB is written, and the new
+   * copy installed after, before the call returns; linearizable with GetMovie.
+   * Errors: INVALID_ARGUMENT, NOT_FOUND, UNAUTHENTICATED, PERMISSION_DENIED,
+   * UNAVAILABLE ("the rating was not saved" when the cache cannot fence it).
    */
   updateRating(
     request: UpdateRatingRequest,
@@ -3409,6 +3835,29 @@ export interface MovieServiceClient extends Client {
     metadata: Metadata,
     options: Partial<CallOptions>,
     callback: (error: ServiceError | null, response: UpdateRatingResponse) => void,
+  ): ClientUnaryCall;
+  /**
+   * Up to 500 lookups in one call, each read as GetMovie reads it (the same
+   * promises per movie), tier by tier: the near-cache, then Redis for the
+   * rest, then MongoDB for the misses. One result per lookup, in request
+   * order, with its own status (NOT_FOUND, INVALID_ARGUMENT, UNAVAILABLE);
+   * duplicates are read once. Errors (the whole call): INVALID_ARGUMENT (no
+   * lookups, or more than 500), DEADLINE_EXCEEDED, CANCELLED.
+   */
+  batchGetMovies(
+    request: BatchGetMoviesRequest,
+    callback: (error: ServiceError | null, response: BatchGetMoviesResponse) => void,
+  ): ClientUnaryCall;
+  batchGetMovies(
+    request: BatchGetMoviesRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: BatchGetMoviesResponse) => void,
+  ): ClientUnaryCall;
+  batchGetMovies(
+    request: BatchGetMoviesRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: BatchGetMoviesResponse) => void,
   ): ClientUnaryCall;
   /**
    * The most viewed movies: one snapshot at once, then a new one each time

@@ -82,6 +82,29 @@ export interface GetMovieResponse {
   cacheTier: CacheTier;
 }
 
+export interface BatchGetMoviesRequest {
+  /** 1 to 500, each as GetMovie takes it */
+  lookups: GetMovieRequest[];
+}
+
+export interface BatchGetMoviesResponse {
+  /** one per lookup, in request order */
+  results: MovieResult[];
+}
+
+/** One lookup's outcome: the movie as GetMovie answers it, or why not. */
+export interface MovieResult {
+  found?: GetMovieResponse | undefined;
+  error?: LookupError | undefined;
+}
+
+/** A lookup that failed on its own, as the status GetMovie would have answered. */
+export interface LookupError {
+  /** a gRPC status code: 3 INVALID_ARGUMENT, 5 NOT_FOUND, 14 UNAVAILABLE */
+  code: number;
+  message: string;
+}
+
 export interface UpdateRatingRequest {
   /** Exactly one of id and title must be set. */
   id: string;
@@ -105,6 +128,8 @@ export interface StreamTrendingRequest {
   windowSeconds: number;
   /** how often the ranking is checked; 0 means 1000; 100 to 60000 */
   intervalMs: number;
+  /** each entry also carries its movie, read as BatchGetMovies reads it */
+  includeMovies: boolean;
 }
 
 export interface TrendingEntry {
@@ -113,6 +138,8 @@ export interface TrendingEntry {
   movieId: string;
   title: string;
   views: number;
+  /** with include_movies: the movie (absent if it could not be read) */
+  movie: Movie | undefined;
 }
 
 export interface StreamTrendingResponse {
@@ -285,12 +312,28 @@ export interface MovieServiceClient {
   getMovie(request: GetMovieRequest, metadata?: Metadata): Observable<GetMovieResponse>;
 
   /**
-   * Write-through update of imdb.rating: MongoDB first, then the cached copy,
-   * and every instance's near-cache drops it, before the call returns. Errors: INVALID_ARGUMENT, NOT_FOUND,
-   * UNAUTHENTICATED, UNAVAILABLE.
+   * Write-through update of imdb.rating: every cached copy is dropped (Redis,
+   * then each instance's near-cache) before MongoDB is written, and the new
+   * copy installed after, before the call returns; linearizable with GetMovie.
+   * Errors: INVALID_ARGUMENT, NOT_FOUND, UNAUTHENTICATED, PERMISSION_DENIED,
+   * UNAVAILABLE ("the rating was not saved" when the cache cannot fence it).
    */
 
   updateRating(request: UpdateRatingRequest, metadata?: Metadata): Observable<UpdateRatingResponse>;
+
+  /**
+   * Up to 500 lookups in one call, each read as GetMovie reads it (the same
+   * promises per movie), tier by tier: the near-cache, then Redis for the
+   * rest, then MongoDB for the misses. One result per lookup, in request
+   * order, with its own status (NOT_FOUND, INVALID_ARGUMENT, UNAVAILABLE);
+   * duplicates are read once. Errors (the whole call): INVALID_ARGUMENT (no
+   * lookups, or more than 500), DEADLINE_EXCEEDED, CANCELLED.
+   */
+
+  batchGetMovies(
+    request: BatchGetMoviesRequest,
+    metadata?: Metadata,
+  ): Observable<BatchGetMoviesResponse>;
 
   /**
    * The most viewed movies: one snapshot at once, then a new one each time
@@ -337,15 +380,31 @@ export interface MovieServiceController {
   ): Promise<GetMovieResponse> | Observable<GetMovieResponse> | GetMovieResponse;
 
   /**
-   * Write-through update of imdb.rating: MongoDB first, then the cached copy,
-   * and every instance's near-cache drops it, before the call returns. Errors: INVALID_ARGUMENT, NOT_FOUND,
-   * UNAUTHENTICATED, UNAVAILABLE.
+   * Write-through update of imdb.rating: every cached copy is dropped (Redis,
+   * then each instance's near-cache) before MongoDB is written, and the new
+   * copy installed after, before the call returns; linearizable with GetMovie.
+   * Errors: INVALID_ARGUMENT, NOT_FOUND, UNAUTHENTICATED, PERMISSION_DENIED,
+   * UNAVAILABLE ("the rating was not saved" when the cache cannot fence it).
    */
 
   updateRating(
     request: UpdateRatingRequest,
     metadata?: Metadata,
   ): Promise<UpdateRatingResponse> | Observable<UpdateRatingResponse> | UpdateRatingResponse;
+
+  /**
+   * Up to 500 lookups in one call, each read as GetMovie reads it (the same
+   * promises per movie), tier by tier: the near-cache, then Redis for the
+   * rest, then MongoDB for the misses. One result per lookup, in request
+   * order, with its own status (NOT_FOUND, INVALID_ARGUMENT, UNAVAILABLE);
+   * duplicates are read once. Errors (the whole call): INVALID_ARGUMENT (no
+   * lookups, or more than 500), DEADLINE_EXCEEDED, CANCELLED.
+   */
+
+  batchGetMovies(
+    request: BatchGetMoviesRequest,
+    metadata?: Metadata,
+  ): Promise<BatchGetMoviesResponse> | Observable<BatchGetMoviesResponse> | BatchGetMoviesResponse;
 
   /**
    * The most viewed movies: one snapshot at once, then a new one each time
@@ -381,6 +440,7 @@ export function MovieServiceControllerMethods() {
     const grpcMethods: string[] = [
       'getMovie',
       'updateRating',
+      'batchGetMovies',
       'streamTrending',
       'runBenchmark',
       'getCacheStats',
