@@ -1,10 +1,15 @@
 import Table from 'cli-table3';
-import type {
-  GetCacheStatsResponse,
-  LatencyStats,
-  Movie,
-  RunBenchmarkResponse,
-  TrendingEntry,
+import { status } from '@grpc/grpc-js';
+import {
+  CacheStatus,
+  CacheTier,
+  type GetCacheStatsResponse,
+  type GetMovieRequest,
+  type LatencyStats,
+  type Movie,
+  type MovieResult,
+  type RunBenchmarkResponse,
+  type TrendingEntry,
 } from '../generated/client/movies/v1/movie_service';
 
 const pct = (ratio: number) => `${(ratio * 100).toFixed(1)}%`;
@@ -28,9 +33,51 @@ export function movieTable(movie: Movie, cacheStatus?: string): string {
   return table.toString();
 }
 
+const rating = (movie?: Movie) => (movie?.rating === undefined ? '' : String(movie.rating));
+const lookupName = (l: Partial<GetMovieRequest>) =>
+  l.id ? l.id : `"${l.title ?? ''}"${l.year ? ` (${l.year})` : ''}`;
+const cacheName = (status: CacheStatus, tier: CacheTier) =>
+  `${CacheStatus[status].replace('CACHE_STATUS_', '')}${tier ? ` ${CacheTier[tier].replace('CACHE_TIER_', '')}` : ''}`;
+
+/** One row per lookup of a BatchGetMovies, in order: the movie and where it came from, or why not. */
+export function batchTable(lookups: Partial<GetMovieRequest>[], results: MovieResult[]): string {
+  const table = new Table({ head: ['lookup', 'cache', 'id', 'title', 'year', 'rating'] });
+  results.forEach((result, i) => {
+    const { found, error } = result;
+    if (found?.movie)
+      table.push([
+        lookupName(lookups[i]),
+        cacheName(found.cacheStatus, found.cacheTier),
+        found.movie.id,
+        found.movie.title,
+        found.movie.year,
+        rating(found.movie),
+      ]);
+    else
+      table.push([
+        lookupName(lookups[i]),
+        {
+          colSpan: 5,
+          content: `${status[error?.code ?? status.UNKNOWN]}: ${error?.message ?? ''}`,
+        },
+      ]);
+  });
+  return table.toString();
+}
+
 export function trendingTable(entries: TrendingEntry[], generatedAt: number): string {
-  const table = new Table({ head: ['#', 'views', 'title', 'movie id'] });
-  for (const e of entries) table.push([e.rank, e.views, e.title, e.movieId]);
+  const movies = entries.some((e) => e.movie);
+  const table = new Table({
+    head: ['#', 'views', 'title', 'movie id', ...(movies ? ['year', 'rating'] : [])],
+  });
+  for (const e of entries)
+    table.push([
+      e.rank,
+      e.views,
+      e.title,
+      e.movieId,
+      ...(movies ? [e.movie?.year ?? '', rating(e.movie)] : []),
+    ]);
   return `${new Date(generatedAt).toISOString()}\n${entries.length ? table.toString() : '(no views yet)'}`;
 }
 

@@ -9,6 +9,7 @@ interface TrendingOptions {
   window: number;
   interval: number;
   follow?: boolean;
+  movies?: boolean;
 }
 
 /** trending [--follow]: one snapshot, or each new one until Ctrl-C. */
@@ -20,12 +21,14 @@ export function addTrendingCommand(program: Command, cli: CliContext): void {
     .option('--window <seconds>', '0 = all time, else the last N seconds', int, 0)
     .option('--interval <ms>', 'how often the ranking is checked', int, 1000)
     .option('--follow', 'keep printing each new snapshot until interrupted')
+    .option('--movies', 'each entry with its movie (include_movies)')
     .action((options: TrendingOptions) =>
       cli.withClient(async (api) => {
         const stream = api.streamTrending({
           limit: options.limit,
           windowSeconds: options.window,
           intervalMs: options.interval,
+          includeMovies: options.movies === true,
         });
         await new Promise<void>((resolve, reject) => {
           const stop = () => stream.cancel();

@@ -1,6 +1,6 @@
 import type { Metadata } from '@grpc/grpc-js';
 import { Inject, Injectable } from '@nestjs/common';
-import { InvalidArgumentError, MovieNotFoundError } from '../common/errors';
+import { CancelledError, InvalidArgumentError, MovieNotFoundError } from '../common/errors';
 import { APP_CONFIG, type AppConfig } from '../config/app-config';
 import {
   CacheStatus,
@@ -13,7 +13,8 @@ import {
 import { batchResponse, type LookupOutcome } from './batch-response';
 import { MovieCache } from './cache/movie-cache';
 import { NO_DEADLINE, type ReadDeadline } from './cache/movie-source';
-import { answer } from './cache/read-outcome';
+import { answer, type CacheAsideResult } from './cache/read-outcome';
+import { ConsistencySampler } from './consistency/consistency-sampler';
 import { describeLookup, parseMovieLookup, parseRating, type MovieLookup } from './movie-lookup';
 import { MovieReadEvents } from './movie-read-events';
 import { MoviesRepository } from './movies.repository';
@@ -31,6 +32,7 @@ export class MoviesService {
     private readonly repository: MoviesRepository,
     private readonly cache: MovieCache,
     private readonly reads: MovieReadEvents,
+    private readonly consistency: ConsistencySampler,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
 
@@ -52,8 +54,9 @@ export class MoviesService {
   }
 
   /**
-   * Up to MAX_BATCH lookups, each read as GetMovie reads it, duplicates once. Each movie served is
-   * counted and announced once per call, as one GetMovie of it would be.
+   * Up to MAX_BATCH lookups, each read as GetMovie reads it, duplicates once. Each lookup's answer
+   * is counted and offered to the consistency checker's sampler, and each movie served is
+   * announced once per call (a view), as one GetMovie of it would be.
    */
   async batchGet(
     request: BatchGetMoviesRequest,
@@ -78,15 +81,12 @@ export class MoviesService {
     for (const lookup of parsed)
       if (!(lookup instanceof Error)) distinct.set(lookupKey(lookup), lookup);
     const lookups = [...distinct.values()];
+    const arrivedAt = performance.now();
     const outcomes = this.config.cacheEnabled
       ? await this.cache.readMany(lookups, deadline)
       : await this.uncached(lookups, deadline);
+    this.served(lookups, outcomes, metadata, arrivedAt);
     const byKey = new Map(lookups.map((lookup, i) => [lookupKey(lookup), outcomes[i]]));
-    for (const outcome of outcomes) {
-      if (outcome instanceof Error) continue;
-      this.cache.count(outcome.cacheStatus);
-      this.reads.served(outcome.ref ?? outcome.movie, metadata);
-    }
     return batchResponse(
       parsed.map((lookup): LookupOutcome =>
         lookup instanceof Error ? lookup : byKey.get(lookupKey(lookup))!,
@@ -94,19 +94,45 @@ export class MoviesService {
     );
   }
 
+  /**
+   * What the cache-aside interceptor does with each answer: sampled and counted per lookup; a
+   * movie answered to several lookups (an id and its title) is one view.
+   */
+  private served(
+    lookups: MovieLookup[],
+    outcomes: LookupOutcome[],
+    metadata: Metadata | undefined,
+    arrivedAt: number,
+  ): void {
+    const announced = new Set<string>();
+    outcomes.forEach((outcome, i) => {
+      if (outcome instanceof Error) return;
+      this.consistency.sample(lookups[i], outcome, arrivedAt);
+      this.cache.count(outcome.cacheStatus);
+      // A Redis hit is counted by its reference: its movie is decoded only if read.
+      const movie = outcome.ref ?? outcome.movie;
+      if (announced.has(movie.id)) return;
+      announced.add(movie.id);
+      this.reads.served(movie, metadata);
+    });
+  }
+
   /** CACHE_ENABLED=false: straight from MongoDB, the ids in one query. */
   private async uncached(lookups: MovieLookup[], deadline: ReadDeadline): Promise<LookupOutcome[]> {
     const ids = lookups.flatMap((lookup) => (lookup.kind === 'id' ? [lookup.id] : []));
-    const byId = ids.length > 0 ? await this.repository.findByIds(ids, deadline) : new Map();
+    const byId =
+      ids.length > 0 ? this.repository.findByIds(ids, deadline) : Promise.resolve(new Map());
     return Promise.all(
-      lookups.map(async (lookup) => {
+      lookups.map(async (lookup): Promise<CacheAsideResult | Error> => {
         try {
           const movie =
-            lookup.kind === 'id' ? byId.get(lookup.id) : await this.find(lookup, deadline);
+            lookup.kind === 'id' ? (await byId).get(lookup.id) : await this.find(lookup, deadline);
           if (!movie) throw new MovieNotFoundError(describeLookup(lookup));
           return answer(movie, CacheStatus.CACHE_STATUS_BYPASS);
         } catch (error) {
-          return error as Error;
+          // As the cached path: a lookup fails alone, unless the call itself ended.
+          if (error instanceof CancelledError || !(error instanceof Error)) throw error;
+          return error;
         }
       }),
     );

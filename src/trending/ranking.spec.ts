@@ -6,6 +6,7 @@ import {
   toEntries,
   windowBuckets,
 } from './ranking';
+import { apiMovieFactory } from '../../test/factories/api-movie.factory';
 
 describe('ranking', () => {
   it('orders by views descending, then movie id ascending', () => {
@@ -50,7 +51,7 @@ describe('ranking', () => {
     ]);
   });
 
-  it('compares snapshots by ids, counts and titles, at every position', () => {
+  it('compares snapshots by ids, counts, titles and the revisions of their movies, at every position', () => {
     const first = { rank: 1, movieId: 'x', title: 'X', views: 1, movie: undefined };
     const second = { rank: 2, movieId: 'y', title: 'Y', views: 1, movie: undefined };
     expect(sameEntries([first, second], [{ ...first }, { ...second }])).toBe(true);
@@ -59,6 +60,12 @@ describe('ranking', () => {
     expect(sameEntries([first], [{ ...first, title: 'Z' }])).toBe(false);
     expect(sameEntries([first, second], [{ ...first }, { ...second, views: 5 }])).toBe(false);
     expect(sameEntries([first], [])).toBe(false);
+    const movie = apiMovieFactory();
+    expect(sameEntries([{ ...first, movie }], [{ ...first, movie: { ...movie } }])).toBe(true);
+    expect(sameEntries([{ ...first, movie }], [first])).toBe(false);
+    expect(
+      sameEntries([{ ...first, movie }], [{ ...first, movie: { ...movie, revision: 1 } }]),
+    ).toBe(false);
   });
 });
 

@@ -56,7 +56,11 @@ export function sameEntries(a: TrendingEntry[], b: TrendingEntry[]): boolean {
   return (
     a.length === b.length &&
     a.every(
-      (e, i) => e.movieId === b[i].movieId && e.views === b[i].views && e.title === b[i].title,
+      (e, i) =>
+        e.movieId === b[i].movieId &&
+        e.views === b[i].views &&
+        e.title === b[i].title &&
+        e.movie?.revision === b[i].movie?.revision,
     )
   );
 }

@@ -12,6 +12,8 @@ export interface TrendingQuery {
   limit: number;
   windowSeconds: number;
   intervalMs: number;
+  /** Each entry carries its movie (read through the movie cache, not counted as a view). */
+  includeMovies: boolean;
 }
 
 function integer(value: unknown, field: string): number {
@@ -44,5 +46,5 @@ export function parseTrendingRequest(request: Partial<StreamTrendingRequest>): T
       `must be between ${MIN_INTERVAL_MS} and ${MAX_INTERVAL_MS} (0 means ${DEFAULT_INTERVAL_MS})`,
     );
   }
-  return { limit, windowSeconds, intervalMs };
+  return { limit, windowSeconds, intervalMs, includeMovies: request.includeMovies === true };
 }

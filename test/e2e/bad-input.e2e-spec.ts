@@ -50,7 +50,7 @@ describe('bad input never hurts', () => {
     expect((await readCopy(t.redis, id))?.rating).toBe(6);
   });
 
-  it.each([
+  const badLookups: Array<[string, Record<string, unknown>, status]> = [
     ['a 10,000-character id', { id: 'a'.repeat(10_000) }, status.INVALID_ARGUMENT],
     ['an id of 24 non-hex characters', { id: 'zzzzzzzzzzzzzzzzzzzzzzzz' }, status.INVALID_ARGUMENT],
     ['an id with an operator', { id: '{"$ne": null}' }, status.INVALID_ARGUMENT],
@@ -64,6 +64,10 @@ describe('bad input never hurts', () => {
     ['a title shaped like a Redis key', { title: 'movie:*\r\nFLUSHALL' }, status.INVALID_ARGUMENT],
     ['the lowest int32 year', { title: 'Sturdy', year: -(2 ** 31) }, status.INVALID_ARGUMENT],
     ['the highest int32 year', { title: 'Sturdy', year: 2 ** 31 - 1 }, status.INVALID_ARGUMENT],
+  ];
+
+  it.each([
+    ...badLookups,
     [
       'a 5 MiB title (over the message limit)',
       { title: 'x'.repeat(5 * MiB) },
@@ -71,6 +75,18 @@ describe('bad input never hurts', () => {
     ],
   ])('GetMovie with %s', async (_case, request, code) => {
     await expect(t.api.getMovie(request)).rejects.toMatchObject({ code });
+  });
+
+  it('BatchGetMovies answers each of those lookups in its place with the same code, and the good one beside them', async () => {
+    const lookups = [...badLookups.map(([, request]) => request), { id }];
+
+    const { results } = await t.api.batchGetMovies({ lookups });
+
+    expect(results.map((r) => r.error?.code)).toEqual([
+      ...badLookups.map(([, , code]) => code),
+      undefined,
+    ]);
+    expect(results.at(-1)?.found?.movie?.id).toBe(id);
   });
 
   it.each([

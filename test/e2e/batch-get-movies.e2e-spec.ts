@@ -1,11 +1,15 @@
 import { status } from '@grpc/grpc-js';
+import type { ObjectId } from 'mongodb';
 import { mongo } from 'mongoose';
 import {
   CacheStatus,
   CacheTier,
   type MovieResult,
 } from '../../src/generated/client/movies/v1/movie_service';
+import { NearCache } from '../../src/movies/cache/near/near-cache';
 import { MOVIES_COLLECTION } from '../../src/movies/movie.schema';
+import { TRENDING_ALL_KEY } from '../../src/redis/cache-keys';
+import { LeaderboardProvider } from '../../src/trending/leaderboard.provider';
 import type { ChildService } from '../../src/stack/child-service';
 import { startFerretDb } from '../../src/stack/embedded-stack';
 import { hex, movieFactory } from '../factories/movie.factory';
@@ -14,7 +18,7 @@ import { fillGate } from '../support/fill-gate';
 import { startMongoJavaServer, type MongoJavaServer } from '../support/mongo-java-server';
 import { startTestApp, type TestApp } from '../support/test-app';
 import { tempDir } from '../support/temp-dir';
-import { until } from '../support/wait';
+import { sleep, until } from '../support/wait';
 
 const found = (result: MovieResult | undefined) => result?.found;
 const revisionOf = (result: MovieResult | undefined) => result?.found?.movie?.revision;
@@ -99,6 +103,48 @@ describe('BatchGetMovies', () => {
       return entries.find((entry) => entry.movieId === id)?.views === 1;
     });
   });
+
+  it('counts a movie asked for by id and by title in one call as one view', async () => {
+    const movie = movies[5];
+    const id = hex(movie);
+    await t.app.get(LeaderboardProvider).flush();
+    const before = Number(await t.redis.zscore(TRENDING_ALL_KEY, id));
+
+    const { results } = await t.api.batchGetMovies({
+      lookups: [{ id }, { title: movie.title as string }, { id: id.toUpperCase() }],
+    });
+    await t.app.get(LeaderboardProvider).flush();
+
+    expect(results.map((r) => r.found?.movie?.id)).toEqual([id, id, id]);
+    expect(Number(await t.redis.zscore(TRENDING_ALL_KEY, id)) - before).toBe(1);
+  });
+
+  it('on the embedded FerretDB, a batch of misses reads each id with one equality query, and each distinct title with one query', async () => {
+    const cold = Array.from({ length: 40 }, (_, i) => movieFactory({ title: `Cold ${i}` }));
+    await t.movies.insertMany(cold);
+    const operations = ['findById', 'findByIds', 'findByTitle'];
+    const count = () => Promise.all(operations.map((op) => mongoQueryCount(t.app, op)));
+    const before = await count();
+
+    const { results } = await t.api.batchGetMovies({
+      lookups: [
+        ...cold.slice(0, 30).map((movie) => ({ id: hex(movie) })),
+        ...cold.slice(30).map((movie) => ({ title: movie.title as string })),
+        { title: 'Cold 30' },
+        { title: 'Cold 31' },
+      ],
+    });
+
+    expect(results.every((r) => r.found?.cacheStatus === CacheStatus.CACHE_STATUS_MISS)).toBe(true);
+    const after = await count();
+    // FerretDB pushes down only equalities: $in would scan the collection. A title's id is then
+    // read as an id, one more equality each.
+    expect(Object.fromEntries(operations.map((op, i) => [op, after[i] - before[i]]))).toEqual({
+      findById: 30 + 10,
+      findByIds: 0,
+      findByTitle: 10,
+    });
+  });
 });
 
 describe('BatchGetMovies: the same promises per movie as GetMovie', () => {
@@ -170,6 +216,145 @@ describe('BatchGetMovies: the same promises per movie as GetMovie', () => {
     } finally {
       await t.close();
       await ferret.stop();
+    }
+  });
+});
+
+describe('BatchGetMovies on two instances', () => {
+  const LEASE_MS = 500;
+  const movies = Array.from({ length: 10 }, (_, i) =>
+    movieFactory({ title: `Fleet ${i}`, rating: 5 }),
+  );
+  const ids = movies.map(hex);
+  let a: TestApp;
+  let b: TestApp;
+  let hold = false;
+  let held: Array<() => void> = [];
+
+  beforeAll(async () => {
+    const env = { NEAR_CACHE_LEASE_MS: String(LEASE_MS) };
+    a = await startTestApp({ env, movies });
+    b = await startTestApp({
+      env,
+      config: { mongoUri: a.config.mongoUri },
+      keepRedis: true,
+      hooks: {
+        beforeFill: () => Promise.resolve(),
+        beforeDelivery: (message) =>
+          hold && message.startsWith('invalidate ')
+            ? new Promise((resolve) => held.push(() => resolve(true)))
+            : Promise.resolve(true),
+      },
+    });
+    for (const t of [a, b]) await until(async () => t.app.get(NearCache).serving);
+  });
+  afterAll(async () => {
+    await b?.close();
+    await a?.close();
+  });
+
+  const batch = (t: TestApp) => t.api.batchGetMovies({ lookups: ids.map((id) => ({ id })) });
+  const allLocal = async (t: TestApp) =>
+    (await batch(t)).results.every((r) => r.found?.cacheTier === CacheTier.CACHE_TIER_LOCAL);
+
+  it('concurrent batches of the same cold movies on both instances read each from MongoDB once', async () => {
+    const reads = () =>
+      Promise.all(
+        [a, b].flatMap((t) => ['findById', 'findByIds'].map((op) => mongoQueryCount(t.app, op))),
+      ).then((counts) => counts.reduce((sum, n) => sum + n, 0));
+    const before = await reads();
+
+    const answers = await Promise.all([a, b, a, b].map(batch));
+
+    for (const { results } of answers) expect(results.map((r) => r.found?.movie?.id)).toEqual(ids);
+    expect((await reads()) - before).toBe(ids.length);
+  });
+
+  it('a batch on one instance right after a write on the other reads the write, near-caches warm (100 times)', async () => {
+    await until(async () => (await allLocal(a)) && (await allLocal(b)), 15_000);
+    // Copies filled soon after their fence was made (the movies were cold) are unsettled, and no
+    // near-cache keeps them once the movie is written: wait until a written movie is kept again.
+    await until(async () => {
+      await a.api.updateRating({ id: ids[0], rating: 5 });
+      await batch(b);
+      return (await batch(b)).results[0].found?.cacheTier === CacheTier.CACHE_TIER_LOCAL;
+    });
+    const stale: string[] = [];
+    let local = 0;
+    for (let i = 0; i < 100; i += 1) {
+      const [writer, reader] = i % 2 ? [a, b] : [b, a];
+      const id = ids[i % ids.length];
+      const rating = (i % 100) / 10;
+      await writer.api.updateRating({ id, rating });
+      const { results } = await batch(reader);
+      const read = results[i % ids.length].found?.movie?.rating;
+      if (read !== rating) stale.push(`write ${i}: read ${read}, wrote ${rating}`);
+      local += results.filter((r) => r.found?.cacheTier === CacheTier.CACHE_TIER_LOCAL).length;
+    }
+    expect(stale).toEqual([]);
+    // The movies written by neither of the last two writes were near-cache hits, on both instances.
+    expect(local).toBeGreaterThanOrEqual(100 * (ids.length - 2));
+  });
+
+  it('with the invalidation held at the other instance, batches on both read the old revision until the write is acknowledged (no new-old inversion)', async () => {
+    const id = ids[0];
+    await until(async () => (await allLocal(a)) && (await allLocal(b)), 15_000);
+    const revision = (await a.api.getMovie({ id })).movie!.revision;
+    hold = true;
+    let acknowledged = false;
+    const write = a.api.updateRating({ id, rating: 7.7 }).then((r) => {
+      acknowledged = true;
+      return r;
+    });
+    try {
+      await until(async () => held.length === 1);
+      const seen: Array<number | undefined> = [];
+      for (const t of [a, b, a, b]) seen.push(revisionOf((await batch(t)).results[0]));
+      expect(acknowledged).toBe(false);
+      expect(seen).toEqual([revision, revision, revision, revision]);
+    } finally {
+      hold = false;
+      for (const release of held) release();
+      held = [];
+    }
+    const { movie: written } = await write;
+    expect(written?.revision).toBe(revision + 1);
+    for (const t of [a, b]) expect(revisionOf((await batch(t)).results[0])).toBe(revision + 1);
+  });
+});
+
+describe('BatchGetMovies and the consistency checker', () => {
+  it('samples batch hits: a direct MongoDB write with the change feed off, read only by batches, is detected and healed', async () => {
+    const movie = movieFactory({ title: 'Batch Checked', rating: 5, revision: 0 });
+    const id = hex(movie);
+    const t = await startTestApp({
+      env: {
+        CONSISTENCY_SAMPLE_RATE: '1',
+        CONSISTENCY_MAX_PER_SECOND: '1000',
+        CONSISTENCY_HORIZONS: '1,3',
+        CHANGE_FEED: 'off',
+        NEAR_CACHE_TTL_MS: '60000',
+      },
+      movies: [movie],
+    });
+    const read = async () => found((await t.api.batchGetMovies({ lookups: [{ id }] })).results[0]);
+    try {
+      for (let i = 0; i < 2; i += 1) await read();
+      const sampled = (await t.api.getCacheStats()).consistency!.samples;
+      await t.movies.updateOne({ _id: movie._id as ObjectId }, { $set: { 'imdb.rating': 9.5 } });
+      expect((await read())?.movie?.rating).toBe(5); // nothing told the cache
+
+      await until(async () => {
+        await sleep(50);
+        return (await read())?.movie?.rating === 9.5;
+      }, 8_000);
+
+      const stats = (await t.api.getCacheStats()).consistency!;
+      expect(sampled).toBeGreaterThanOrEqual(1);
+      expect(stats.horizons.find((h) => h.seconds === 1)?.inconsistent).toBeGreaterThanOrEqual(1);
+      expect(stats.heals).toBeGreaterThanOrEqual(1);
+    } finally {
+      await t.close();
     }
   });
 });

@@ -1,7 +1,7 @@
 import { execFile } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
+import { promisify, stripVTControlCharacters } from 'node:util';
 import { projectRoot } from '../../src/common/paths';
 import { importMovies } from '../../src/movies/import/movie-import';
 import { bundledMovies } from '../support/bundled-movies';
@@ -42,6 +42,30 @@ describe('CLI (the movie-cache bin and npm run cli) against the running app', ()
     expect(json).toMatchObject({ movie: { id: ROBBERY, year: 1903 }, cacheStatus: 1 });
   });
 
+  it('get with several lookups makes one BatchGetMovies: a row per lookup, in order, each with its own status', async () => {
+    const args = ['get', '--id', ROBBERY, '--title', 'The Man Who Knew Too Much', '--year', '1934'];
+    const table = await cli(...args, '--id', '0123456789abcdef01234567', '--title', 'Peter Pan');
+    const json = JSON.parse(await cli('--json', ...args, '--id', 'nope'));
+
+    const rows = stripVTControlCharacters(table)
+      .split('\n')
+      .filter((line) => line.startsWith('│'));
+    expect(rows.map((row) => row.split('│')[1].trim())).toEqual([
+      'lookup',
+      ROBBERY,
+      '"The Man Who Knew Too Much" (1934)',
+      '0123456789abcdef01234567',
+      '"Peter Pan"',
+    ]);
+    expect(rows[2]).toContain('1934');
+    expect(rows[3]).toContain('NOT_FOUND: no movie with id 0123456789abcdef01234567');
+    expect(rows[4]).toContain('1953');
+    expect(json.results).toHaveLength(3);
+    expect(json.results[0].found).toMatchObject({ movie: { id: ROBBERY }, cacheStatus: 1 });
+    expect(json.results[1].found.movie).toMatchObject({ year: 1934 });
+    expect(json.results[2].error).toMatchObject({ code: 3 });
+  });
+
   it('update-rating writes through with the admin token', async () => {
     const json = JSON.parse(
       await cli('--json', 'update-rating', '--id', ROBBERY, '--rating', '7.9'),
@@ -51,12 +75,13 @@ describe('CLI (the movie-cache bin and npm run cli) against the running app', ()
 
   it('stats and trending print the live state', async () => {
     const stats = JSON.parse(await cli('--json', 'stats'));
-    const trending = JSON.parse(await cli('--json', 'trending', '--limit', '3'));
+    const trending = JSON.parse(await cli('--json', 'trending', '--limit', '3', '--movies'));
 
     expect(stats).toMatchObject({ status: 'ok', redisOk: true, mongoOk: true });
     expect(trending.entries[0]).toMatchObject({
       movieId: ROBBERY,
       title: 'The Great Train Robbery',
+      movie: { id: ROBBERY, year: 1903 },
     });
   });
 

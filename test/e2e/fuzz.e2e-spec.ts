@@ -25,10 +25,11 @@ const SEED = Number(process.env.FUZZ_SEED ?? Date.now() % 2 ** 31);
 const PATH = process.env.FUZZ_PATH;
 /** Each RPC's share of the cases; the rest go to all of them interleaved. */
 const SHARES: Record<Rpc, number> = {
-  GetMovie: 0.19,
-  UpdateRating: 0.17,
+  GetMovie: 0.15,
+  BatchGetMovies: 0.12,
+  UpdateRating: 0.15,
   StreamTrending: 0.09,
-  RunBenchmark: 0.12,
+  RunBenchmark: 0.1,
   GetCacheStats: 0.04,
   HealthCheck: 0.04,
   HealthWatch: 0.05,

@@ -1,5 +1,5 @@
 import { status } from '@grpc/grpc-js';
-import { TRENDING_ALL_KEY, absentKey } from '../../src/redis/cache-keys';
+import { TRENDING_ALL_KEY, TRENDING_TITLES_KEY, absentKey } from '../../src/redis/cache-keys';
 import type { StreamTrendingResponse } from '../../src/generated/client/movies/v1/movie_service';
 import { LeaderboardProvider } from '../../src/trending/leaderboard.provider';
 import { movieFactory } from '../factories/movie.factory';
@@ -200,6 +200,104 @@ describe('StreamTrending', () => {
     // At most one computation per tick however fast or slow the machine; unshared, 50 per tick.
     expect(unions).toBeGreaterThanOrEqual(1);
     expect(unions).toBeLessThanOrEqual(ticks);
+  });
+});
+
+describe('StreamTrending with include_movies', () => {
+  const movies = ['Listed One', 'Listed Two', 'Listed Three'].map((title) =>
+    movieFactory({ title, rating: 5 }),
+  );
+  const [one, two] = movies.map((movie) => movie._id.toHexString());
+  let t: TestApp;
+  const readers: SnapshotReader<StreamTrendingResponse>[] = [];
+
+  const open = (request: Parameters<TestApp['api']['streamTrending']>[0]) => {
+    const reader = new SnapshotReader(t.api.streamTrending(request));
+    readers.push(reader);
+    return reader;
+  };
+  const allTimeViews = async (id: string) => {
+    await t.app.get(LeaderboardProvider).flush();
+    return Number(await t.redis.zscore(TRENDING_ALL_KEY, id));
+  };
+
+  beforeEach(async () => {
+    t = await startTestApp({ env: TREND_ENV, movies });
+    for (const [id, times] of [
+      [one, 2],
+      [two, 1],
+    ] as const)
+      for (let i = 0; i < times; i += 1) await t.api.getMovie({ id });
+    await t.app.get(LeaderboardProvider).flush();
+  });
+  afterEach(async () => {
+    readers.splice(0).forEach((r) => r.cancel());
+    await t.close();
+  });
+
+  it('each entry carries its movie, and reading them counts no view', async () => {
+    const listing = open({ includeMovies: true, intervalMs: 100 });
+    const plain = open({ intervalMs: 100 });
+
+    const snapshot = await listing.waitFor((m) => m.entries.length === 2);
+    await sleep(1_000);
+
+    expect(snapshot.entries.map((e) => [e.movieId, e.views, e.movie?.id, e.movie?.title])).toEqual([
+      [one, 2, one, 'Listed One'],
+      [two, 1, two, 'Listed Two'],
+    ]);
+    expect(snapshot.entries[0].movie).toMatchObject({ rating: 5, revision: 0 });
+    expect((await plain.waitFor((m) => m.entries.length === 2)).entries[0].movie).toBeUndefined();
+    // About 10 ticks read both movies: none of them is a view (the feed would rank itself).
+    expect([await allTimeViews(one), await allTimeViews(two)]).toEqual([2, 1]);
+    // Nothing changed: no second snapshot.
+    expect(listing.messages).toHaveLength(1);
+  });
+
+  it('a write shows in the next snapshot, with its revision', async () => {
+    const listing = open({ includeMovies: true, intervalMs: 100 });
+    await listing.waitFor((m) => m.entries[0]?.movie?.revision === 0);
+
+    const written = await t.api.updateRating({ id: one, rating: 9.5 });
+
+    const next = await listing.waitFor((m) => m.entries[0]?.movie?.rating === 9.5, 5_000, 1);
+    expect(next.entries[0].movie?.revision).toBe(written.movie?.revision);
+    expect(next.entries[0].views).toBe(2);
+  });
+
+  it('an entry whose movie cannot be read carries none, and the others still do', async () => {
+    const gone = movieFactory()._id.toHexString();
+    await t.redis.zincrby(TRENDING_ALL_KEY, 5, gone);
+    await t.redis.zincrby(TRENDING_ALL_KEY, 4, 'not-a-movie-id');
+    await t.redis.hset(TRENDING_TITLES_KEY, gone, 'Deleted Since', 'not-a-movie-id', 'Junk');
+
+    const snapshot = await open({ includeMovies: true, intervalMs: 100 }).waitFor(
+      (m) => m.entries.length === 4,
+    );
+
+    expect(snapshot.entries.map((e) => [e.movieId, e.movie?.id])).toEqual([
+      [gone, undefined],
+      ['not-a-movie-id', undefined],
+      [one, one],
+      [two, two],
+    ]);
+  });
+
+  it('streams of one window and interval share one read of the movies per tick', async () => {
+    const streams = Array.from({ length: 20 }, (_, i) =>
+      open({ includeMovies: true, intervalMs: 200, limit: 1 + (i % 2) }),
+    );
+    await Promise.all(streams.map((s) => s.waitFor((m) => m.entries[0]?.movie !== undefined)));
+    const before = (await t.api.getCacheStats()).nearCache!.hits;
+    const started = performance.now();
+
+    await sleep(2_000);
+    const reads = (await t.api.getCacheStats()).nearCache!.hits - before;
+    const ticks = Math.ceil((performance.now() - started) / 200) + 1;
+
+    // Two movies a tick, whatever the number of streams (unshared: 40 a tick).
+    expect(reads).toBeGreaterThanOrEqual(2);
+    expect(reads).toBeLessThanOrEqual(2 * ticks);
   });
 });
 

@@ -8,6 +8,7 @@ import {
   type Request,
   type RequestArbitraries,
 } from './fuzz-reflection-requests';
+import { encodeWire, lengthDelimited, WIRE, type WireMessage } from './fuzz-protobuf';
 import { REFLECTED, UNKNOWN_NAMES } from './fuzz-streams';
 import type { FuzzWorld } from './fuzz-world';
 import {
@@ -26,14 +27,17 @@ const REFLECTION_FIELDS: Record<number, Scalar> = {
   ...{ 1: 'string', 3: 'string', 4: 'string' },
   ...{ 5: 'string', 6: 'string', 7: 'string' },
 };
+/** A field holding a message: the fields of that RPC's request. */
+type Nested = { message: Rpc };
 /**
  * Field number → wire-level type, from proto/movies/v1/movie_service.proto, health.proto and
  * reflection.proto (whose field 5, a message, is length-delimited like a string).
  */
-const FIELDS: Record<Rpc, Record<number, Scalar>> = {
+const FIELDS: Record<Rpc, Record<number, Scalar | Nested>> = {
   GetMovie: { 1: 'string', 2: 'string', 3: 'varint' },
+  BatchGetMovies: { 1: { message: 'GetMovie' } },
   UpdateRating: { 1: 'string', 2: 'string', 3: 'varint', 4: 'double' },
-  StreamTrending: { 1: 'varint', 2: 'varint', 3: 'varint' },
+  StreamTrending: { 1: 'varint', 2: 'varint', 3: 'varint', 4: 'varint' },
   RunBenchmark: {
     ...{ 1: 'varint', 2: 'varint', 3: 'varint', 4: 'varint' },
     ...{ 5: 'double', 6: 'varint', 7: 'varint', 8: 'varint' },
@@ -75,6 +79,7 @@ function requestArbitraries(world: FuzzWorld): Record<Rpc, RequestArbitraries> {
     limit: fc.integer({ min: 0, max: 100 }),
     windowSeconds: fc.oneof(fc.constant(0), fc.integer({ min: 0, max: 86_400 })),
     intervalMs: fc.oneof(fc.constant(0), fc.integer({ min: 100, max: 60_000 })),
+    includeMovies: fc.boolean(),
   };
   const benchmark = {
     requests: small(200),
@@ -120,10 +125,37 @@ function requestArbitraries(world: FuzzWorld): Record<Rpc, RequestArbitraries> {
     seed: fc.constantFrom(2 ** 53 - 1, 2 ** 53, 2 ** 53 + 2, 2 ** 63),
   };
   const updateRating = fc.tuple(lookup, rating).map(([l, r]) => ({ ...l, rating: r }));
+  // Batches: a few lookups (duplicates likely: the world is small), or exactly the 500 allowed.
+  const lookups = fc.oneof(
+    { weight: 9, arbitrary: fc.array(lookup, { minLength: 1, maxLength: 20 }) },
+    fc
+      .array(lookup, { minLength: 1, maxLength: 5 })
+      .map((some) => Array.from({ length: 500 }, (_, i) => some[i % some.length])),
+  );
+  const batch = {
+    valid: lookups.map((ls) => ({ lookups: ls })),
+    // One lookup on an edge (its own INVALID_ARGUMENT or NOT_FOUND), or a count past the bounds.
+    oneOff: fc.oneof(
+      {
+        weight: 4,
+        arbitrary: fc
+          .tuple(lookups, oneOff(lookup, lookupEdges), fc.nat())
+          .map(([ls, edge, at]) => {
+            const i = at % (ls.length + 1);
+            return { lookups: [...ls.slice(0, i), edge, ...ls.slice(i)] };
+          }),
+      },
+      fc
+        .tuple(lookup, fc.constantFrom(0, 501, 502))
+        .map(([l, n]) => ({ lookups: Array.from({ length: n }, () => l) })),
+    ),
+    any: fc.array(anyLookup, { maxLength: 8 }).map((ls) => ({ lookups: ls })),
+  };
   const reflection = reflectionRequests();
 
   return {
     GetMovie: { valid: lookup, oneOff: oneOff(lookup, lookupEdges), any: anyLookup },
+    BatchGetMovies: batch,
     UpdateRating: {
       valid: updateRating,
       oneOff: oneOff(updateRating, {
@@ -172,10 +204,10 @@ function oneOff(valid: fc.Arbitrary<Request>, edges: Record<string, fc.Arbitrary
 }
 
 /** A message field by field: its own fields with edge values or wrong wire types, unknown fields. */
-function wireMessage(rpc: Rpc, strings: fc.Arbitrary<string>) {
+function wireMessage(rpc: Rpc, strings: fc.Arbitrary<string>): fc.Arbitrary<WireMessage> {
   const known = Object.entries(FIELDS[rpc]).map(([field, type]) =>
     fc
-      .oneof({ weight: 4, arbitrary: typedPayload(type, strings) }, anyPayload)
+      .oneof({ weight: 4, arbitrary: payloadOf(type, strings) }, anyPayload)
       .map((p) => ({ field: Number(field), ...p })),
   );
   const unknown = fc.tuple(unknownFieldNumber, anyPayload).map(([field, p]) => ({ field, ...p }));
@@ -190,6 +222,14 @@ function wireMessage(rpc: Rpc, strings: fc.Arbitrary<string>) {
       fc.uint8Array({ maxLength: 8 }),
     ),
   });
+}
+
+/** A field's payload of its own wire type: a scalar's edge value, or a message written field by field. */
+function payloadOf(type: Scalar | Nested, strings: fc.Arbitrary<string>) {
+  if (typeof type === 'string') return typedPayload(type, strings);
+  return fc
+    .array(wireMessage(type.message, strings), { minLength: 1, maxLength: 1 })
+    .map(([message]) => ({ wire: WIRE.LEN, payload: lengthDelimited(encodeWire(message)) }));
 }
 
 /** Cases for one RPC: typed requests (valid, or with edge fields), malformed messages, random bytes. */

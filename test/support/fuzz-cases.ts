@@ -3,6 +3,7 @@ import { protoPath as SERVED_HEALTH_PROTO_PATH } from 'grpc-health-check';
 import { parseWorkload } from '../../src/benchmark/workload';
 import { MOVIE_PROTO_PATH } from '../../src/common/paths';
 import {
+  BatchGetMoviesRequest,
   GetCacheStatsRequest,
   GetMovieRequest,
   RunBenchmarkRequest,
@@ -24,6 +25,7 @@ import {
 
 export const RPCS = [
   'GetMovie',
+  'BatchGetMovies',
   'UpdateRating',
   'StreamTrending',
   'RunBenchmark',
@@ -40,6 +42,7 @@ export const ADMIN_RPCS: ReadonlySet<Rpc> = new Set(['UpdateRating', 'RunBenchma
 
 export const RPC_PATHS: Record<Rpc, string> = {
   GetMovie: `/${MOVIE_SERVICE_FULL_NAME}/GetMovie`,
+  BatchGetMovies: `/${MOVIE_SERVICE_FULL_NAME}/BatchGetMovies`,
   UpdateRating: `/${MOVIE_SERVICE_FULL_NAME}/UpdateRating`,
   StreamTrending: `/${MOVIE_SERVICE_FULL_NAME}/StreamTrending`,
   RunBenchmark: `/${MOVIE_SERVICE_FULL_NAME}/RunBenchmark`,
@@ -55,6 +58,7 @@ export const RPC_PATHS: Record<Rpc, string> = {
  * request on a bidirectional stream. */
 export const CALL_SHAPES: Record<Rpc, 'unary' | 'server-stream' | 'bidi'> = {
   GetMovie: 'unary',
+  BatchGetMovies: 'unary',
   UpdateRating: 'unary',
   StreamTrending: 'server-stream',
   RunBenchmark: 'unary',
@@ -101,6 +105,7 @@ interface Codec {
 }
 const CODECS: Partial<Record<Rpc, Codec>> = {
   GetMovie: GetMovieRequest,
+  BatchGetMovies: BatchGetMoviesRequest,
   UpdateRating: UpdateRatingRequest,
   StreamTrending: StreamTrendingRequest,
   RunBenchmark: RunBenchmarkRequest,

@@ -1,5 +1,6 @@
 import { status } from '@grpc/grpc-js';
 import {
+  BatchGetMoviesResponse,
   GetCacheStatsResponse,
   GetMovieResponse,
   RunBenchmarkResponse,
@@ -32,6 +33,7 @@ import { titleMatch, type FuzzWorld } from './fuzz-world';
 /** Codes a decodable request may get, with the rights it needs, from a healthy server. */
 const ALLOWED: Record<Rpc, status[]> = {
   GetMovie: [status.OK, status.INVALID_ARGUMENT, status.NOT_FOUND],
+  BatchGetMovies: [status.OK, status.INVALID_ARGUMENT],
   UpdateRating: [status.OK, status.INVALID_ARGUMENT, status.NOT_FOUND],
   StreamTrending: [status.OK, status.INVALID_ARGUMENT],
   RunBenchmark: [status.OK, status.INVALID_ARGUMENT],
@@ -76,6 +78,9 @@ function breaksContract(rpc: Rpc, r: Record<string, unknown>): string | undefine
     case 'UpdateRating':
       if (Boolean(r.id) === Boolean(r.title)) return 'exactly one of id and title must be set';
       if (rpc === 'UpdateRating' && outside(r.rating, 0, 10)) return 'rating is 0.0 to 10.0';
+      return undefined;
+    case 'BatchGetMovies':
+      if (outside((r.lookups as unknown[]).length, 1, 500)) return 'lookups holds 1 to 500';
       return undefined;
     case 'StreamTrending':
       if (outside(r.limit, 0, 100)) return 'limit is 1 to 100 (0 means 10)';
@@ -189,6 +194,8 @@ export class FuzzOracle {
           ...this.freshRating(movie.id, movie.rating),
         ];
       }
+      case 'BatchGetMovies':
+        return this.judgeBatch(c, request.lookups as Array<Record<string, unknown>>, bytes);
       case 'UpdateRating': {
         const { movie } = UpdateRatingResponse.decode(bytes);
         if (!movie) return ['OK without a movie'];
@@ -207,9 +214,16 @@ export class FuzzOracle {
         const limit = (request.limit as number) || 10;
         const ranks = entries.map((e) => e.rank).join();
         const ordered = entries.map((_, i) => i + 1).join();
-        return entries.length > limit || ranks !== ordered
-          ? [`a snapshot of ${entries.length} entries ranked ${ranks} for limit ${limit}`]
-          : [];
+        const problems =
+          entries.length > limit || ranks !== ordered
+            ? [`a snapshot of ${entries.length} entries ranked ${ranks} for limit ${limit}`]
+            : [];
+        // Movies only when asked for, each the entry's own (not checked for freshness: a
+        // snapshot is shared, read before the stream may have begun).
+        for (const { movieId, movie } of entries)
+          if (movie && (!request.includeMovies || movie.id !== movieId))
+            problems.push(`entry ${movieId} carried movie ${movie.id}`);
+        return problems;
       }
       case 'RunBenchmark': {
         this.benchmarksRun += 1;
@@ -247,6 +261,61 @@ export class FuzzOracle {
       case 'ReflectionV1Alpha':
         return judgeReflection(REFLECTION_VERSIONS[c.rpc]!, request as ReflectionRequest, bytes);
     }
+  }
+
+  /**
+   * One result per lookup, in order: a lookup the contract rules out gets its own INVALID_ARGUMENT,
+   * a valid one its movie (fresh), the rest a movie or their own INVALID_ARGUMENT or NOT_FOUND;
+   * lookups of the same movie the same way get the same answer.
+   */
+  private judgeBatch(
+    c: FuzzCase,
+    lookups: Array<Record<string, unknown>>,
+    bytes: Buffer,
+  ): string[] {
+    const { results } = BatchGetMoviesResponse.decode(bytes);
+    if (results.length !== lookups.length)
+      return [`${results.length} results for ${lookups.length} lookups`];
+    const problems: string[] = [];
+    const answers = new Map<string, string>();
+    results.forEach(({ found, error }, i) => {
+      const lookup = lookups[i];
+      const where = `lookup ${i} ${JSON.stringify(lookup)}`;
+      const invalid = breaksContract('GetMovie', lookup);
+      if (error) {
+        problems.push(
+          ...[...this.leaks(c, Buffer.alloc(0), error.message)].map((p) => `${where}: ${p}`),
+        );
+        const allowed = invalid
+          ? [status.INVALID_ARGUMENT]
+          : c.valid
+            ? []
+            : [status.INVALID_ARGUMENT, status.NOT_FOUND];
+        if (!allowed.includes(error.code))
+          problems.push(`${where}: ${status[error.code] ?? error.code} "${error.message}"`);
+      } else if (!found?.movie) {
+        problems.push(`${where}: neither a movie nor an error`);
+      } else if (invalid) {
+        problems.push(
+          `${where}: answered ${found.movie.id} where INVALID_ARGUMENT was expected (${invalid})`,
+        );
+      } else {
+        const { movie } = found;
+        const want = lookup.id
+          ? String(lookup.id).toLowerCase()
+          : titleMatch(this.world, lookup.title as string, (lookup.year as number) || undefined)
+              ?.id;
+        if (movie.id !== want)
+          problems.push(`${where}: answered with movie ${movie.id}, not ${want}`);
+        problems.push(...this.freshRating(movie.id, movie.rating).map((p) => `${where}: ${p}`));
+      }
+      const key = JSON.stringify([String(lookup.id).toLowerCase(), lookup.title, lookup.year]);
+      const answer = JSON.stringify(found ? [found.movie?.id, found.movie?.revision] : error?.code);
+      if ((answers.get(key) ?? answer) !== answer)
+        problems.push(`${where}: answered ${answer}, its duplicate ${answers.get(key)}`);
+      answers.set(key, answer);
+    });
+    return problems;
   }
 
   /** A valid lookup answers with the movie it names. */

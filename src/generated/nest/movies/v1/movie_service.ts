@@ -128,7 +128,7 @@ export interface StreamTrendingRequest {
   windowSeconds: number;
   /** how often the ranking is checked; 0 means 1000; 100 to 60000 */
   intervalMs: number;
-  /** each entry also carries its movie, read as BatchGetMovies reads it */
+  /** each entry also carries its movie, read as BatchGetMovies reads it; not a view */
   includeMovies: boolean;
 }
 
