@@ -13,7 +13,7 @@ type Arg = string | number;
 /** Each script's signature: its KEYS, then its ARGV (see the header of its .lua file). */
 export interface ScriptCommands {
   /** Buffers for bulk replies (ioredis's ...Buffer form): a copy's encoding is binary. */
-  readCopyBuffer(movie: string, absent: string): Promise<[Buffer, number] | [number]>;
+  readCopyBuffer(movie: string, absent: string): Promise<[Buffer | number]>;
   fillMovieBuffer(
     movie: string,
     fence: string,
@@ -37,8 +37,9 @@ export interface ScriptCommands {
   beginMiss(
     lease: string,
     fence: string,
+    absent: string,
     ...args: Arg[]
-  ): Promise<[number, string, number, number]>;
+  ): Promise<[number, string, number, number] | ['absent']>;
   releaseLease(lease: string, token: string): Promise<number>;
   rememberAbsent(absent: string, fence: string, seen: string, ttlSeconds: number): Promise<number>;
   rememberTitle(written: string, entry: string, fence: string, seen: string): Promise<number>;

@@ -11,6 +11,7 @@ import {
   type RedisClient,
 } from './redis-connection';
 import { RedisCircuit } from './redis-circuit';
+import { RedisClock } from './redis-clock';
 import { ReplicaAck } from './replica-ack';
 import { REDIS_SCRIPTS, loadScripts } from './redis-scripts';
 
@@ -50,10 +51,11 @@ class RedisLifecycle implements OnApplicationShutdown {
     },
     { provide: REDIS_SCRIPTS, inject: [REDIS_CLIENT], useFactory: loadScripts },
     RedisCircuit,
+    RedisClock,
     ReplicaAck,
     RedisLifecycle,
   ],
-  exports: [REDIS_STORE, REDIS_CLIENT, REDIS_SCRIPTS, RedisCircuit, ReplicaAck],
+  exports: [REDIS_STORE, REDIS_CLIENT, REDIS_SCRIPTS, RedisCircuit, RedisClock, ReplicaAck],
 })
 export class RedisModule {}
 

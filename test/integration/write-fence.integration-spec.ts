@@ -28,7 +28,13 @@ describe(WriteFence.name, () => {
       // Made while missing: the fence says when (Redis time), so early copies are unsettled.
       expect(first.fence).toMatch(/^[\w-]+@\d+:0$/);
       expect(first.made).toBe(true);
-      expect(second).toEqual({ lease: null, fence: first.fence, pending: false, made: false });
+      expect(second).toEqual({
+        lease: null,
+        fence: first.fence,
+        pending: false,
+        made: false,
+        absent: false,
+      });
       expect(await env.redis.get(leaseKey('m1'))).toBe(first.lease);
       expect(await env.redis.ttl(fenceKey('m1'))).toBe(fenceSeconds());
     });

@@ -11,12 +11,21 @@ export async function readCopy(redis: Redis | Cluster, id: string): Promise<Movi
   return value ? (CachedCopy.of(value)?.movie() ?? null) : null;
 }
 
+/** Redis's clock, in ms. */
+export async function redisNow(redis: Redis | Cluster): Promise<number> {
+  const [seconds, micros] = (await redis.time()).map(Number);
+  return seconds * 1000 + Math.floor(micros / 1000);
+}
+
 /** Moves a cached copy's expiry to `ms` from now (negative: past its TTL, into its grace). */
 export async function expireCopyIn(redis: Redis | Cluster, id: string, ms: number): Promise<void> {
   const value = await redis.getBuffer(movieKey(id));
-  const copy = value && CachedCopy.of(value);
-  if (!copy) throw new Error(`no copy of ${id} cached`);
-  await redis.pexpire(movieKey(id), Math.max(1, copy.graceMs + ms));
+  const end = value?.indexOf(10) ?? -1;
+  if (!value || end < 0) throw new Error(`no copy of ${id} cached`);
+  const [format, revision, , settlesAt] = value.toString('latin1', 0, end).split(' ');
+  const header = `${format} ${revision} ${(await redisNow(redis)) + ms} ${settlesAt}`;
+  const moved = Buffer.concat([Buffer.from(header, 'latin1'), value.subarray(end)]);
+  await redis.set(movieKey(id), moved, 'KEEPTTL');
 }
 
 /** What the store read, with a hit's movie decoded (for expectations on it). */

@@ -13,21 +13,21 @@ export class CachedCopy {
     /** The movie's protobuf encoding. */
     readonly bytes: Buffer,
     readonly ref: MovieRef,
-    /** Fresh while its PTTL is above this. */
-    readonly graceMs: number,
-    /** Unsettled while its PTTL is above this. */
-    readonly settlesBelowPttl: number,
+    /** Fresh until then (Redis time, ms); kept for grace after. */
+    readonly expiresAt: number,
+    /** Unsettled until then (Redis time, ms; 0: settled). */
+    readonly settlesAt: number,
   ) {}
 
   /** Null for a value that is not a copy of this format (then it is treated as a miss). */
   static of(value: Buffer): CachedCopy | null {
     const end = value.indexOf(10);
     if (end < 0) return null;
-    const [format, , grace, settles] = value.toString('latin1', 0, end).split(' ');
+    const [format, , expires, settles] = value.toString('latin1', 0, end).split(' ');
     if (format !== 'v2') return null;
     const bytes = value.subarray(end + 1);
     const ref = peekCopy(bytes);
-    return ref ? new CachedCopy(bytes, ref, Number(grace), Number(settles)) : null;
+    return ref ? new CachedCopy(bytes, ref, Number(expires), Number(settles)) : null;
   }
 
   movie(): Movie {

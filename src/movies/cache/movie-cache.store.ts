@@ -2,11 +2,15 @@ import { Inject, Injectable } from '@nestjs/common';
 import type { Movie } from '../../generated/nest/movies/v1/movie_service';
 import { absentKey, fenceKey, leaseKey, legacyMovieKey, movieKey } from '../../redis/cache-keys';
 import { RedisCircuit } from '../../redis/redis-circuit';
+import { RedisClock } from '../../redis/redis-clock';
 import { REDIS_SCRIPTS, type RedisScripts } from '../../redis/redis-scripts';
 import { CachePolicy } from './cache-policy';
 import { CachedCopy } from './cached-copy';
 import { encodeCopy } from './movie-copy.codec';
 import { WriteFence } from './write-fence';
+
+/** How much later than its estimate of Redis's clock a copy counts as settled. */
+const SETTLE_MARGIN_MS = 1_000;
 
 /**
  * A cached copy with how long it stays fresh (`ttlMs`, zero or less once past its TTL: then it is
@@ -34,21 +38,36 @@ export type FillResult =
 export class MovieCacheStore {
   constructor(
     private readonly redis: RedisCircuit,
+    private readonly clock: RedisClock,
     @Inject(REDIS_SCRIPTS) private readonly scripts: RedisScripts,
     private readonly policy: CachePolicy,
   ) {}
 
-  /** The cached copy (fresh or in grace), a remembered absence, or a miss: one command. */
+  /**
+   * The cached copy (fresh or in grace) or a miss: one GET, as cheap as a hit can be. A miss
+   * learns of a remembered absence when it begins.
+   */
   async read(id: string): Promise<CachedMovie> {
-    const reply = await this.redis.run('cache', () =>
+    const value = await this.redis.run('cache', (redis) => redis.getBuffer(movieKey(id)));
+    return value ? this.hit(value) : { kind: 'miss' };
+  }
+
+  /** As `read`, telling a remembered absence apart from a miss (for a wait on another's fill). */
+  async readOrAbsent(id: string): Promise<CachedMovie> {
+    const [value] = await this.redis.run('cache', () =>
       this.scripts.readCopyBuffer(movieKey(id), absentKey(id)),
     );
-    if (reply.length === 1) return reply[0] === 1 ? { kind: 'absent' } : { kind: 'miss' };
-    const [value, pttl] = reply;
+    if (Buffer.isBuffer(value)) return this.hit(value);
+    return value === 1 ? { kind: 'absent' } : { kind: 'miss' };
+  }
+
+  private hit(value: Buffer): CachedMovie {
     const copy = CachedCopy.of(value);
     if (!copy) return { kind: 'miss' };
-    const ttlMs = pttl - copy.graceMs;
-    return { kind: 'hit', copy, ttlMs, unsettled: pttl > copy.settlesBelowPttl };
+    const now = this.clock.now();
+    // A settled copy must not be taken for settled early: the clock's estimate gets a margin.
+    const unsettled = copy.settlesAt > 0 && now < copy.settlesAt + SETTLE_MARGIN_MS;
+    return { kind: 'hit', copy, ttlMs: copy.expiresAt - now, unsettled };
   }
 
   /**

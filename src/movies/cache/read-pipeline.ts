@@ -110,11 +110,14 @@ export class ReadPipeline {
     return copy.hit;
   }
 
-  /** 2. Redis: null on a miss. */
-  private async fromRedis(id: string): Promise<ReadOutcome | GracedCopy | null> {
+  /** 2. Redis: null on a miss (`withAbsence`: an absence too, else a miss learns of it). */
+  private async fromRedis(
+    id: string,
+    withAbsence = false,
+  ): Promise<ReadOutcome | GracedCopy | null> {
     const readAt = this.clock.tick();
     const seen = this.near.invalidationCount();
-    const cached = await this.store.read(id);
+    const cached = await (withAbsence ? this.store.readOrAbsent(id) : this.store.read(id));
     if (cached.kind === 'absent') return { kind: 'absent', freshAt: readAt };
     if (cached.kind === 'miss') return null;
     if (cached.ttlMs <= 0) return { kind: 'graced', copy: cached.copy, freshAt: readAt };
@@ -164,7 +167,9 @@ export class ReadPipeline {
    */
   private miss(id: string, deadline: ReadDeadline, reads: FirstReads): Promise<ReadOutcome> {
     return inSpan('cache.miss', async (span) => {
+      const readAt = this.clock.tick();
       const ticket = await this.fence.begin(id);
+      if (ticket.absent) return { kind: 'absent', freshAt: readAt };
       span?.setAttribute(
         'cache.lease',
         ticket.pending ? 'write_pending' : ticket.lease ? 'held' : 'other_instance',
@@ -181,7 +186,7 @@ export class ReadPipeline {
   /** Another instance holds the lease: its fill, if it comes within the lease time. */
   private otherInstanceFill(id: string): Promise<ReadOutcome | null> {
     const filled = async () => {
-      const cached = await this.fromRedis(id);
+      const cached = await this.fromRedis(id, true);
       return cached && cached.kind !== 'graced' ? cached : null;
     };
     return inSpan('cache.lease_wait', async (span) => {

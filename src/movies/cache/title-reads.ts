@@ -120,7 +120,9 @@ export class TitleReads {
     keys: LookupKeys,
     deadline: ReadDeadline,
   ): Promise<{ readAt: Tick; resolved: Resolution; remembered?: boolean }> {
+    const begunAt = this.clock.tick();
     const ticket = await this.fence.begin(keys.tag, keys.year);
+    if (ticket.absent) return { readAt: begunAt, resolved: { kind: 'absent', freshAt: begunAt } };
     try {
       const other = ticket.lease
         ? null

@@ -25,6 +25,8 @@ export interface MissTicket {
   pending: boolean;
   /** The fence was missing: it vouches for no revision yet (never read, expired, or lost). */
   made: boolean;
+  /** The lookup is remembered absent: no miss needed (no lease, no fence). */
+  absent: boolean;
 }
 
 /**
@@ -52,17 +54,23 @@ export class WriteFence {
    */
   async begin(tag: string, year?: number, withLease = true): Promise<MissTicket> {
     const token = withLease ? randomUUID() : '';
-    const [leased, fence, pending, made] = await this.redis.run('cache', () =>
+    const reply = await this.redis.run('cache', () =>
       this.scripts.beginMiss(
         leaseKey(tag, year),
         fenceKey(tag),
+        absentKey(tag, year),
         token,
         this.policy.fillLeaseMs,
         WriteFence.generation(),
         this.policy.fenceSeconds,
+        withLease ? '1' : '0',
       ),
     );
-    return { lease: leased === 1 ? token : null, fence, pending: pending === 1, made: made === 1 };
+    if (reply[0] === 'absent')
+      return { lease: null, fence: '', pending: false, made: false, absent: true };
+    const [leased, fence, pending, made] = reply;
+    const ticket = { lease: leased === 1 ? token : null, fence, pending: pending === 1 };
+    return { ...ticket, made: made === 1, absent: false };
   }
 
   /**

@@ -1,14 +1,14 @@
 --[[
-  A read of an id: its copy as it is stored and how long Redis keeps it, or whether the id is
-  remembered absent. One command, so concurrent reads share their writes to Redis.
+  A read of an id that also tells an absence: its copy as it is stored, or whether the id is
+  remembered absent (a hit alone is a plain GET).
   Input:
     KEYS[1] movie copy
     KEYS[2] absence marker
   Output:
-    {copy, PTTL (ms)}  a copy
-    {1}                remembered absent
-    {0}                a miss
+    {copy}  a copy
+    {1}     remembered absent
+    {0}     a miss
 ]]
 local copy = redis.call('GET', KEYS[1])
-if copy then return {copy, redis.call('PTTL', KEYS[1])} end
+if copy then return {copy} end
 return {redis.call('EXISTS', KEYS[2])}

@@ -1,7 +1,7 @@
--- A movie copy is a string: the header "v2 <revision> <graceMs> <settlesBelowPttl>\n", then the
--- movie's protobuf encoding (src/movies/cache/movie-copy.codec.ts). It is fresh while its PTTL is
--- above graceMs, and unsettled while its PTTL is above settlesBelowPttl: no Redis clock is needed
--- to read it, and a hit is one GET whose bytes are sent on as they are.
+-- A movie copy is a string: the header "v2 <revision> <expiresAt> <settlesAt>\n", then the movie's
+-- protobuf encoding (src/movies/cache/movie-copy.codec.ts). It is fresh until expiresAt and
+-- unsettled until settlesAt (Redis time, ms; 0: settled), kept for its grace past expiresAt: a hit
+-- is one GET, judged on the reader's estimate of Redis's clock, and its bytes are sent on as they are.
 
 -- The revision of the copy under `key`, nil if none.
 local function copy_revision(key)
@@ -31,9 +31,8 @@ end
 -- Replaces the copy: fresh for fresh_ms, then kept for grace_ms more; unsettled until
 -- settles_at (Redis time) if that is ahead of now.
 local function copy_store(key, revision, bytes, fresh_ms, grace_ms, settles_at, now)
-  local keep_ms = tonumber(fresh_ms) + tonumber(grace_ms)
-  local settles_below = keep_ms
-  if settles_at > now then settles_below = keep_ms - (settles_at - now) end
-  local header = 'v2 ' .. revision .. ' ' .. grace_ms .. ' ' .. settles_below .. '\n'
-  redis.call('SET', key, header .. bytes, 'PX', keep_ms)
+  local expires_at = now + tonumber(fresh_ms)
+  if settles_at <= now then settles_at = 0 end
+  local header = 'v2 ' .. revision .. ' ' .. expires_at .. ' ' .. settles_at .. '\n'
+  redis.call('SET', key, header .. bytes, 'PX', tonumber(fresh_ms) + tonumber(grace_ms))
 end
