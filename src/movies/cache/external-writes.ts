@@ -2,12 +2,15 @@ import { Inject, Injectable } from '@nestjs/common';
 import {
   CACHED_ENTRY_PATTERNS,
   FENCE_KEY_PATTERN,
+  fenceKey,
   tagOfFenceKey,
   titleKey,
   titleTag,
 } from '../../redis/cache-keys';
 import { RedisCircuit } from '../../redis/redis-circuit';
+import { ReplicaAck } from '../../redis/replica-ack';
 import { scanMasters } from '../../redis/scan-masters';
+import { CachePolicy } from './cache-policy';
 import { MOVIE_SOURCE, type MovieSource } from './movie-source';
 import { InvalidationBus } from './near/invalidation-bus';
 import { WriteFence } from './write-fence';
@@ -28,7 +31,9 @@ export interface ExternalChange {
  * MongoDB holds now: a copy that is already that (the service's own write, come back through the
  * feed; a change to fields nobody caches) is left alone. Otherwise a new fence generation, at
  * MongoDB's revision, refuses every fill begun before, and the copy and absence go; its titles,
- * old and new, are raised and forget their ids, and then every near-cache is told.
+ * old and new, are raised and forget their ids, and then every near-cache is told. Last, every
+ * fence it moved must be confirmed by a replica (where Redis has one): until then it throws, the
+ * feed keeps its position and applies the batch again, so a failover cannot lose a repair.
  */
 @Injectable()
 export class ExternalWrites {
@@ -36,6 +41,8 @@ export class ExternalWrites {
     private readonly fence: WriteFence,
     private readonly bus: InvalidationBus,
     private readonly redis: RedisCircuit,
+    private readonly replicas: ReplicaAck,
+    private readonly policy: CachePolicy,
     @Inject(MOVIE_SOURCE) private readonly source: MovieSource,
   ) {}
 
@@ -56,6 +63,7 @@ export class ExternalWrites {
       ...changed.map((id) => this.bus.invalidate(id)),
       ...touched.flatMap((t) => nearTitleKeys(t).map((key) => this.bus.forgetTitle(key))),
     ]);
+    await this.replicated([...changed, ...touched.map((t) => titleTag(t.title))]);
   }
 
   /**
@@ -63,14 +71,26 @@ export class ExternalWrites {
    * refused), every copy, absence and title entry goes, and every near-cache is emptied.
    */
   async flush(): Promise<void> {
-    await scanMasters(this.redis.client, FENCE_KEY_PATTERN, (keys) =>
-      Promise.all(keys.map((key) => this.fence.repair(tagOfFenceKey(key)))),
-    );
+    await scanMasters(this.redis.client, FENCE_KEY_PATTERN, async (keys) => {
+      await Promise.all(keys.map((key) => this.fence.repair(tagOfFenceKey(key))));
+      // One key of the batch: WAIT covers every earlier write to its master.
+      await this.replicated(keys.slice(-1).map(tagOfFenceKey));
+    });
     for (const match of CACHED_ENTRY_PATTERNS)
       await scanMasters(this.redis.client, match, (keys, node) =>
         node.pipeline(keys.map((key) => ['unlink', key])).exec(),
       );
     await this.bus.flush();
+  }
+
+  /** Throws unless a replica has each tag's fence (always so with no replica attached). */
+  private async replicated(tags: string[]): Promise<void> {
+    const confirmed = await Promise.all(
+      tags.map((tag) => this.replicas.confirm(fenceKey(tag), this.policy.fenceSeconds)),
+    );
+    const lost = tags.filter((_, i) => !confirmed[i]);
+    if (lost.length > 0)
+      throw new Error(`no replica confirmed the repair of ${lost.slice(0, 3).join(', ')}`);
   }
 }
 
