@@ -29,13 +29,14 @@ export async function sampleRss<T>(pid: number, work: Promise<T>): Promise<[T, n
   return [result, max / 1024 / 1024];
 }
 
-/** GetMovie under ghz for a number of seconds, or for exactly `{ requests }` calls. */
+/** GetMovie (or `method`) under ghz for a number of seconds, or for exactly `{ requests }` calls. */
 export async function ghz(
   address: string,
   concurrency: number,
   length: number | { requests: number },
   dataFile: string,
   connections = Math.min(concurrency, 8),
+  method = 'GetMovie',
 ): Promise<GhzReport> {
   const amount =
     typeof length === 'number'
@@ -48,7 +49,7 @@ export async function ghz(
       '--proto',
       MOVIE_PROTO_PATH,
       '--call',
-      'movies.v1.MovieService/GetMovie',
+      `movies.v1.MovieService/${method}`,
       '--data-file',
       dataFile,
       '-c',

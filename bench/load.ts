@@ -11,6 +11,7 @@
  *        npm run bench -- --scenario stalled [--streams 200] [--seconds 20] [--rounds 3] [--build a=<dir>]   (bench/trending-stalled.ts)
  *        npm run bench -- --scenario tracing [--rounds 4] [--build before=<dir>]   (bench/tracing.ts)
  *        npm run bench -- --scenario consistency [--rounds 4]   (bench/consistency.ts)
+ *        npm run bench -- --scenario batch [--rounds 4] [--concurrency 16] [--misses 3000]   (bench/batch.ts)
  *        npm run bench -- --scenario builds --build a=<dir>[:node] --build b=...   (bench/compare-builds.ts)
  */
 import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
@@ -19,6 +20,7 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { projectRoot } from '../src/common/paths';
 import { startEmbeddedStack } from '../src/stack/embedded-stack';
+import { batchScenario } from './batch';
 import { compareBuilds, parseBuild } from './compare-builds';
 import { consistencyScenario } from './consistency';
 import { expiryScenario } from './expiry';
@@ -106,6 +108,15 @@ async function main() {
       seconds: Number(values.seconds ?? 6),
       rounds: Number(values.rounds ?? 4),
       keys: Number(values.keys),
+    });
+  }
+  if (values.scenario === 'batch') {
+    return batchScenario({
+      seconds: Number(values.seconds ?? 6),
+      rounds: Number(values.rounds ?? 4),
+      concurrency: Number(values.concurrency ?? 16),
+      misses: Number(values.misses),
+      connections: Number(values.connections),
     });
   }
   if (values.scenario === 'heap') {

@@ -2,6 +2,7 @@
  * The framework's floor and a peer, for side-by-side runs: a minimal NestJS gRPC microservice on
  * the same proto whose one interceptor answers GetMovie without the handler (`floor`: a constant,
  * the shape of a cache hit; `peer`: one Redis GET and JSON.parse per call, as a NestJS user would).
+ * The peer answers BatchGetMovies by id with one MGET and a JSON.parse per movie.
  * Usage: node --import tsx bench/servers/nest-server.ts floor|peer <port> [redis url]
  */
 import 'reflect-metadata';
@@ -35,7 +36,11 @@ class PeerInterceptor implements NestInterceptor {
   constructor(private readonly redis: Redis) {}
 
   intercept(context: ExecutionContext, next: CallHandler): Observable<unknown> {
-    const { id } = context.switchToRpc().getData<{ id: string }>();
+    const request = context
+      .switchToRpc()
+      .getData<{ id: string; lookups?: Array<{ id: string }> }>();
+    if (request.lookups) return from(this.batch(request.lookups.map((lookup) => lookup.id)));
+    const { id } = request;
     return from(
       this.redis.get(peerKey(id)).then(async (json) => {
         if (json) return { movie: JSON.parse(json) as unknown, cacheStatus: 1, cacheTier: 2 };
@@ -46,6 +51,18 @@ class PeerInterceptor implements NestInterceptor {
       }),
     );
   }
+
+  /** Every movie cached (the bench warms them through GetMovie): one MGET, each JSON parsed. */
+  private async batch(ids: string[]) {
+    const cached = await this.redis.mget(ids.map(peerKey));
+    return {
+      results: cached.map((json) =>
+        json
+          ? { found: { movie: JSON.parse(json) as unknown, cacheStatus: 1, cacheTier: 2 } }
+          : { error: { code: 5, message: 'not cached' } },
+      ),
+    };
+  }
 }
 
 @Controller()
@@ -53,6 +70,11 @@ class MoviesController {
   @GrpcMethod('MovieService', 'GetMovie')
   getMovie() {
     return { movie: CONSTANT_MOVIE, cacheStatus: 2 };
+  }
+
+  @GrpcMethod('MovieService', 'BatchGetMovies')
+  batchGetMovies() {
+    return { results: [] };
   }
 }
 
