@@ -1,8 +1,10 @@
 /**
  * npm run bench: GetMovie hits side by side (bare grpc-js, the Nest floor, a Redis-GET-per-call
- * peer, the service's near-cache and Redis hits, and uncached reads), two instances with a
- * writer, and RunBenchmark over 100,000 requests. Writes bench/results/load.json and latency.svg.
- * Usage: npm run bench -- [--seconds 6] [--rounds 2] [--keys 20] [--connections 4] [--chart-only]
+ * peer, the service's near-cache and Redis hits, and uncached reads), cold reads (misses and title
+ * misses against uncached reads at c32), RunBenchmark over 100,000 requests, UpdateRating alone
+ * against its floor, and two instances with a writer. Writes bench/results/load.json and
+ * latency.svg. Every side server runs on the service's Node.js and heap flags.
+ * Usage: npm run bench -- [--seconds 6] [--rounds 4] [--keys 20] [--connections 4] [--chart-only]
  *        npm run bench -- --scenario ttl|outage [--seconds 120]   (bench/expiry.ts)
  *        npm run bench -- --scenario profile [--target near|redis|floor|peer|ceiling]
  *        npm run bench -- --scenario heap [--seconds 6] [--rounds 2]   (bench/heap.ts)
@@ -13,6 +15,7 @@
  *        npm run bench -- --scenario consistency [--rounds 4]   (bench/consistency.ts)
  *        npm run bench -- --scenario batch [--rounds 4] [--concurrency 16] [--misses 3000]   (bench/batch.ts)
  *        npm run bench -- --scenario builds --build a=<dir>[:node] --build b=...   (bench/compare-builds.ts)
+ *        npm run bench -- --scenario writes [--rounds 4] [--seconds 8] [--rate 40] [--build a=<dir>]   (bench/writes.ts)
  */
 import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -21,6 +24,7 @@ import { parseArgs } from 'node:util';
 import { projectRoot } from '../src/common/paths';
 import { startEmbeddedStack } from '../src/stack/embedded-stack';
 import { batchScenario } from './batch';
+import { coldRatios, coldRounds, importColdMovies } from './cold';
 import { compareBuilds, parseBuild } from './compare-builds';
 import { consistencyScenario } from './consistency';
 import { expiryScenario } from './expiry';
@@ -33,6 +37,7 @@ import { heapScenario } from './heap';
 import { profileScenario } from './profile';
 import { stalledScenario } from './trending-stalled';
 import { tracingScenario } from './tracing';
+import { writesScenario } from './writes';
 import {
   measureRounds,
   pointRows,
@@ -62,8 +67,18 @@ async function main() {
       calls: { type: 'string' },
       writes: { type: 'string' },
       streams: { type: 'string' },
+      rate: { type: 'string', default: '40' },
     },
   });
+  if (values.scenario === 'writes') {
+    await writesScenario({
+      seconds: Number(values.seconds ?? 8),
+      rounds: Number(values.rounds ?? 4),
+      rate: Number(values.rate),
+      builds: values.build.map(parseBuild),
+    });
+    return;
+  }
   if (values.scenario === 'builds') {
     return compareBuilds(values.build.map(parseBuild), {
       rounds: Number(values.rounds ?? 3),
@@ -137,17 +152,20 @@ async function main() {
     return chart(saved.results, join(RESULTS, 'latency.svg'));
   }
   const seconds = Number(values.seconds ?? 6);
+  const rounds = Number(values.rounds ?? 4);
   const stack = await startEmbeddedStack({
     dataDir: mkdtempSync(join(tmpdir(), 'bench-load-')),
     redis: true,
     mongo: true,
   });
+  const cold = { rounds, concurrency: 32, reads: 1_500 };
+  // Before the services start: the bundled movies, then the cold reads' (after them by _id).
+  const coldMovies = await importColdMovies(stack.mongoUri!, cold);
   const services: RunningService[] = [];
   const others: Array<Server & { stop(): Promise<void> }> = [];
   try {
     const serviceEnv = (cacheEnabled: boolean, nearCache = 'on') =>
       hotCacheEnv(stack, { CACHE_ENABLED: String(cacheEnabled), NEAR_CACHE: nearCache });
-    // One after the other: the first imports the bundled movies.
     services.push(await startService(serviceEnv(true)));
     services.push(await startService(serviceEnv(false)));
     services.push(await startService(serviceEnv(true, 'off')));
@@ -169,11 +187,16 @@ async function main() {
 
     const results = await measureRounds(servers, {
       concurrencies: [16, 64],
-      rounds: Number(values.rounds ?? 2),
+      rounds,
       seconds,
       dataFile,
       connections: Number(values.connections),
     });
+    const coldPoints = await coldRounds(
+      { cached: near.address, uncached: uncached.address },
+      coldMovies,
+      cold,
+    );
     const api = near.api;
     const stats = await api.getCacheStats();
     const [big, bigRss] = await sampleRss(
@@ -193,10 +216,18 @@ async function main() {
       ['peer', 'floor'],
       ['floor', 'ceiling'],
       ['near', 'ceiling'],
+      ['redis', 'peer'],
       ['redis', 'floor'],
       ['near', 'uncached'],
     ]);
     const fleets = await twoInstanceRuns(stack, serviceEnv, ids, dataFile, seconds);
+    // Its own stack: the floor's writes go behind the cache's back.
+    const writes = await writesScenario({
+      rounds: Math.max(2, rounds / 2),
+      seconds: 8,
+      rate: 40,
+      builds: [],
+    });
     console.log(
       '\nghz, GetMovie on a hot key set of',
       ids.length,
@@ -206,13 +237,18 @@ async function main() {
     );
     console.table(pointRows(results));
     console.table(ratios);
+    console.log(
+      `\ncold reads (each movie read once, ${cold.reads} per point), medians of ${rounds} rounds`,
+    );
+    console.table(coldPoints);
+    console.table(coldRatios(coldPoints));
     console.log('\ntwo instances, ghz readers on both (c16 each), a writer on the first');
     console.table(fleets);
     console.log(
       `cache hit ratio of the cached server during the runs: ${(stats.hitRatio * 100).toFixed(1)}%`,
     );
     console.log(
-      `RunBenchmark 100,000 requests over 1,000 keys @ concurrency 32: ${(big.durationMs / 1000).toFixed(1)} s, ${big.throughputRps.toFixed(0)} req/s, hit ratio ${(big.hitRatio * 100).toFixed(1)}% (bound ${(big.optimalHitRatio * 100).toFixed(1)}%), errors ${big.errors}, server RSS max ${bigRss.toFixed(0)} MB`,
+      `RunBenchmark 100,000 requests over 1,000 keys @ concurrency 32, cold: ${(big.durationMs / 1000).toFixed(1)} s, ${big.throughputRps.toFixed(0)} req/s, hit p50 ${big.hitLatency?.p50Ms} ms, miss p50 ${big.missLatency?.p50Ms} ms, hit ratio ${(big.hitRatio * 100).toFixed(1)}% (bound ${(big.optimalHitRatio * 100).toFixed(1)}%), errors ${big.errors}, server RSS max ${bigRss.toFixed(0)} MB`,
     );
 
     mkdirSync(RESULTS, { recursive: true });
@@ -224,12 +260,16 @@ async function main() {
       results,
       ratios,
       twoInstances: fleets,
+      cold: { ...cold, points: coldPoints, ratios: coldRatios(coldPoints) },
+      writes,
       runBenchmark100k: {
         keySpace: 1_000,
         durationMs: big.durationMs,
         throughputRps: big.throughputRps,
         hitRatio: big.hitRatio,
         errors: big.errors,
+        hitP50Ms: big.hitLatency?.p50Ms,
+        missP50Ms: big.missLatency?.p50Ms,
         serverRssMb: bigRss,
       },
     };

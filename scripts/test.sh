@@ -6,4 +6,10 @@ set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 source scripts/needs.sh
 ensure_setup --grpc-tools --mongo-java-server
-exec bash scripts/jest.sh --runInBand "$@"
+# Two workers, each with a Redis of its own (test/support/global-setup.ts); on a Redis given by
+# REDIS_URL, one at a time: specs flush it.
+if [ -n "${REDIS_URL:-}" ]; then
+  exec bash scripts/jest.sh --runInBand "$@"
+fi
+export TEST_WORKERS="${TEST_WORKERS:-2}"
+exec bash scripts/jest.sh --maxWorkers="$TEST_WORKERS" "$@"

@@ -6,10 +6,12 @@ import { clusterInspector } from './cluster-inspector';
 /** Seeds of the Redis Cluster the run uses (npm run test:cluster), else undefined. */
 export const testClusterNodes = (): string | undefined => process.env.TEST_REDIS_CLUSTER_NODES;
 
-/** The shared test servers, from the global setup. */
+/** The shared test servers, from the global setup: this Jest worker's Redis, where it has one. */
 export function testServers(): { mongoUri: string; redisUrl: string } {
   const mongoUri = process.env.TEST_MONGODB_URI;
-  const redisUrl = process.env.TEST_REDIS_URL;
+  const worker = process.env.JEST_WORKER_ID;
+  const redisUrl =
+    (worker && process.env[`TEST_REDIS_URL_${worker}`]) || process.env.TEST_REDIS_URL;
   if (!mongoUri || !redisUrl)
     throw new Error('test servers missing: run through jest (global setup)');
   return { mongoUri, redisUrl };
