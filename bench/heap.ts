@@ -1,15 +1,18 @@
 /**
- * npm run bench -- --scenario heap [--seconds 6] [--rounds 2]: near-cache hits and the Nest floor
+ * npm run bench -- --scenario heap [--seconds 6] [--rounds 2] [--only runbenchmark]: near-cache hits and the Nest floor
  * under each V8 heap setting, side by side per setting (rounds alternate), at c16 and c64: what
- * the heap cap and the young generation cost in throughput and p99, and give back in RSS.
+ * the heap cap and the young generation cost in throughput and p99, and give back in RSS. Then
+ * RunBenchmark (100,000 requests over 1,000 keys at c32, cold) on one service per setting, the
+ * settings taking turns each round.
  */
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startEmbeddedStack } from '../src/stack/embedded-stack';
 import { firstIds } from './fleet';
-import { ghz } from './ghz';
+import { ghz, sampleRss } from './ghz';
 import {
+  median,
   heapEnv,
   heapFlags,
   measureRounds,
@@ -30,12 +33,12 @@ const SETTINGS: HeapSetting[] = [
 const label = ({ oldMb, semiMb }: HeapSetting) =>
   `${oldMb ? `old ${oldMb}` : 'uncapped'}${semiMb ? ` semi ${semiMb}` : ''}`;
 
-export async function heapScenario(options: { seconds: number; rounds: number }) {
+export async function heapScenario(options: { seconds: number; rounds: number; only?: string }) {
   const dir = mkdtempSync(join(tmpdir(), 'bench-heap-'));
   const stack = await startEmbeddedStack({ dataDir: dir, redis: true, mongo: true });
   const rows = [];
   try {
-    for (const setting of SETTINGS) {
+    for (const setting of options.only === 'runbenchmark' ? [] : SETTINGS) {
       const near = await startService(hotCacheEnv(stack, heapEnv(setting)));
       const floor = await startComparisonServer('floor', '', heapFlags(setting));
       try {
@@ -68,8 +71,44 @@ export async function heapScenario(options: { seconds: number; rounds: number })
         await Promise.all([near.stop(), floor.stop()]);
       }
     }
+    console.table(rows);
+    console.table(await runBenchmarkRounds(stack, options.rounds));
   } finally {
     await stack.stop();
   }
-  console.table(rows);
+}
+
+/** RunBenchmark under each setting, rounds alternating: medians of its duration and max RSS. */
+async function runBenchmarkRounds(stack: { mongoUri?: string; redisUrl?: string }, rounds: number) {
+  const services = [];
+  try {
+    for (const setting of SETTINGS)
+      services.push(await startService(hotCacheEnv(stack, heapEnv(setting))));
+    const seconds = SETTINGS.map((): number[] => []);
+    const rss = SETTINGS.map((): number[] => []);
+    for (let round = 0; round < rounds; round += 1) {
+      for (const [index, service] of services.entries()) {
+        const [run, maxRss] = await sampleRss(
+          service.pid,
+          service.api.runBenchmark(
+            { requests: 100_000, concurrency: 32, keySpace: 1_000, seed: 42 },
+            undefined,
+            { deadline: Date.now() + 180_000 },
+          ),
+        );
+        seconds[index].push(run.durationMs / 1000);
+        rss[index].push(maxRss);
+        console.log(
+          `round ${round + 1} ${label(SETTINGS[index])}: RunBenchmark ${(run.durationMs / 1000).toFixed(1)} s, RSS max ${maxRss.toFixed(0)} MB`,
+        );
+      }
+    }
+    return SETTINGS.map((setting, index) => ({
+      heap: label(setting),
+      'RunBenchmark 100k s': median(seconds[index]).toFixed(1),
+      'RSS max MB': median(rss[index]).toFixed(0),
+    }));
+  } finally {
+    await Promise.all(services.map((service) => service.stop()));
+  }
 }

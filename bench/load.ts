@@ -7,7 +7,7 @@
  * Usage: npm run bench -- [--seconds 6] [--rounds 4] [--keys 20] [--connections 4] [--chart-only]
  *        npm run bench -- --scenario ttl|outage [--seconds 120]   (bench/expiry.ts)
  *        npm run bench -- --scenario profile [--target near|redis|floor|peer|ceiling]
- *        npm run bench -- --scenario heap [--seconds 6] [--rounds 2]   (bench/heap.ts)
+ *        npm run bench -- --scenario heap [--seconds 6] [--rounds 2] [--only runbenchmark]   (bench/heap.ts)
  *        npm run bench -- --scenario costs [--calls 200]   (bench/costs.ts)
  *        npm run bench -- --scenario feed-lag [--writes 500] [--concurrency 16]   (bench/feed-lag.ts)
  *        npm run bench -- --scenario stalled [--streams 200] [--seconds 20] [--rounds 3] [--build a=<dir>]   (bench/trending-stalled.ts)
@@ -60,6 +60,7 @@ async function main() {
       concurrency: { type: 'string' },
       target: { type: 'string' },
       'chart-only': { type: 'boolean', default: false },
+      only: { type: 'string' },
       scenario: { type: 'string', default: 'load' },
       build: { type: 'string', multiple: true, default: [] },
       rounds: { type: 'string' },
@@ -138,6 +139,7 @@ async function main() {
     return heapScenario({
       seconds: Number(values.seconds ?? 6),
       rounds: Number(values.rounds ?? 2),
+      only: values.only,
     });
   }
   if (values.scenario === 'ttl' || values.scenario === 'outage') {

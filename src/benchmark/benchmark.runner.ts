@@ -14,6 +14,7 @@ import { MovieCache } from '../movies/cache/movie-cache';
 import { MoviesRepository } from '../movies/movies.repository';
 import { UncountedTraffic } from '../trending/uncounted-traffic';
 import { drive } from './drive';
+import { ProbeClient } from './probe-client';
 import { LatencyRecorder } from './latency-recorder';
 import { requestSequence, type Workload } from './workload';
 
@@ -78,7 +79,7 @@ export class BenchmarkRunner {
       undefined,
       tls && { ca: readFileSync(tls.certFile), anyHostName: true },
     );
-    const metadata = this.uncounted.metadata();
+    const probe = new ProbeClient(api.client, this.uncounted.metadata(), signal);
     const titles = new Map<string, string>();
     const tally: Tally = {
       hits: 0,
@@ -95,15 +96,15 @@ export class BenchmarkRunner {
       await drive(sequence, workload.concurrency, signal, async (key) => {
         const t0 = performance.now();
         try {
-          const { movie, cacheStatus, cacheTier } = await api.getMovie(
-            { id: ids[key] },
-            metadata,
-            {},
-            signal,
-          );
+          const { movie, cacheStatus, cacheTier } = await probe.getMovie(ids[key]);
           const ms = performance.now() - t0;
+          // An answer that is not the movie asked for is an error, whatever its latency.
+          if (movie?.id !== ids[key]) {
+            tally.errors += 1;
+            return;
+          }
           tally.overall.recordMs(ms);
-          if (movie) titles.set(movie.id, movie.title);
+          if (!titles.has(movie.id)) titles.set(movie.id, movie.title);
           if (cacheStatus === CacheStatus.CACHE_STATUS_HIT) {
             tally.hits += 1;
             if (cacheTier === CacheTier.CACHE_TIER_LOCAL) tally.localHits += 1;
