@@ -76,17 +76,41 @@ export async function closeApp(app: INestMicroservice): Promise<void> {
   }
 }
 
-/** Closes the app (then runs `after`) and exits 0 on the first SIGINT or SIGTERM. */
-export function closeOnSignal(app: INestMicroservice, after?: () => Promise<void>): void {
+/** How long past SHUTDOWN_GRACE_MS a shutdown may take before the process exits anyway. */
+export const SHUTDOWN_STUCK_MS = 10_000;
+
+/**
+ * The shutdown a signal starts, once: closes the app (then runs `after`) and exits 0. A close that
+ * has not finished SHUTDOWN_STUCK_MS after the grace (a hook waiting on something that never
+ * answers) is reported and the process exits 1, rather than never.
+ */
+export function shutdownOnce(
+  app: INestMicroservice,
+  after?: () => Promise<void>,
+  exit: (code: number) => void = (code) => process.exit(code),
+): (signal: string) => Promise<void> {
   let stopping = false;
-  const shutdown = async (signal: string) => {
+  return async (signal) => {
     if (stopping) return;
     stopping = true;
-    app.get(Logger).log(`${signal}: shutting down`, 'Bootstrap');
+    const logger = app.get(Logger);
+    logger.log(`${signal}: shutting down`, 'Bootstrap');
+    const limitMs = (running.get(app)?.graceMs ?? 0) + SHUTDOWN_STUCK_MS;
+    const stuck = setTimeout(() => {
+      logger.error(`${signal}: shutdown still not done after ${limitMs} ms; exiting`, 'Bootstrap');
+      exit(1);
+    }, limitMs);
+    stuck.unref();
     await closeApp(app);
     await after?.();
-    process.exit(0);
+    clearTimeout(stuck);
+    exit(0);
   };
+}
+
+/** Shuts down (shutdownOnce) on the first SIGINT or SIGTERM. */
+export function closeOnSignal(app: INestMicroservice, after?: () => Promise<void>): void {
+  const shutdown = shutdownOnce(app, after);
   process.on('SIGINT', () => void shutdown('SIGINT'));
   process.on('SIGTERM', () => void shutdown('SIGTERM'));
 }

@@ -102,9 +102,11 @@ export class ChangeFeed implements OnApplicationBootstrap, OnApplicationShutdown
 
   /** Reads the source while this instance holds the lease. */
   private async follow(source: ChangeSource): Promise<void> {
+    if (this.stopping.signal.aborted) return;
     const lease = new AbortController();
     const stop = () => lease.abort();
-    this.stopping.signal.addEventListener('abort', stop);
+    // A shutdown that came while the lease was being won has already fired: it must still stop us.
+    const following = AbortSignal.any([lease.signal, this.stopping.signal]);
     const renew = setInterval(() => {
       this.leader.lead().then((held) => held || stop(), stop);
     }, this.leader.leaseMs / 3);
@@ -126,7 +128,7 @@ export class ChangeFeed implements OnApplicationBootstrap, OnApplicationShutdown
       for (;;) {
         try {
           this.progress.state = 'leading';
-          await source.follow(token, (batch) => this.apply(batch, lease), lease.signal);
+          await source.follow(token, (batch) => this.apply(batch, lease), following);
           return;
         } catch (error) {
           if (!(error instanceof HistoryLostError)) throw error;
@@ -136,7 +138,6 @@ export class ChangeFeed implements OnApplicationBootstrap, OnApplicationShutdown
     } finally {
       clearInterval(renew);
       clearInterval(prune);
-      this.stopping.signal.removeEventListener('abort', stop);
       this.progress.leader = false;
     }
   }
