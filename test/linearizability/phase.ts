@@ -52,6 +52,7 @@ export async function runPhase(options: PhaseOptions): Promise<PhaseResult> {
   const { nemesis, label, reportDir } = options;
   const servers = await PhaseServers.start(options.cluster || nemesis.needsCluster);
   let history: History;
+  let exitCodes: Array<number | null> = [];
   try {
     const movies = await seed(servers.mongo, label);
     const env = {
@@ -75,7 +76,7 @@ export async function runPhase(options: PhaseOptions): Promise<PhaseResult> {
       instances.forEach((instance, i) =>
         writeFileSync(join(reportDir, `${label}.instance-${i}.log`), instance.output()),
       );
-      await Promise.all(instances.map((instance) => instance.stop()));
+      exitCodes = await Promise.all(instances.map((instance) => instance.stop()));
       instances.forEach((instance) => live.delete(instance));
     }
   } finally {
@@ -88,6 +89,9 @@ export async function runPhase(options: PhaseOptions): Promise<PhaseResult> {
     join(reportDir, `${label}.movie-`),
     options.checkTimeoutSeconds,
   );
+  // A shutdown that hangs (the service exits 1 once it is stuck) fails the phase, its history kept.
+  if (exitCodes.some((code) => code !== 0))
+    throw new Error(`on SIGTERM the instances exited with ${exitCodes.join(', ')}, not all 0`);
   return { ...check, label, counts: countOps(history.ops), inversions: newOldInversions(history) };
 }
 
