@@ -110,7 +110,7 @@ async function main(): Promise<void> {
           nearCache: opts.nearCache,
           cluster: opts.cluster,
           reportDir,
-          checkTimeoutSeconds: opts.short ? 20 : 60,
+          checkTimeoutSeconds: opts.short ? 20 : 300,
         });
         results.push(result);
         const { counts, inversions } = result;

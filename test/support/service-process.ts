@@ -55,10 +55,24 @@ export async function spawnService(env: Record<string, string>): Promise<Service
   const exited = new Promise<number | null>((resolve) => child.once('exit', resolve));
   const address = `127.0.0.1:${port}`;
   const api = MovieApi.connect(address, env.ADMIN_TOKEN);
-  await until(
-    async () => (await api.getCacheStats().catch(() => undefined))?.redisOk === true,
-    30_000,
-  );
+  let exitCode: number | null | undefined;
+  void exited.then((code) => (exitCode = code));
+  try {
+    // Until it serves with Redis up, or exits (a port taken meanwhile, a bad config).
+    await until(
+      async () =>
+        exitCode !== undefined ||
+        (await api.getCacheStats().catch(() => undefined))?.redisOk === true,
+      30_000,
+    );
+    if (exitCode !== undefined) throw new Error(`it exited with ${exitCode}`);
+  } catch (error) {
+    api.close();
+    child.kill('SIGKILL');
+    throw new Error(
+      `the service on ${address} did not start: ${(error as Error).message}; its output:\n${output.slice(-4_000)}`,
+    );
+  }
   return {
     api,
     address,

@@ -91,7 +91,7 @@ func readHistory(path string) (*History, error) {
 
 // Tally counts a movie's calls as the verdict line prints them.
 type Tally struct {
-	Reads, FailedReads, Writes, UnknownWrites, UnknownKept int
+	Reads, FailedReads, Writes, UnknownWrites, UnknownKept, UnknownBounded int
 }
 
 // operations turns one movie's calls into Porcupine operations: failed reads are dropped
@@ -143,6 +143,10 @@ func operations(h *History, movie Movie) ([]porcupine.Operation, Tally) {
 	t.UnknownWrites = len(unknown)
 	ops := known
 	for _, w := range mayHaveTakenEffect(stateOf(movie.Initial), known, unknown) {
+		if ret, ok := tookEffectBy(w, known); ok {
+			w.Return = ret
+			t.UnknownBounded++
+		}
 		ops = append(ops, w)
 		t.UnknownKept++
 	}
@@ -154,7 +158,8 @@ func operations(h *History, movie Movie) ([]porcupine.Operation, Tally) {
 // someone observed; dropping the others is exact. Each write produces the next revision, so
 // every revision from the initial one to the highest observed was produced by exactly one
 // write, and a revision no successful write returned was produced by an unknown one. A read
-// of such a revision shows its producer's rating; one nobody read may be anyone's. An unknown
+// of such a revision shows its producer's rating; one nobody read was produced by a write
+// invoked before the first call that observed it or a later revision returned. An unknown
 // write that produced none of them comes after every observation: the same as never.
 // Without this, many failed writes (a failover) make Porcupine's search exponential.
 func mayHaveTakenEffect(initial State, known, unknown []porcupine.Operation) []porcupine.Operation {
@@ -175,13 +180,17 @@ func mayHaveTakenEffect(initial State, known, unknown []porcupine.Operation) []p
 			seen[out.Revision][out.Rating] = true
 		}
 	}
-	anyRating := false
+	// The latest invocation an unread revision's producer may have: before some call that
+	// observed that revision or a later one returned.
+	unreadBy := int64(math.MinInt64)
 	ratings := map[float64]bool{}
 	for r := initial.Revision + 1; r <= highest; r++ {
 		switch {
 		case produced[r]:
 		case len(seen[r]) == 0:
-			anyRating = true
+			if by := firstReturnFrom(r, known); by > unreadBy {
+				unreadBy = by
+			}
 		default:
 			for rating := range seen[r] {
 				ratings[rating] = true
@@ -190,11 +199,44 @@ func mayHaveTakenEffect(initial State, known, unknown []porcupine.Operation) []p
 	}
 	var kept []porcupine.Operation
 	for _, w := range unknown {
-		if anyRating || ratings[w.Input.(Input).Rating] {
+		if ratings[w.Input.(Input).Rating] || w.Call < unreadBy {
 			kept = append(kept, w)
 		}
 	}
 	return kept
+}
+
+// firstReturnFrom is when the first call that returned revision r or a later one returned.
+func firstReturnFrom(r int64, known []porcupine.Operation) int64 {
+	first := int64(math.MaxInt64)
+	for _, op := range known {
+		if op.Output.(Output).Value.Revision >= r && op.Return < first {
+			first = op.Return
+		}
+	}
+	return first
+}
+
+// tookEffectBy bounds a write of unknown outcome that a read shows took effect: a read
+// returned its rating (each write's is its own), so it produced that revision, and it
+// linearized before every call that returned that revision or a later one, so before the
+// earliest of them returned. Its return moves there from infinity; this is exact (a
+// linearization of either history is one of the other) and spares Porcupine a write it would
+// otherwise keep pending through the whole search.
+func tookEffectBy(w porcupine.Operation, known []porcupine.Operation) (int64, bool) {
+	rating := w.Input.(Input).Rating
+	revision := int64(-1)
+	for _, op := range known {
+		out := op.Output.(Output).Value
+		if !op.Input.(Input).Write && out.Rated && out.Rating == rating {
+			revision = out.Revision
+			break
+		}
+	}
+	if revision < 0 {
+		return 0, false
+	}
+	return firstReturnFrom(revision, known), true
 }
 
 func servedNote(served string) string {

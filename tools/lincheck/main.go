@@ -79,8 +79,8 @@ func checkMovie(h *History, i int, timeout time.Duration, html string) verdict {
 	started := time.Now()
 	result, info := porcupine.CheckOperationsVerbose(model, ops, timeout)
 	took := time.Since(started).Round(time.Millisecond)
-	counts := fmt.Sprintf("%d reads (%d failed, dropped), %d writes (%d unknown, %d of them may have taken effect), from %s, checked in %s",
-		t.Reads, t.FailedReads, t.Writes, t.UnknownWrites, t.UnknownKept, describe(stateOf(movie.Initial)), took)
+	counts := fmt.Sprintf("%d reads (%d failed, dropped), %d writes (%d unknown, %d of them may have taken effect, %d shown by a read to have), from %s, checked in %s",
+		t.Reads, t.FailedReads, t.Writes, t.UnknownWrites, t.UnknownKept, t.UnknownBounded, describe(stateOf(movie.Initial)), took)
 	v := verdict{code: exitOK}
 	switch result {
 	case porcupine.Ok:
