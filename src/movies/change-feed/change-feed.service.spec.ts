@@ -40,22 +40,28 @@ async function until(condition: () => boolean): Promise<void> {
   for (let i = 0; i < 200 && !condition(); i += 1) await delay(5);
 }
 
+/** A started feed whose first lead() is in flight. */
+async function feedAskingForTheLease() {
+  const { leader, answer } = heldLeader();
+  const sut = new ChangeFeed(
+    leader as unknown as FeedLeader,
+    {} as MovieCache,
+    new MetricsService(),
+    {} as Connection,
+    { changeFeed: {} } as AppConfig,
+  );
+  sut.onApplicationBootstrap();
+  await until(() => leader.lead.mock.calls.length === 1);
+  return { sut, leader, answer };
+}
+
 describe(ChangeFeed.name, () => {
   beforeEach(() => {
     jest.mocked(chooseSource).mockResolvedValue({ source: followsUntilAborted() });
   });
 
   it('stops when shut down while it is winning the lease: it does not go on to follow', async () => {
-    const { leader, answer } = heldLeader();
-    const sut = new ChangeFeed(
-      leader as unknown as FeedLeader,
-      {} as MovieCache,
-      new MetricsService(),
-      {} as Connection,
-      { changeFeed: {} } as AppConfig,
-    );
-    sut.onApplicationBootstrap();
-    await until(() => leader.lead.mock.calls.length === 1);
+    const { sut, leader, answer } = await feedAskingForTheLease();
 
     // The shutdown lands while lead() is in flight; then the lease is won.
     const stopped = sut.onApplicationShutdown().then(() => 'stopped');
@@ -68,16 +74,7 @@ describe(ChangeFeed.name, () => {
   });
 
   it('stops a follow under way when shut down', async () => {
-    const { leader, answer } = heldLeader();
-    const sut = new ChangeFeed(
-      leader as unknown as FeedLeader,
-      {} as MovieCache,
-      new MetricsService(),
-      {} as Connection,
-      { changeFeed: {} } as AppConfig,
-    );
-    sut.onApplicationBootstrap();
-    await until(() => leader.lead.mock.calls.length === 1);
+    const { sut, leader, answer } = await feedAskingForTheLease();
     answer(true);
     await until(() => sut.stats().leader);
 
