@@ -52,7 +52,7 @@ export async function runPhase(options: PhaseOptions): Promise<PhaseResult> {
   const { nemesis, label, reportDir } = options;
   const servers = await PhaseServers.start(options.cluster || nemesis.needsCluster);
   let history: History;
-  let exitCodes: Array<number | null> = [];
+  let exitCodes: Array<number | null>;
   try {
     const movies = await seed(servers.mongo, label);
     const env = {

@@ -71,6 +71,7 @@ export async function spawnService(env: Record<string, string>): Promise<Service
     child.kill('SIGKILL');
     throw new Error(
       `the service on ${address} did not start: ${(error as Error).message}; its output:\n${output.slice(-4_000)}`,
+      { cause: error },
     );
   }
   return {

@@ -74,7 +74,7 @@ describe(ChangeFeed.name, () => {
   });
 
   it('stops a follow under way when shut down', async () => {
-    const { sut, leader, answer } = await feedAskingForTheLease();
+    const { sut, answer } = await feedAskingForTheLease();
     answer(true);
     await until(() => sut.stats().leader);
 
