@@ -2,6 +2,7 @@ import { leaseKey } from '../../src/redis/cache-keys';
 import { CacheStatus } from '../../src/generated/client/movies/v1/movie_service';
 import { movieFactory } from '../factories/movie.factory';
 import { mongoQueryCount, serverCommandCount } from '../support/app-metrics';
+import { privateMongo } from '../support/private-mongo';
 import { startTestApp, type TestApp } from '../support/test-app';
 
 /** Calls of a Redis command since the last RESETSTAT, scripts' own calls included. */
@@ -17,12 +18,22 @@ describe('cold keys', () => {
     movieFactory({ title: 'Abandoned Lease' }),
   ];
   let t: TestApp;
+  let mongo: Awaited<ReturnType<typeof privateMongo>>;
 
   beforeAll(async () => {
+    // A MongoDB of its own: the server's command counts see only this spec's queries.
+    mongo = await privateMongo();
     // Without the near-cache, whose registration scripts would add to the command counts.
-    t = await startTestApp({ movies, env: { NEAR_CACHE: 'off', FILL_LEASE_MS: '500' } });
+    t = await startTestApp({
+      movies,
+      env: { NEAR_CACHE: 'off', FILL_LEASE_MS: '500' },
+      config: { mongoUri: mongo.mongoUri },
+    });
   });
-  afterAll(() => t.close());
+  afterAll(async () => {
+    await t.close();
+    await mongo.stop();
+  });
 
   it('200 concurrent misses in one process take one lease: the others join in process', async () => {
     const id = movies[0]._id.toHexString();

@@ -6,6 +6,7 @@ import type { Movie } from '../../src/generated/nest/movies/v1/movie_service';
 import { movieFactory } from '../factories/movie.factory';
 import { fenceKey, movieKey } from '../../src/redis/cache-keys';
 import { fillCounts, mongoQueryCount, serverCommandCount } from '../support/app-metrics';
+import { privateMongo } from '../support/private-mongo';
 import { startTestApp, type TestApp } from '../support/test-app';
 import { sleep } from '../support/wait';
 
@@ -13,15 +14,19 @@ describe('one MongoDB read per cold key', () => {
   const movies = [movieFactory({ title: 'Stampede' }), movieFactory({ title: 'Herd' })];
   let a: TestApp;
   let b: TestApp;
+  let mongo: Awaited<ReturnType<typeof privateMongo>>;
 
   beforeAll(async () => {
-    a = await startTestApp({ movies });
+    // A MongoDB of its own: the server's command counts see only this spec's queries.
+    mongo = await privateMongo();
+    a = await startTestApp({ movies, config: { mongoUri: mongo.mongoUri } });
     // A second instance on the same MongoDB database and Redis.
     b = await startTestApp({ config: { mongoUri: a.config.mongoUri }, keepRedis: true });
   });
   afterAll(async () => {
     await b.close();
     await a.close();
+    await mongo.stop();
   });
 
   it('200 concurrent misses on one instance make one query, and all get the movie', async () => {

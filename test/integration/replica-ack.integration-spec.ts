@@ -93,9 +93,15 @@ describe(`${ReplicaAck.name} on one endpoint: a master with a replica of its own
   });
 
   it('does not confirm while the replica does not acknowledge (SIGSTOP), nor a key that is gone', async () => {
-    await client.set(key, 'g:2', 'EX', 30);
+    // The replica attached (a busy machine can have it reconnecting: then there is none to wait
+    // for), then stopped before the write, which it could otherwise acknowledge first.
+    await until(async () => {
+      const [, , replicas] = (await client.role()) as [string, number, unknown[]];
+      return replicas.length > 0;
+    });
     replication.replica.signal('SIGSTOP');
     try {
+      await client.set(key, 'g:2', 'EX', 30);
       expect(await sut.confirm(key, 30)).toBe(false);
     } finally {
       replication.replica.signal('SIGCONT');
