@@ -239,7 +239,7 @@ onPostgres('the change feed on the embedded database: writes made outside the se
       const before = (await t.api.getCacheStats()).changeFeed!.resumes;
       const counted = await feedCounters(t);
 
-      expect(await killFeedListener(admin)).toBeGreaterThanOrEqual(1);
+      expect(await killFeedListener(admin, t)).toBeGreaterThanOrEqual(1);
       await t.movies.updateOne({ _id: movie._id }, { $set: { 'imdb.rating': 6.5 } });
 
       await until(
@@ -262,7 +262,7 @@ onPostgres('the change feed on the embedded database: writes made outside the se
 
       // As if the outbox had been pruned past it: the feed must not carry on from there.
       await t.redis.set(FEED_TOKEN_KEY, '00000000-0000-0000-0000-000000000000:1:1');
-      await killFeedListener(admin);
+      await killFeedListener(admin, t);
 
       await until(async () => (await t.api.getCacheStats()).changeFeed!.flushes > before);
       expect(await t.redis.exists(movieKey(hex(movie)))).toBe(0);

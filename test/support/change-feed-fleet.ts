@@ -44,10 +44,16 @@ export async function warm(t: TestApp, id: string): Promise<void> {
   await until(async () => (await t.api.getMovie({ id })).cacheTier === CacheTier.CACHE_TIER_LOCAL);
 }
 
-/** Terminates the feed's LISTEN connection in PostgreSQL; how many were terminated. */
-export async function killFeedListener(admin: Client): Promise<number> {
+/**
+ * Terminates the LISTEN connection of `t`'s feed in PostgreSQL (named after its database, so
+ * another Jest worker's feeds are left alone); how many were terminated.
+ */
+export async function killFeedListener(admin: Client, t: TestApp): Promise<number> {
+  const database = new URL(t.config.mongoUri).pathname.slice(1);
   const killed = await admin.query(
-    `SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE query ILIKE 'LISTEN%'`,
+    `SELECT pg_terminate_backend(pid) FROM pg_stat_activity
+     WHERE query ILIKE 'LISTEN%' AND application_name = $1`,
+    [`movie-cache feed ${database}`],
   );
   return killed.rowCount ?? 0;
 }
