@@ -6,10 +6,11 @@ set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 source scripts/needs.sh
 ensure_setup --grpc-tools --mongo-java-server
-# Two workers, each with a Redis of its own (test/support/global-setup.ts); on a Redis given by
-# REDIS_URL, one at a time: specs flush it.
-if [ -n "${REDIS_URL:-}" ]; then
+# In band by default; TEST_WORKERS=2 runs two workers, each with a Redis of its own
+# (test/support/global-setup.ts), sharing the embedded MongoDB and PostgreSQL. On a Redis given by
+# REDIS_URL, always in band: specs flush it.
+export TEST_WORKERS="${TEST_WORKERS:-1}"
+if [ -n "${REDIS_URL:-}" ] || [ "$TEST_WORKERS" = "1" ]; then
   exec bash scripts/jest.sh --runInBand "$@"
 fi
-export TEST_WORKERS="${TEST_WORKERS:-2}"
 exec bash scripts/jest.sh --maxWorkers="$TEST_WORKERS" "$@"
