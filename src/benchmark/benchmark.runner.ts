@@ -9,7 +9,7 @@ import {
   type RunBenchmarkResponse,
   type TrendingEntry,
 } from '../generated/nest/movies/v1/movie_service';
-import { MovieApi } from '../grpc/movie-api';
+import { createMovieClient } from '../grpc/grpc-client';
 import { MovieCache } from '../movies/cache/movie-cache';
 import { MoviesRepository } from '../movies/movies.repository';
 import { UncountedTraffic } from '../trending/uncounted-traffic';
@@ -74,12 +74,11 @@ export class BenchmarkRunner {
     sequence.forEach((key) => (requested[key] += 1));
 
     const tls = this.config.grpc.tls;
-    const api = MovieApi.connect(
+    const client = createMovieClient(
       this.selfAddress(),
-      undefined,
       tls && { ca: readFileSync(tls.certFile), anyHostName: true },
     );
-    const probe = new ProbeClient(api.client, this.uncounted.metadata(), signal);
+    const probe = new ProbeClient(client, this.uncounted.metadata(), signal);
     const titles = new Map<string, string>();
     const tally: Tally = {
       hits: 0,
@@ -119,7 +118,7 @@ export class BenchmarkRunner {
         }
       });
     } finally {
-      api.close();
+      client.close();
     }
     const durationMs = performance.now() - started;
     const uncached = workload.compareUncached
