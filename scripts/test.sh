@@ -6,10 +6,10 @@ set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 source scripts/needs.sh
 ensure_setup --grpc-tools --mongo-java-server
-# In band by default; TEST_WORKERS=2 runs two workers, each with a Redis of its own
+# Two workers by default (TEST_WORKERS=1 runs in band), each with a Redis of its own
 # (test/support/global-setup.ts), sharing the embedded MongoDB and PostgreSQL. On a Redis given by
 # REDIS_URL, always in band: specs flush it.
-export TEST_WORKERS="${TEST_WORKERS:-1}"
+export TEST_WORKERS="${TEST_WORKERS:-2}"
 if [ -n "${REDIS_URL:-}" ] || [ "$TEST_WORKERS" = "1" ]; then
   exec bash scripts/jest.sh --runInBand "$@"
 fi

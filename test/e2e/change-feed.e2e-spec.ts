@@ -11,6 +11,7 @@ import {
   killFeedListener,
   leadingWithAdmin,
   onPostgres,
+  otherDatabasesBusy,
   SEEN_WITHIN_MS,
   warm,
   type FeedCounters,
@@ -257,12 +258,16 @@ onPostgres('the change feed on the embedded database: writes made outside the se
   it('a token that cannot be resumed: every cached movie is flushed, near-caches too', async () => {
     const movie = movieFactory({ rating: 3 });
     const { t, admin } = await leadingWithAdmin(movie);
+    // Other databases' transactions (another Jest worker's, say) move the idle position on.
+    const busy = await otherDatabasesBusy();
     try {
       const before = (await t.api.getCacheStats()).changeFeed!.flushes;
 
-      // As if the outbox had been pruned past it: the feed must not carry on from there.
-      await t.redis.set(FEED_TOKEN_KEY, '00000000-0000-0000-0000-000000000000:1:1');
+      // As if the outbox had been pruned past it: the feed must not carry on from there. Planted
+      // while the feed is down, since a following feed moves its token on with every poll.
       await killFeedListener(admin, t);
+      await until(async () => (await t.api.getCacheStats()).changeFeed!.state === 'recovering');
+      await t.redis.set(FEED_TOKEN_KEY, '00000000-0000-0000-0000-000000000000:1:1');
 
       await until(async () => (await t.api.getCacheStats()).changeFeed!.flushes > before);
       expect(await t.redis.exists(movieKey(hex(movie)))).toBe(0);
@@ -271,6 +276,7 @@ onPostgres('the change feed on the embedded database: writes made outside the se
       );
       expect(await t.redis.get(FEED_TOKEN_KEY)).not.toMatch(/^0{8}-/);
     } finally {
+      await busy.stop();
       await admin.end();
       await t.close();
     }

@@ -2,6 +2,7 @@ import { hex } from '../factories/movie.factory';
 import { isDeepStrictEqual } from 'node:util';
 import type { Document } from 'bson';
 import { Client } from 'pg';
+import { CHANGE_CHANNEL } from '../../src/stack/change-outbox';
 import { CacheTier } from '../../src/generated/nest/movies/v1/movie_service';
 import { MetricsScrape, metricsUrl } from './app-metrics';
 import { startTestApp, type TestApp, type TestAppOptions } from './test-app';
@@ -134,4 +135,27 @@ export async function expectCountersToRise(
   );
   await sleep(SETTLE_MS);
   expect(await named()).toEqual(expected);
+}
+
+/**
+ * Writes of other databases (another Jest worker's, say), every few milliseconds: xmin keeps
+ * moving, and each wakes every feed on the shared channel.
+ */
+export async function otherDatabasesBusy(): Promise<{ stop(): Promise<void> }> {
+  const client = new Client({ connectionString: postgresUrl });
+  await client.connect();
+  let running = true;
+  const loop = (async () => {
+    while (running) {
+      await client.query(`SELECT pg_current_xact_id(), pg_notify('${CHANGE_CHANNEL}', '')`);
+      await sleep(5);
+    }
+  })();
+  return {
+    async stop() {
+      running = false;
+      await loop;
+      await client.end();
+    },
+  };
 }
