@@ -92,13 +92,25 @@ func readHistory(path string) (*History, error) {
 // Tally counts a movie's calls as the verdict line prints them.
 type Tally struct {
 	Reads, FailedReads, Writes, UnknownWrites, UnknownKept, UnknownBounded int
+	// Unread is how many revisions unknown writes produced that no call returned, and Choices
+	// how many ways to pick their producers were checked one by one (Searched: too many, so
+	// all candidates were kept at once).
+	Unread, Choices int
+	Searched        bool
 }
 
-// operations turns one movie's calls into Porcupine operations: failed reads are dropped
-// (they returned nothing), and a failed write may have happened at any time after its
-// invocation, so it returns at infinity; those that cannot have happened before the last
-// state observed are dropped too (see mayHaveTakenEffect).
-func operations(h *History, movie Movie) ([]porcupine.Operation, Tally) {
+// MaxChoices bounds the checks of one movie when its unread revisions' producers are picked
+// one way at a time; past it, every candidate is kept at once and Porcupine searches.
+const MaxChoices = 2000
+
+// operations turns one movie's calls into the histories to check, any one of which being
+// linearizable makes the movie's linearizable. Failed reads are dropped (they returned
+// nothing). A failed write may have happened at any time after its invocation, so it returns
+// at infinity, unless a read shows it took effect (tookEffectBy) or it cannot have produced
+// any revision observed, when it is dropped (the same as never). What remains are the
+// candidates for the revisions nobody read: each such revision had exactly one of them as its
+// producer, so each history keeps one way of picking them (see producerChoices).
+func operations(h *History, movie Movie) ([][]porcupine.Operation, Tally) {
 	var known, unknown []porcupine.Operation
 	var t Tally
 	for _, op := range h.Ops {
@@ -141,69 +153,112 @@ func operations(h *History, movie Movie) ([]porcupine.Operation, Tally) {
 		}
 	}
 	t.UnknownWrites = len(unknown)
-	ops := known
-	for _, w := range mayHaveTakenEffect(stateOf(movie.Initial), known, unknown) {
+	obs := observe(stateOf(movie.Initial), known)
+	t.Unread = len(obs.unread)
+	base := known
+	var candidates []porcupine.Operation
+	for _, w := range unknown {
 		if ret, ok := tookEffectBy(w, known); ok {
 			w.Return = ret
+			base = append(base, w)
 			t.UnknownBounded++
+		} else if len(obs.unread) > 0 && w.Call < obs.by[len(obs.by)-1] {
+			candidates = append(candidates, w)
 		}
-		ops = append(ops, w)
-		t.UnknownKept++
 	}
-	sort.SliceStable(ops, func(i, j int) bool { return ops[i].Call < ops[j].Call })
-	return ops, t
+	t.UnknownKept = t.UnknownBounded + len(candidates)
+	var histories [][]porcupine.Operation
+	if picks, ok := producerChoices(candidates, obs.by); ok {
+		t.Choices = len(picks)
+		for _, pick := range picks {
+			histories = append(histories, sorted(append(append([]porcupine.Operation{}, base...), pick...)))
+		}
+		if len(picks) == 0 { // too few candidates: no unknown write's effect explains the revisions
+			histories = [][]porcupine.Operation{sorted(base)}
+		}
+	} else {
+		t.Searched = true
+		histories = [][]porcupine.Operation{sorted(append(base, candidates...))}
+	}
+	return histories, t
 }
 
-// mayHaveTakenEffect keeps the writes of unknown outcome that may have produced a revision
-// someone observed; dropping the others is exact. Each write produces the next revision, so
-// every revision from the initial one to the highest observed was produced by exactly one
-// write, and a revision no successful write returned was produced by an unknown one. A read
-// of such a revision shows its producer's rating; one nobody read was produced by a write
-// invoked before the first call that observed it or a later revision returned. An unknown
-// write that produced none of them comes after every observation: the same as never.
-// Without this, many failed writes (a failover) make Porcupine's search exponential.
-func mayHaveTakenEffect(initial State, known, unknown []porcupine.Operation) []porcupine.Operation {
+func sorted(ops []porcupine.Operation) []porcupine.Operation {
+	sort.SliceStable(ops, func(i, j int) bool { return ops[i].Call < ops[j].Call })
+	return ops
+}
+
+// observation is what the successful calls say about the revisions: those from the initial
+// one to the highest observed that no call returned, in order, and for each the time by which
+// its producer had linearized (the first return of that revision or a later one).
+type observation struct {
+	unread []int64
+	by     []int64
+}
+
+// observe finds the unread revisions. Each write produces the next revision, so every revision
+// up to the highest observed was produced by exactly one write; one no successful write
+// returned and no read returned was produced by a write of unknown outcome nobody saw.
+func observe(initial State, known []porcupine.Operation) observation {
 	highest := initial.Revision
-	produced := map[int64]bool{}
-	seen := map[int64]map[float64]bool{} // revision -> ratings reads returned with it
+	returned := map[int64]bool{}
 	for _, op := range known {
 		out := op.Output.(Output).Value
 		if out.Revision > highest {
 			highest = out.Revision
 		}
-		if op.Input.(Input).Write {
-			produced[out.Revision] = true
-		} else if out.Rated {
-			if seen[out.Revision] == nil {
-				seen[out.Revision] = map[float64]bool{}
-			}
-			seen[out.Revision][out.Rating] = true
-		}
+		returned[out.Revision] = true
 	}
-	// The latest invocation an unread revision's producer may have: before some call that
-	// observed that revision or a later one returned.
-	unreadBy := int64(math.MinInt64)
-	ratings := map[float64]bool{}
+	var obs observation
 	for r := initial.Revision + 1; r <= highest; r++ {
-		switch {
-		case produced[r]:
-		case len(seen[r]) == 0:
-			if by := firstReturnFrom(r, known); by > unreadBy {
-				unreadBy = by
-			}
-		default:
-			for rating := range seen[r] {
-				ratings[rating] = true
-			}
+		if !returned[r] {
+			obs.unread = append(obs.unread, r)
+			obs.by = append(obs.by, firstReturnFrom(r, known))
 		}
 	}
-	var kept []porcupine.Operation
-	for _, w := range unknown {
-		if ratings[w.Input.(Input).Rating] || w.Call < unreadBy {
-			kept = append(kept, w)
+	return obs
+}
+
+// producerChoices lists the ways to pick the producers of the unread revisions from the
+// candidates (one each, distinct), each bounded to return by the last unread revision's time;
+// false when there are more than MaxChoices. Exact: in any linearization the unread revisions
+// have exactly these producers among the unknown writes, and every other unknown write not
+// shown to have taken effect comes after every observation, the same as never. A pick must
+// have, for each k, k writes invoked before the k-th unread revision's time.
+func producerChoices(candidates []porcupine.Operation, by []int64) ([][]porcupine.Operation, bool) {
+	sort.SliceStable(candidates, func(i, j int) bool { return candidates[i].Call < candidates[j].Call })
+	var picks [][]porcupine.Operation
+	var pick []porcupine.Operation
+	var walk func(from int) bool
+	walk = func(from int) bool {
+		k := len(pick)
+		if k == len(by) {
+			if len(picks) == MaxChoices {
+				return false
+			}
+			chosen := make([]porcupine.Operation, k)
+			for i, w := range pick {
+				w.Return = by[len(by)-1]
+				chosen[i] = w
+			}
+			picks = append(picks, chosen)
+			return true
 		}
+		// Picked in order of invocation, the k-th must be invoked before the k-th revision's time.
+		for i := from; i < len(candidates) && candidates[i].Call < by[k]; i++ {
+			pick = append(pick, candidates[i])
+			ok := walk(i + 1)
+			pick = pick[:k]
+			if !ok {
+				return false
+			}
+		}
+		return true
 	}
-	return kept
+	if !walk(0) {
+		return nil, false
+	}
+	return picks, true
 }
 
 // firstReturnFrom is when the first call that returned revision r or a later one returned.

@@ -74,13 +74,19 @@ type verdict struct {
 
 func checkMovie(h *History, i int, timeout time.Duration, html string) verdict {
 	movie := h.Movies[i]
-	ops, t := operations(h, movie)
+	histories, t := operations(h, movie)
 	model := registerModel(stateOf(movie.Initial))
 	started := time.Now()
-	result, info := porcupine.CheckOperationsVerbose(model, ops, timeout)
+	result, info := checkAny(model, histories, started.Add(timeout))
 	took := time.Since(started).Round(time.Millisecond)
 	counts := fmt.Sprintf("%d reads (%d failed, dropped), %d writes (%d unknown, %d of them may have taken effect, %d shown by a read to have), from %s, checked in %s",
 		t.Reads, t.FailedReads, t.Writes, t.UnknownWrites, t.UnknownKept, t.UnknownBounded, describe(stateOf(movie.Initial)), took)
+	switch {
+	case t.Unread > 0 && !t.Searched:
+		counts += fmt.Sprintf(" (%d revisions nobody read: %d ways to pick their producers)", t.Unread, t.Choices)
+	case t.Unread > 0:
+		counts += fmt.Sprintf(" (%d revisions nobody read: over %d ways to pick their producers, searched at once)", t.Unread, MaxChoices)
+	}
 	v := verdict{code: exitOK}
 	switch result {
 	case porcupine.Ok:
@@ -104,6 +110,27 @@ func checkMovie(h *History, i int, timeout time.Duration, html string) verdict {
 		}
 	}
 	return v
+}
+
+// checkAny checks the histories in turn until one is linearizable: Ok then, with its
+// linearization; Illegal when none is, shown by the first; Unknown when the deadline passed
+// first.
+func checkAny(model porcupine.Model, histories [][]porcupine.Operation, deadline time.Time) (porcupine.CheckResult, porcupine.LinearizationInfo) {
+	var first porcupine.LinearizationInfo
+	for n, ops := range histories {
+		left := time.Until(deadline)
+		if left <= 0 {
+			return porcupine.Unknown, first
+		}
+		result, info := porcupine.CheckOperationsVerbose(model, ops, left)
+		if n == 0 {
+			first = info
+		}
+		if result != porcupine.Illegal {
+			return result, info
+		}
+	}
+	return porcupine.Illegal, first
 }
 
 // worse orders the outcomes: a violation over an unknown check over a usage error over ok.

@@ -130,22 +130,68 @@ func TestABadHistoryIsAUsageError(t *testing.T) {
 }
 
 func TestACheckPastItsTimeoutIsUnknown(t *testing.T) {
-	// 30 concurrent writes of unknown outcome, then a read no order of them can explain:
-	// the search is exponential, so the timeout ends it.
+	// 30 concurrent writes of unknown outcome, then a read of r15 with a rating none wrote:
+	// over MaxChoices ways to pick the producers of r1-r14, so Porcupine searches them all at
+	// once, exponentially, and the timeout ends it.
+	var ops []Op
+	for i := 0; i < 30; i++ {
+		ops = append(ops, failedWrite(i, 10, 20, float64(i)))
+	}
+	ops = append(ops, read(30, 30, 40, 15, 1000))
+	path := writeHistory(t, ops)
+	var out bytes.Buffer
+	if code := run([]string{"-timeout", "200ms", path}, &out, &out); code != exitUnknown ||
+		!strings.Contains(out.String(), "UNKNOWN") || !strings.Contains(out.String(), "searched at once") {
+		t.Fatalf("want unknown, got %d:\n%s", code, out.String())
+	}
+}
+
+func TestMoreUnreadRevisionsThanWritesThatMayHaveProducedThemIsAViolation(t *testing.T) {
 	var ops []Op
 	for i := 0; i < 30; i++ {
 		ops = append(ops, failedWrite(i, 10, 20, float64(i)))
 	}
 	ops = append(ops, read(30, 30, 40, 1000, 1))
-	dir := t.TempDir()
-	data, _ := json.Marshal(History{Phase: "test", Ops: ops, Movies: []Movie{{ID: "m", Initial: Value{Rating: rating(5)}}}})
-	path := filepath.Join(dir, "history.json")
-	if err := os.WriteFile(path, data, 0o644); err != nil {
-		t.Fatal(err)
+	code, out := check(t, ops...)
+	if code != exitIllegal || !strings.Contains(out, "999 revisions nobody read: 0 ways") {
+		t.Fatalf("want not linearizable, got %d:\n%s", code, out)
 	}
-	var out bytes.Buffer
-	if code := run([]string{"-timeout", "200ms", path}, &out, &out); code != exitUnknown || !strings.Contains(out.String(), "UNKNOWN") {
-		t.Fatalf("want unknown, got %d:\n%s", code, out.String())
+}
+
+// unreadRevisions is a history where r1 and r3 were produced by writes of unknown outcome
+// nobody read, among 20 that failed; r2 and r4 were written and read. Only writes invoked
+// before the first return of r3 or later can have produced them.
+func unreadRevisions(late int64) []Op {
+	var ops []Op
+	for i := 0; i < 20; i++ {
+		ops = append(ops, failedWrite(i, int64(10+i), 500, float64(i)/10))
+	}
+	return append(ops,
+		write(20, 100, 110, 7.7, 2),
+		read(21, 120, 130, 2, 7.7),
+		write(20, 140, late, 8.8, 4),
+		read(21, late+10, late+20, 4, 8.8),
+	)
+}
+
+func TestUnreadRevisionsAreCheckedOneWayOfPickingTheirProducersAtATime(t *testing.T) {
+	code, out := check(t, unreadRevisions(150)...)
+	if code != exitOK || !strings.Contains(out, "20 unknown, 20 of them may have taken effect") ||
+		!strings.Contains(out, "2 revisions nobody read: 190 ways") {
+		t.Fatalf("want linearizable, got %d:\n%s", code, out)
+	}
+}
+
+func TestAnUnreadRevisionWhoseOnlyPossibleProducersCameTooLateIsAViolation(t *testing.T) {
+	// r1 was unread but r2 was written on top by a write that returned at 110: r1's producer
+	// must have been invoked before that. Every unknown write began at 200 or later.
+	ops := []Op{write(20, 100, 110, 7.7, 2), read(21, 120, 130, 2, 7.7)}
+	for i := 0; i < 5; i++ {
+		ops = append(ops, failedWrite(i, int64(200+i), 300, float64(i)/10))
+	}
+	code, out := check(t, ops...)
+	if code != exitIllegal || !strings.Contains(out, "NOT LINEARIZABLE") {
+		t.Fatalf("want not linearizable, got %d:\n%s", code, out)
 	}
 }
 
