@@ -56,7 +56,7 @@ export function observeCalls(server: Server, metrics: MetricsService, logger: Lo
       label,
       {
         count: metrics.hotCount(metrics.cacheLookups, { status: label! }),
-        duration: metrics.getMovieDuration.labels(label!),
+        duration: metrics.getMovieDuration.labels({ cache_status: label! }),
       },
     ]),
   );

@@ -11,7 +11,7 @@ import { REDIS_SCRIPTS, type RedisScripts } from '../redis/redis-scripts';
 import { APP_CONFIG, type AppConfig } from '../config/app-config';
 import type { TrendingEntry } from '../generated/nest/movies/v1/movie_service';
 import { MoviesRepository } from '../movies/movies.repository';
-import { addTo, countView, noViews } from './pending-views';
+import { addTo, addToBucket, countView, noViews } from './pending-views';
 import { MAX_WINDOW_SECONDS, bucketStart, rankReply, toEntries, windowBuckets } from './ranking';
 
 /** View counts in Redis sorted sets: all-time and in time buckets for sliding windows. */
@@ -86,9 +86,12 @@ export class LeaderboardProvider implements OnModuleInit, OnModuleDestroy {
         () => views.allTime.forEach((n, id) => addTo(this.pending.allTime, id, n)),
       ],
       [
-        views.buckets.size,
+        views.bucketEntries,
         (p) => this.writeBuckets(p, views.buckets),
-        () => views.buckets.forEach((n, key) => addTo(this.pending.buckets, key, n)),
+        () =>
+          views.buckets.forEach((counts, bucket) =>
+            counts.forEach((n, id) => addToBucket(this.pending, bucket, id, n)),
+          ),
       ],
       [
         views.titles.size,
@@ -119,21 +122,21 @@ export class LeaderboardProvider implements OnModuleInit, OnModuleDestroy {
       .catch((error: Error) => {
         if (!sent) parts.forEach(([, , requeue]) => requeue());
         this.logger.warn(
-          `views not written yet (${this.pending.buckets.size} buffered): ${error.message}`,
+          `views not written yet (${this.pending.bucketEntries} buffered): ${error.message}`,
         );
       });
   }
 
-  private writeBuckets(pipeline: ChainableCommander, counts: Map<string, number>): void {
-    const buckets = new Set<number>();
-    for (const [key, n] of counts) {
-      const at = key.indexOf(':');
-      const bucket = Number(key.slice(0, at));
-      pipeline.zincrby(trendingBucketKey(bucket), n, key.slice(at + 1));
-      buckets.add(bucket);
-    }
+  private writeBuckets(
+    pipeline: ChainableCommander,
+    buckets: Map<number, Map<string, number>>,
+  ): void {
     const ttl = MAX_WINDOW_SECONDS + 2 * this.config.trendingBucketSeconds;
-    for (const bucket of buckets) pipeline.expire(trendingBucketKey(bucket), ttl);
+    for (const [bucket, counts] of buckets) {
+      const key = trendingBucketKey(bucket);
+      counts.forEach((n, id) => pipeline.zincrby(key, n, id));
+      pipeline.expire(key, ttl);
+    }
   }
 
   /** Titles from the Redis hash; any missing are read from MongoDB in one query and remembered. */

@@ -5,20 +5,41 @@ const MAX_PENDING_VIEWS = 100_000;
 export interface PendingViews {
   /** movie id -> views */
   allTime: Map<string, number>;
-  /** "<bucket start>:<movie id>" -> views */
-  buckets: Map<string, number>;
+  /** bucket start -> movie id -> views (no key built per view: this runs on every GetMovie) */
+  buckets: Map<number, Map<string, number>>;
+  /** (bucket, movie) pairs in `buckets` */
+  bucketEntries: number;
   titles: Map<string, string>;
 }
 
 export const noViews = (): PendingViews => ({
   allTime: new Map(),
   buckets: new Map(),
+  bucketEntries: 0,
   titles: new Map(),
 });
 
 export const addTo = (counts: Map<string, number>, key: string, n: number): void => {
   counts.set(key, (counts.get(key) ?? 0) + n);
 };
+
+/** Adds `n` views of a movie in a bucket, unless that would be a pair past the cap. */
+export function addToBucket(
+  views: PendingViews,
+  bucket: number,
+  movieId: string,
+  n: number,
+): boolean {
+  let counts = views.buckets.get(bucket);
+  const before = counts?.get(movieId);
+  if (before === undefined) {
+    if (views.bucketEntries >= MAX_PENDING_VIEWS) return false;
+    views.bucketEntries += 1;
+  }
+  if (!counts) views.buckets.set(bucket, (counts = new Map()));
+  counts.set(movieId, (before ?? 0) + n);
+  return true;
+}
 
 /** Counts one view, unless the buffer is full. */
 export function countView(
@@ -27,9 +48,7 @@ export function countView(
   movieId: string,
   title: string,
 ): void {
-  const key = `${bucket}:${movieId}`;
-  if (!views.buckets.has(key) && views.buckets.size >= MAX_PENDING_VIEWS) return;
-  addTo(views.buckets, key, 1);
+  if (!addToBucket(views, bucket, movieId, 1)) return;
   addTo(views.allTime, movieId, 1);
   views.titles.set(movieId, title);
 }
