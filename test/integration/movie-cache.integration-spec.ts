@@ -152,6 +152,26 @@ describe(MovieCache.name, () => {
       expect([first.calls, second.calls, env.source.idReads]).toEqual([1, 0, 0]);
     });
 
+    it('a miss learns of a remembered absence when it begins: no EXISTS of its own', async () => {
+      const movie = apiMovieFactory({ title: 'Counted Trips', year: 1999 });
+      env.source.movies.set(movie.id, movie);
+      env.source.onTitle(movie);
+      const monitor = await env.redis.monitor();
+      const sent: string[] = [];
+      monitor.on('monitor', (_time: string, args: string[], source: string) => {
+        if (source !== 'lua') sent.push(String(args[0]).toLowerCase());
+      });
+      try {
+        await sut.read(title(movie.title));
+        await sleep(50); // MONITOR's last lines
+      } finally {
+        monitor.disconnect();
+      }
+
+      expect(sent).toContain('evalsha'); // begin-miss, which reports a remembered absence
+      expect(sent).not.toContain('exists');
+    });
+
     it('naming a movie that is gone by the time it is read by id: NOT_FOUND', async () => {
       const gone = apiMovieFactory({ title: 'Gone Since', year: 1999 });
       env.source.onTitle(gone); // and by id it is not there

@@ -43,41 +43,23 @@ export const frozenAnswer = (
   cacheTier: CacheTier,
 ): CacheAsideResult => frozenCopy(answer(movie, cacheStatus, cacheTier));
 
-/**
- * A Redis copy's answer: the GetMovieResponse framed around its encoding, from Redis's tier. A
- * class, not an object given properties one by one: a hit makes one per call. The movie is
- * decoded only if read; `ref` and the encoding live on the prototype, so an answer made from this
- * one (a spread) carries neither and is encoded anew.
- */
-class RedisAnswer {
-  readonly #copy: CachedCopy;
-  readonly #encoded: Buffer;
-
-  constructor(
-    copy: CachedCopy,
-    readonly cacheStatus: CacheStatus,
-  ) {
-    this.#copy = copy;
-    this.#encoded = frameResponse(copy.bytes, cacheStatus, CacheTier.CACHE_TIER_REDIS);
-  }
-
-  readonly cacheTier = CacheTier.CACHE_TIER_REDIS;
-
-  get movie(): Movie {
-    return this.#copy.movie();
-  }
-
-  get ref(): MovieRef {
-    return this.#copy.ref;
-  }
-
-  get [ENCODED_RESPONSE](): Buffer {
-    return this.#encoded;
-  }
+/** A Redis copy's answer: the GetMovieResponse framed around its encoding, from Redis's tier. */
+export function encodedAnswer(copy: CachedCopy, cacheStatus: CacheStatus): CacheAsideResult {
+  const result = {
+    get movie() {
+      return copy.movie();
+    },
+    cacheStatus,
+    cacheTier: CacheTier.CACHE_TIER_REDIS,
+  };
+  // Not enumerable: an answer made from this one (a spread) is encoded anew.
+  return Object.defineProperties(result, {
+    ref: { value: copy.ref },
+    [ENCODED_RESPONSE]: {
+      value: frameResponse(copy.bytes, cacheStatus, CacheTier.CACHE_TIER_REDIS),
+    },
+  }) as CacheAsideResult;
 }
-
-export const encodedAnswer = (copy: CachedCopy, cacheStatus: CacheStatus): CacheAsideResult =>
-  new RedisAnswer(copy, cacheStatus);
 
 /** A moment on this process's logical clock: arrivals, Redis and MongoDB reads, fill sends. */
 export type Tick = number;

@@ -63,7 +63,8 @@ export class TitleReads {
     reads?: FirstReads,
   ): Promise<ReadOutcome> {
     for (;;) {
-      const known = await this.resolve(keys, this.clock.tick());
+      // A remembered absence is learned when the miss begins (begin-miss): no round trip for it here.
+      const known = await this.resolve(keys, this.clock.tick(), false);
       if (typeof known === 'string') {
         const outcome = await this.pipeline.read(known, arrivedAt, false, deadline, reads);
         if (outcome.kind === 'movie' && answers(lookup, outcome.result.movie)) return outcome;
@@ -83,8 +84,12 @@ export class TitleReads {
     }
   }
 
-  /** The title's cached id, or its remembered absence, or null. */
-  private async resolve(keys: LookupKeys, readAt: Tick): Promise<Resolution | null> {
+  /** The title's cached id, or its remembered absence (`withAbsence`), or null. */
+  private async resolve(
+    keys: LookupKeys,
+    readAt: Tick,
+    withAbsence = true,
+  ): Promise<Resolution | null> {
     const near = this.near.title(keys.title);
     if (near) return near;
     const seen = this.near.titleInvalidationCount();
@@ -93,7 +98,7 @@ export class TitleReads {
       this.near.keepTitle(keys.title, id, seen);
       return id;
     }
-    return (await this.negative.isAbsent(keys.tag, keys.year))
+    return withAbsence && (await this.negative.isAbsent(keys.tag, keys.year))
       ? { kind: 'absent', freshAt: readAt }
       : null;
   }
