@@ -23,10 +23,10 @@ export class CachedCopy {
   static of(value: Buffer): CachedCopy | null {
     const end = value.indexOf(10);
     if (end < 0) return null;
-    const [format, , expires, settles] = value.toString('latin1', 0, end).split(' ');
+    const [format, revision, expires, settles] = value.toString('latin1', 0, end).split(' ');
     if (format !== 'v2') return null;
     const bytes = value.subarray(end + 1);
-    const ref = peekCopy(bytes);
+    const ref = peekCopy(bytes, Number(revision));
     return ref ? new CachedCopy(bytes, ref, Number(expires), Number(settles)) : null;
   }
 

@@ -28,9 +28,13 @@ export function decodeCopy(bytes: Uint8Array): Movie | null {
   }
 }
 
-/** The id, title, year and revision of an encoded movie, skipping the other fields. */
-export function peekCopy(bytes: Uint8Array): MovieRef | null {
-  const ref: MovieRef = { id: '', title: '', year: 0, revision: 0 };
+/**
+ * The id, title, year and revision of an encoded movie, skipping the other fields. `revision`,
+ * when the caller knows it (a copy's header has it), spares reading past the leading fields:
+ * encoders write fields in number order, so the rest of the movie is not walked.
+ */
+export function peekCopy(bytes: Uint8Array, revision?: number): MovieRef | null {
+  const ref: MovieRef = { id: '', title: '', year: 0, revision: revision ?? 0 };
   try {
     const reader = new BinaryReader(bytes);
     while (reader.pos < reader.len) {
@@ -38,6 +42,7 @@ export function peekCopy(bytes: Uint8Array): MovieRef | null {
       if (field === 1 && wireType === WireType.LengthDelimited) ref.id = reader.string();
       else if (field === 2 && wireType === WireType.LengthDelimited) ref.title = reader.string();
       else if (field === 3 && wireType === WireType.Varint) ref.year = reader.int32();
+      else if (field > 3 && revision !== undefined) break;
       else if (field === 11 && wireType === WireType.Varint) ref.revision = Number(reader.int64());
       else reader.skip(wireType);
     }
