@@ -42,7 +42,14 @@ export interface ScriptCommands {
   ): Promise<[number, string, number, number] | ['absent']>;
   releaseLease(lease: string, token: string): Promise<number>;
   rememberAbsent(absent: string, fence: string, seen: string, ttlSeconds: number): Promise<number>;
-  rememberTitle(written: string, entry: string, fence: string, seen: string): Promise<number>;
+  rememberTitle(
+    written: string,
+    entry: string,
+    fence: string,
+    lease: string,
+    seen: string,
+    token: string,
+  ): Promise<number>;
   titleWritten(
     fence: string,
     absent: string,

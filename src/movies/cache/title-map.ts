@@ -36,14 +36,28 @@ export class TitleMap {
 
   /**
    * Remembers what a title miss that began at the title's fence `seen` (of tag `tag`) resolved
-   * to, unless a write moved the title since. True if remembered.
+   * to, unless a write moved the title since, and ends the miss: its fill lease (`lease`, with the
+   * token it holds, if any) is released in the same round trip. True if remembered.
    */
-  async remember(key: string, id: string, tag: string, seen: string): Promise<boolean> {
+  async remember(
+    key: string,
+    id: string,
+    tag: string,
+    seen: string,
+    lease: { key: string; token: string | null },
+  ): Promise<boolean> {
     const ttlMs = this.policy.jitteredTtlSeconds() * 1000;
     const written = `${key}:new:${randomBytes(6).toString('base64url')}`;
     await this.redis.run('cache', () => this.cacheManager.set(written, id, ttlMs));
     const placed = await this.redis.run('cache', () =>
-      this.scripts.rememberTitle(stored(written), stored(key), fenceKey(tag), seen),
+      this.scripts.rememberTitle(
+        stored(written),
+        stored(key),
+        fenceKey(tag),
+        lease.key,
+        seen,
+        lease.token ?? '',
+      ),
     );
     return placed === 1;
   }

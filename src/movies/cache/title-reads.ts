@@ -128,6 +128,7 @@ export class TitleReads {
     const begunAt = this.clock.tick();
     const ticket = await this.fence.begin(keys.tag, keys.year);
     if (ticket.absent) return { readAt: begunAt, resolved: { kind: 'absent', freshAt: begunAt } };
+    let ended = false;
     try {
       const other = ticket.lease
         ? null
@@ -141,10 +142,19 @@ export class TitleReads {
         const absent = await this.negative.afterMiss(keys.tag, keys.year, ticket.fence, readAt);
         return { readAt, resolved: absent };
       }
-      const remembered = await this.titles.remember(keys.title, movie.id, keys.tag, ticket.fence);
+      // Remembering the title also releases the lease.
+      const lease = { key: keys.lease, token: ticket.lease };
+      const remembered = await this.titles.remember(
+        keys.title,
+        movie.id,
+        keys.tag,
+        ticket.fence,
+        lease,
+      );
+      ended = true;
       return { readAt, resolved: movie.id, remembered };
     } finally {
-      await this.fence.end(ticket, keys.tag, keys.year);
+      if (!ended) await this.fence.end(ticket, keys.tag, keys.year);
     }
   }
 }
