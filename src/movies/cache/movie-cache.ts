@@ -17,7 +17,7 @@ import { BatchedReads } from './batched-reads';
 import { ReadPipeline, type FirstReads } from './read-pipeline';
 import { LogicalClock, answer, type CacheAsideResult, type ReadOutcome } from './read-outcome';
 import { cacheAttributes } from '../../telemetry/cache-attributes';
-import { inSpan } from '../../telemetry/tracer';
+import { inSpan, telemetry } from '../../telemetry/tracer';
 import { TitleMap } from './title-map';
 import { TitleReads } from './title-reads';
 import { WriteThroughHandler, type WriteThroughResult } from './write-through.handler';
@@ -71,6 +71,8 @@ export class MovieCache {
     deadline: ReadDeadline = NO_DEADLINE,
     reads: FirstReads = this.source,
   ): Promise<CacheAsideResult> {
+    // Untraced (the default), a read is not wrapped: a Redis hit is a few promises fewer.
+    if (!telemetry.enabled) return this.readPastNear(lookup, keys, deadline, reads);
     return inSpan(
       'cache.lookup',
       async (span) => {
