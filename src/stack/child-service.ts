@@ -1,5 +1,5 @@
 import { ChildProcess, spawn } from 'node:child_process';
-import { createWriteStream, mkdirSync } from 'node:fs';
+import { createWriteStream, existsSync, mkdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { sleep } from '../common/sleep';
 
@@ -29,6 +29,13 @@ export interface StartOptions {
   env?: NodeJS.ProcessEnv;
 }
 
+/** The server could not bind its port: another process took it after it was found free. */
+export class PortTakenError extends Error {}
+
+const PORT_TAKEN = /address already in use|EADDRINUSE/i;
+/** How long an exited server's last output may take to reach its log. */
+const LAST_WORDS_MS = 200;
+
 const running = new Map<ChildProcess, NodeJS.Signals>();
 // A crashing parent must not leave servers behind.
 process.once('exit', () => running.forEach((signal, child) => child.kill(signal)));
@@ -37,6 +44,8 @@ process.once('exit', () => running.forEach((signal, child) => child.kill(signal)
 export async function startChildService(options: StartOptions): Promise<ChildService> {
   mkdirSync(options.logDir, { recursive: true });
   const logPath = join(options.logDir, `${options.name}.log`);
+  // Where this start's output begins in the log (a restart appends to it).
+  const logStart = existsSync(logPath) ? statSync(logPath).size : 0;
   const log = createWriteStream(logPath, { flags: 'a' });
   const child = spawn(options.command, options.args, {
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -75,7 +84,12 @@ export async function startChildService(options: StartOptions): Promise<ChildSer
 
   const deadline = Date.now() + (options.timeoutMs ?? 30_000);
   while (!(await options.probe().catch(() => false))) {
-    if (exited) throw new Error(`${options.name} ${exited}; see ${logPath}`);
+    if (exited) {
+      const message = `${options.name} ${exited}; see ${logPath}`;
+      await sleep(LAST_WORDS_MS);
+      const output = readFileSync(logPath).subarray(logStart).toString();
+      throw PORT_TAKEN.test(output) ? new PortTakenError(message) : new Error(message);
+    }
     if (Date.now() > deadline) {
       await stop();
       throw new Error(`${options.name} did not answer on port ${options.port}; see ${logPath}`);

@@ -3,7 +3,7 @@ import { join, resolve } from 'node:path';
 import Redis from 'ioredis';
 import { ChildService, startChildService } from './child-service';
 import { FerretDbBackend, startFerretDb } from './ferretdb-server';
-import { freePort } from './free-port';
+import { onFreePort } from './free-port';
 
 export { FERRETDB_BIN, startFerretDb, type FerretDbBackend } from './ferretdb-server';
 
@@ -57,29 +57,22 @@ export async function startRedisServer(
   extraArgs: string[] = [],
   name = 'redis-server',
 ): Promise<ChildService> {
-  port ??= await freePort();
   const dir = join(dataDir, name === 'redis-server' ? 'redis' : name);
   mkdirSync(dir, { recursive: true });
-  return startChildService({
-    name,
-    command: 'redis-server',
-    args: [
-      '--port',
-      String(port),
-      '--bind',
-      '127.0.0.1',
-      '--save',
-      '',
-      '--appendonly',
-      'no',
-      '--dir',
-      dir,
-      ...extraArgs,
-    ],
-    port,
-    logDir: join(dataDir, 'logs'),
-    probe: () => redisAnswers(port, passwordOf(extraArgs)),
-  });
+  const start = (free: number) =>
+    startChildService({
+      name,
+      command: 'redis-server',
+      args: [
+        ...['--port', String(free), '--bind', '127.0.0.1'],
+        ...['--save', '', '--appendonly', 'no', '--dir', dir],
+        ...extraArgs,
+      ],
+      port: free,
+      logDir: join(dataDir, 'logs'),
+      probe: () => redisAnswers(free, passwordOf(extraArgs)),
+    });
+  return onFreePort(start, port);
 }
 
 /** Starts redis-server and/or FerretDB (on PostgreSQL) as child processes with data under dataDir. */

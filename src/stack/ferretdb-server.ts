@@ -4,7 +4,7 @@ import mongoose from 'mongoose';
 import { projectRoot } from '../common/paths';
 import { changeOutboxSql } from './change-outbox';
 import { ChildService, startChildService } from './child-service';
-import { freePort } from './free-port';
+import { onFreePort } from './free-port';
 import { POSTGRES_ROLE, startPostgres } from './postgres-server';
 import { pushdownIndexesSql } from './pushdown-indexes';
 
@@ -69,7 +69,7 @@ function startFerretDbProcess(
 }
 
 /** FerretDB on a private PostgreSQL cluster in <dataDir>/postgres; stop() stops both. */
-async function startOnPostgres(dataDir: string, port: number): Promise<FerretDbService> {
+async function startOnPostgres(dataDir: string, port?: number): Promise<FerretDbService> {
   const postgres = await startPostgres(join(dataDir, 'postgres'), join(dataDir, 'logs'));
   try {
     await postgres.sql(
@@ -81,10 +81,11 @@ async function startOnPostgres(dataDir: string, port: number): Promise<FerretDbS
     await postgres.sql(FERRETDB_DATABASE, changeOutboxSql());
     const host = encodeURIComponent(postgres.socketDir);
     const url = `postgres://${POSTGRES_ROLE}@/${FERRETDB_DATABASE}?host=${host}&port=${postgres.port}`;
-    const ferret = await startFerretDbProcess(dataDir, port, [
-      '--handler=postgresql',
-      `--postgresql-url=${url}`,
-    ]);
+    const ferret = await onFreePort(
+      (free) =>
+        startFerretDbProcess(dataDir, free, ['--handler=postgresql', `--postgresql-url=${url}`]),
+      port,
+    );
     return {
       ...ferret,
       postgresUrl: url,
@@ -112,9 +113,12 @@ export async function startFerretDb(
   if (!existsSync(FERRETDB_BIN)) {
     throw new Error(`FerretDB not found at ${FERRETDB_BIN}: run "npm run setup"`);
   }
-  port ??= await freePort();
   if (backend === 'postgresql') return startOnPostgres(dataDir, port);
   const dir = join(dataDir, 'ferretdb');
   mkdirSync(dir, { recursive: true });
-  return startFerretDbProcess(dataDir, port, ['--handler=sqlite', `--sqlite-url=file:${dir}/`]);
+  return onFreePort(
+    (free) =>
+      startFerretDbProcess(dataDir, free, ['--handler=sqlite', `--sqlite-url=file:${dir}/`]),
+    port,
+  );
 }
