@@ -54,8 +54,11 @@ export async function startChildService(options: StartOptions): Promise<ChildSer
     cwd: options.cwd,
     env: options.env,
   });
-  child.stdout?.pipe(log);
-  child.stderr?.pipe(log);
+  // Both into one log, ended once both are done: output may still arrive after the exit.
+  child.stdout?.pipe(log, { end: false });
+  child.stderr?.pipe(log, { end: false });
+  child.once('close', () => log.end());
+  log.on('error', () => undefined); // a log that cannot be written must not end the parent
   // PostgreSQL's immediate shutdown (SIGQUIT) still stops its backends; SIGKILL would orphan them.
   running.set(child, options.stopSignal === 'SIGINT' ? 'SIGQUIT' : 'SIGKILL');
 
@@ -79,7 +82,6 @@ export async function startChildService(options: StartOptions): Promise<ChildSer
     const escalate = setTimeout(() => child.kill('SIGKILL'), 10_000);
     await exit;
     clearTimeout(escalate);
-    log.end();
   };
 
   const deadline = Date.now() + (options.timeoutMs ?? 30_000);
