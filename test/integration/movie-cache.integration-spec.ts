@@ -351,7 +351,7 @@ describe(`${MovieCache.name} while MongoDB's last answer was "unreachable"`, () 
   it('serves a copy past its TTL as STALE at once, not after CACHE_SOFT_TIMEOUT_MS', async () => {
     const movie = apiMovieFactory();
     await env.cacheCopy(movie);
-    await expireCopyIn(env.redis, movie.id, -1);
+    await expireCopyIn(env.redis, movie.id, -1_000);
     env.source.unavailable = true;
     // MongoDB answers only after the cache did: a cache that waits for it times the test out.
     let answer = () => {};
