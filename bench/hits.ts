@@ -124,12 +124,14 @@ export const median = (values: number[]) => {
   return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
 };
 
-/** Every server at every concurrency, `rounds` times (odd rounds in reverse order); medians. */
+/** Every server warmed, then at every concurrency, `rounds` times (odd rounds in reverse order); medians. */
 export async function measureRounds(
   servers: Server[],
   options: MeasureOptions & { concurrencies: number[]; rounds: number },
 ): Promise<Point[]> {
   const samples = new Map<string, Array<Awaited<ReturnType<typeof measure>>>>();
+  // Unrecorded: each server's first seconds under load are its JIT's, not its steady state.
+  for (const server of servers) await measure(server, 16, options);
   for (let round = 0; round < options.rounds; round += 1) {
     const order = round % 2 === 0 ? servers : [...servers].reverse();
     for (const concurrency of options.concurrencies) {

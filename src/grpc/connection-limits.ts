@@ -21,10 +21,12 @@ export function refusePingFloods(session: Http2Session, minIntervalMs: number): 
   let lastPing = -Infinity;
   let strikes = 0;
   let calls = 0;
+  // One listener shared by every stream of the session: no closure per call.
+  const closed = () => (calls -= 1);
   session.on('stream', (stream: Http2Stream) => {
     calls += 1;
     strikes = 0;
-    stream.once('close', () => (calls -= 1));
+    stream.on('close', closed);
   });
   session.on('ping', () => {
     const now = performance.now();

@@ -50,13 +50,13 @@ export class RedisCircuit {
   }
 
   /** Runs one command (or pipeline); `operation` labels the error metric. */
-  async run<T>(operation: string, command: (redis: RedisClient) => Promise<T>): Promise<T> {
-    try {
-      return await this.breaker.execute(() => this.bounded(command(this.client)));
-    } catch (error) {
-      if (!(error instanceof BrokenCircuitError)) this.metrics.redisErrors.inc({ operation });
-      throw new DependencyUnavailableError('Redis', error);
-    }
+  run<T>(operation: string, command: (redis: RedisClient) => Promise<T>): Promise<T> {
+    return this.breaker
+      .execute(() => this.bounded(command(this.client)))
+      .catch((error: unknown) => {
+        if (!(error instanceof BrokenCircuitError)) this.metrics.redisErrors.inc({ operation });
+        throw new DependencyUnavailableError('Redis', error);
+      });
   }
 
   /**

@@ -11,7 +11,7 @@ import { REDIS_SCRIPTS, type RedisScripts } from '../redis/redis-scripts';
 import { APP_CONFIG, type AppConfig } from '../config/app-config';
 import type { TrendingEntry } from '../generated/nest/movies/v1/movie_service';
 import { MoviesRepository } from '../movies/movies.repository';
-import { addTo, addToBucket, countView, noViews } from './pending-views';
+import { addTo, addToBucket, allTimeViews, countView, noViews } from './pending-views';
 import { MAX_WINDOW_SECONDS, bucketStart, rankReply, toEntries, windowBuckets } from './ranking';
 
 /** View counts in Redis sorted sets: all-time and in time buckets for sliding windows. */
@@ -78,19 +78,24 @@ export class LeaderboardProvider implements OnModuleInit, OnModuleDestroy {
    */
   private async writePending(): Promise<void> {
     const views = this.pending;
+    const allTime = allTimeViews(views);
     this.pending = noViews();
     const parts: Array<[number, (p: ChainableCommander) => unknown, () => void]> = [
       [
-        views.allTime.size,
-        (p) => views.allTime.forEach((n, id) => p.zincrby(TRENDING_ALL_KEY, n, id)),
-        () => views.allTime.forEach((n, id) => addTo(this.pending.allTime, id, n)),
+        allTime.size,
+        (p) => allTime.forEach((n, id) => p.zincrby(TRENDING_ALL_KEY, n, id)),
+        () => allTime.forEach((n, id) => addTo(this.pending.allTime, id, n)),
       ],
       [
         views.bucketEntries,
         (p) => this.writeBuckets(p, views.buckets),
         () =>
           views.buckets.forEach((counts, bucket) =>
-            counts.forEach((n, id) => addToBucket(this.pending, bucket, id, n)),
+            // Summed into the all-time counts again at the next flush: taken out of them here.
+            counts.forEach(
+              (n, id) =>
+                addToBucket(this.pending, bucket, id, n) && addTo(this.pending.allTime, id, -n),
+            ),
           ),
       ],
       [

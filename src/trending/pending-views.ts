@@ -3,7 +3,7 @@ const MAX_PENDING_VIEWS = 100_000;
 
 /** Views not written yet, in the three parts written (and kept on failure) separately. */
 export interface PendingViews {
-  /** movie id -> views */
+  /** movie id -> views to add to (or, negative, take from) the sum of `buckets` */
   allTime: Map<string, number>;
   /** bucket start -> movie id -> views (no key built per view: this runs on every GetMovie) */
   buckets: Map<number, Map<string, number>>;
@@ -41,14 +41,31 @@ export function addToBucket(
   return true;
 }
 
-/** Counts one view, unless the buffer is full. */
+/**
+ * Counts one view, unless the buffer is full: one bucket entry per call; the title is kept with
+ * the movie's first view since the last flush, the all-time count is summed when flushed.
+ */
 export function countView(
   views: PendingViews,
   bucket: number,
   movieId: string,
   title: string,
 ): void {
-  if (!addToBucket(views, bucket, movieId, 1)) return;
-  addTo(views.allTime, movieId, 1);
-  views.titles.set(movieId, title);
+  let counts = views.buckets.get(bucket);
+  const before = counts?.get(movieId);
+  if (before === undefined) {
+    if (views.bucketEntries >= MAX_PENDING_VIEWS) return;
+    views.bucketEntries += 1;
+    views.titles.set(movieId, title);
+  }
+  if (!counts) views.buckets.set(bucket, (counts = new Map()));
+  counts.set(movieId, (before ?? 0) + 1);
+}
+
+/** All-time counts to write: those kept from a failed write, plus every bucket's views. */
+export function allTimeViews(views: PendingViews): Map<string, number> {
+  const allTime = new Map(views.allTime);
+  views.buckets.forEach((counts) => counts.forEach((n, id) => addTo(allTime, id, n)));
+  allTime.forEach((n, id) => n === 0 && allTime.delete(id));
+  return allTime;
 }

@@ -20,7 +20,7 @@ import { MoviesRepository } from '../../src/movies/movies.repository';
 import { absentKey, leaseKey, movieKey } from '../../src/redis/cache-keys';
 import { apiMovieFactory } from '../factories/api-movie.factory';
 import { cacheTestingModule, type CacheTestingModule } from '../support/cache-testing-module';
-import { expireCopyIn, readCopy } from '../support/cached-copy';
+import { asSent, expireCopyIn, readCopy } from '../support/cached-copy';
 import { expectFreshTtl } from '../support/ttl';
 import { sleep, until } from '../support/wait';
 
@@ -107,7 +107,7 @@ describe(CacheAsideInterceptor.name, () => {
     const response = await run({ id: movie.id }, next);
 
     expect([reads.calls, next.calls]).toEqual([0, 0]);
-    expect(response).toEqual({
+    expect(asSent(response)).toEqual({
       movie,
       cacheStatus: CacheStatus.CACHE_STATUS_HIT,
       cacheTier: CacheTier.CACHE_TIER_REDIS,

@@ -107,4 +107,21 @@ describe(LeaderboardProvider.name, () => {
 
     expect(await env.redis.zscore(TRENDING_ALL_KEY, id(6))).toBe('1');
   });
+
+  it('writes a part that failed again, and the parts that were written not twice', async () => {
+    const now = Date.now();
+    const bucket = trendingBucketKey(bucketStart(now, 5));
+    await env.redis.set(bucket, 'not a sorted set'); // the bucket's ZINCRBY fails, all-time's does not
+    sut.recordView(id(7), 'Seven', now);
+    sut.recordView(id(7), 'Seven', now);
+    await sut.flush();
+    expect(await env.redis.zscore(TRENDING_ALL_KEY, id(7))).toBe('2');
+    await env.redis.del(bucket);
+    sut.recordView(id(7), 'Seven', now);
+
+    await sut.flush();
+
+    expect(await env.redis.zscore(bucket, id(7))).toBe('3');
+    expect(await env.redis.zscore(TRENDING_ALL_KEY, id(7))).toBe('3');
+  });
 });

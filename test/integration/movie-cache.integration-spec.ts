@@ -21,7 +21,7 @@ import {
 } from '../../src/redis/cache-keys';
 import { apiMovieFactory } from '../factories/api-movie.factory';
 import { cacheTestingModule, type CacheTestingModule } from '../support/cache-testing-module';
-import { expireCopyIn, readCopy } from '../support/cached-copy';
+import { asSent, expireCopyIn, readCopy } from '../support/cached-copy';
 import { sleep, until } from '../support/wait';
 
 async function movieCacheModule(env: Record<string, string>) {
@@ -87,7 +87,7 @@ describe(MovieCache.name, () => {
 
       const result = await sut.read(byId(movie));
 
-      expect(result).toEqual({
+      expect(asSent(result)).toEqual({
         movie,
         cacheStatus: CacheStatus.CACHE_STATUS_STALE,
         cacheTier: CacheTier.CACHE_TIER_REDIS,

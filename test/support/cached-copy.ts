@@ -1,6 +1,9 @@
 import type Redis from 'ioredis';
 import type { Cluster } from 'ioredis';
-import type { Movie } from '../../src/generated/nest/movies/v1/movie_service';
+import { GetMovieResponse as GetMovieResponseMessage } from '../../src/generated/client/movies/v1/movie_service';
+import type { GetMovieResponse, Movie } from '../../src/generated/nest/movies/v1/movie_service';
+import { ENCODED_RESPONSE } from '../../src/grpc/frozen-responses';
+import type { CacheAsideResult } from '../../src/movies/cache/read-outcome';
 import { CachedCopy } from '../../src/movies/cache/cached-copy';
 import type { CachedMovie } from '../../src/movies/cache/movie-cache.store';
 import { movieKey } from '../../src/redis/cache-keys';
@@ -33,4 +36,10 @@ export function decoded(cached: CachedMovie) {
   if (cached.kind !== 'hit') return cached;
   const { copy, ttlMs, unsettled } = cached;
   return { kind: cached.kind, movie: copy.movie(), ttlMs, unsettled };
+}
+
+/** A GetMovie answer as the client receives it: a Redis answer's own encoding, decoded. */
+export function asSent(result: GetMovieResponse): GetMovieResponse {
+  const own = (result as CacheAsideResult)[ENCODED_RESPONSE];
+  return own ? GetMovieResponseMessage.decode(own) : result;
 }

@@ -57,10 +57,11 @@ export class CacheAsideInterceptor implements NestInterceptor<Movie, GetMovieRes
     const hit = this.cache.nearHit(lookup, keys);
     if (hit) return of(this.served(hit, metadata, lookup));
     const deadline = liveDeadline(context.getArgByIndex<DeadlineCall | undefined>(2));
-    return defer(async () => {
+    return defer(() => {
       const arrivedAt = performance.now();
-      const result = await this.cache.read(lookup, keys, deadline);
-      return this.served(result, metadata, lookup, arrivedAt);
+      return this.cache
+        .read(lookup, keys, deadline)
+        .then((result) => this.served(result, metadata, lookup, arrivedAt));
     });
   }
 

@@ -22,6 +22,8 @@ export type CachedMovie =
   | { kind: 'absent' }
   | { kind: 'miss' };
 
+const MISS: CachedMovie = Object.freeze({ kind: 'miss' });
+
 /**
  * What a fill did: stored (an equal revision is stored again, with a fresh TTL); found a newer
  * copy cached (returned); or refused because a newer write was recorded (fenced) or the fence
@@ -47,9 +49,10 @@ export class MovieCacheStore {
    * The cached copy (fresh or in grace) or a miss: one GET, as cheap as a hit can be. A miss
    * learns of a remembered absence when it begins.
    */
-  async read(id: string): Promise<CachedMovie> {
-    const value = await this.redis.run('cache', (redis) => redis.getBuffer(movieKey(id)));
-    return value ? this.hit(value) : { kind: 'miss' };
+  read(id: string): Promise<CachedMovie> {
+    return this.redis
+      .run('cache', (redis) => redis.getBuffer(movieKey(id)))
+      .then((value) => (value ? this.hit(value) : MISS));
   }
 
   /** As `read`, telling a remembered absence apart from a miss (for a wait on another's fill). */
@@ -58,12 +61,12 @@ export class MovieCacheStore {
       this.scripts.readCopyBuffer(movieKey(id), absentKey(id)),
     );
     if (Buffer.isBuffer(value)) return this.hit(value);
-    return value === 1 ? { kind: 'absent' } : { kind: 'miss' };
+    return value === 1 ? { kind: 'absent' } : MISS;
   }
 
   private hit(value: Buffer): CachedMovie {
     const copy = CachedCopy.of(value);
-    if (!copy) return { kind: 'miss' };
+    if (!copy) return MISS;
     const now = this.clock.now();
     // A settled copy must not be taken for settled early: the clock's estimate gets a margin.
     const unsettled = copy.settlesAt > 0 && now < copy.settlesAt + SETTLE_MARGIN_MS;

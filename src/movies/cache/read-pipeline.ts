@@ -6,7 +6,7 @@ import { MetricsService } from '../../metrics/metrics.service';
 import { leaseKey } from '../../redis/cache-keys';
 import { CachePolicy } from './cache-policy';
 import { CACHE_HOOKS, type CacheHooks } from './cache-hooks';
-import { MovieCacheStore } from './movie-cache.store';
+import { MovieCacheStore, type CachedMovie } from './movie-cache.store';
 import { MOVIE_SOURCE, NO_DEADLINE, type MovieSource, type ReadDeadline } from './movie-source';
 import { NearCache } from './near/near-cache';
 import { NegativeCache } from './negative-cache';
@@ -71,20 +71,34 @@ export class ReadPipeline {
    * `deadline`: the call's (past once cancelled); a miss reads MongoDB only within it.
    * `reads`: where a miss it leads first reads MongoDB (a batch's, to send its misses together).
    */
-  async read(
+  read(
     id: string,
     arrivedAt: Tick,
     nearChecked = false,
     deadline: ReadDeadline = NO_DEADLINE,
     reads: FirstReads = this.source,
   ): Promise<ReadOutcome> {
+    const hit = nearChecked ? null : this.nearHit(id);
+    if (hit) return Promise.resolve(found(hit, arrivedAt));
+    // A fresh Redis copy, the common case past the near-cache, is answered without async frames.
+    return this.fromRedis(id).then((cached) =>
+      cached && cached.kind !== 'graced'
+        ? cached
+        : this.pastRedis(id, arrivedAt, cached, deadline, reads),
+    );
+  }
+
+  /** After Redis had no fresh copy (`cached`: graced or none): a miss, read again if it must. */
+  private async pastRedis(
+    id: string,
+    arrivedAt: Tick,
+    cached: GracedCopy | null,
+    deadline: ReadDeadline,
+    reads: FirstReads,
+  ): Promise<ReadOutcome> {
     // One soft timeout per request, however often it reads again.
     let softUntil: number | undefined;
-    for (let first = true; ; first = false) {
-      const hit = first && nearChecked ? null : this.nearHit(id);
-      if (hit) return found(hit, arrivedAt);
-      const cached = await this.fromRedis(id);
-      if (cached && cached.kind !== 'graced') return cached;
+    for (;;) {
       const missed = this.flights.run(
         leaseKey(id),
         arrivedAt,
@@ -98,6 +112,11 @@ export class ReadPipeline {
       } else outcome = await missed;
       if (outcome) return outcome;
       // Joined a miss whose answer predates this request: read again.
+      const hit = this.nearHit(id);
+      if (hit) return found(hit, arrivedAt);
+      const again = await this.fromRedis(id);
+      if (again && again.kind !== 'graced') return again;
+      cached = again;
     }
   }
 
@@ -111,13 +130,19 @@ export class ReadPipeline {
   }
 
   /** 2. Redis: null on a miss (`withAbsence`: an absence too, else a miss learns of it). */
-  private async fromRedis(
-    id: string,
-    withAbsence = false,
-  ): Promise<ReadOutcome | GracedCopy | null> {
+  private fromRedis(id: string, withAbsence = false): Promise<ReadOutcome | GracedCopy | null> {
     const readAt = this.clock.tick();
     const seen = this.near.invalidationCount();
-    const cached = await (withAbsence ? this.store.readOrAbsent(id) : this.store.read(id));
+    const read = withAbsence ? this.store.readOrAbsent(id) : this.store.read(id);
+    return read.then((cached) => this.redisOutcome(id, cached, readAt, seen));
+  }
+
+  private redisOutcome(
+    id: string,
+    cached: CachedMovie,
+    readAt: Tick,
+    seen: number,
+  ): ReadOutcome | GracedCopy | null {
     if (cached.kind === 'absent') return { kind: 'absent', freshAt: readAt };
     if (cached.kind === 'miss') return null;
     if (cached.ttlMs <= 0) return { kind: 'graced', copy: cached.copy, freshAt: readAt };
