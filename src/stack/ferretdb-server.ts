@@ -41,31 +41,34 @@ async function mongoAnswers(uri: string): Promise<boolean> {
   }
 }
 
+/** FerretDB with these backend flags, on `port` or a free one (another if it is taken first). */
 function startFerretDbProcess(
   dataDir: string,
-  port: number,
+  port: number | undefined,
   backendArgs: string[],
 ): Promise<ChildService> {
   const stateDir = join(dataDir, 'ferretdb');
   mkdirSync(stateDir, { recursive: true });
-  return startChildService({
-    name: 'ferretdb',
-    command: FERRETDB_BIN,
-    args: [
-      ...backendArgs,
-      `--listen-addr=127.0.0.1:${port}`,
-      '--telemetry=disable',
-      '--debug-addr=-',
-      `--state-dir=${stateDir}`,
-      '--log-level=warn',
-    ],
-    port,
-    logDir: join(dataDir, 'logs'),
-    // FerretDB allocates a lot per query: collecting less often gave 15-20% more GetMovie misses/s
-    // through the service on 2 cores (GOGC=400 against Go's 100), for a few MB more heap.
-    env: { ...process.env, GOGC: process.env.GOGC ?? '400' },
-    probe: () => mongoAnswers(`mongodb://127.0.0.1:${port}/`),
-  });
+  const start = (free: number) =>
+    startChildService({
+      name: 'ferretdb',
+      command: FERRETDB_BIN,
+      args: [
+        ...backendArgs,
+        `--listen-addr=127.0.0.1:${free}`,
+        '--telemetry=disable',
+        '--debug-addr=-',
+        `--state-dir=${stateDir}`,
+        '--log-level=warn',
+      ],
+      port: free,
+      logDir: join(dataDir, 'logs'),
+      // FerretDB allocates a lot per query: collecting less often gave 15-20% more GetMovie misses/s
+      // through the service on 2 cores (GOGC=400 against Go's 100), for a few MB more heap.
+      env: { ...process.env, GOGC: process.env.GOGC ?? '400' },
+      probe: () => mongoAnswers(`mongodb://127.0.0.1:${free}/`),
+    });
+  return onFreePort(start, port);
 }
 
 /** FerretDB on a private PostgreSQL cluster in <dataDir>/postgres; stop() stops both. */
@@ -81,11 +84,10 @@ async function startOnPostgres(dataDir: string, port?: number): Promise<FerretDb
     await postgres.sql(FERRETDB_DATABASE, changeOutboxSql());
     const host = encodeURIComponent(postgres.socketDir);
     const url = `postgres://${POSTGRES_ROLE}@/${FERRETDB_DATABASE}?host=${host}&port=${postgres.port}`;
-    const ferret = await onFreePort(
-      (free) =>
-        startFerretDbProcess(dataDir, free, ['--handler=postgresql', `--postgresql-url=${url}`]),
-      port,
-    );
+    const ferret = await startFerretDbProcess(dataDir, port, [
+      '--handler=postgresql',
+      `--postgresql-url=${url}`,
+    ]);
     return {
       ...ferret,
       postgresUrl: url,
@@ -116,9 +118,5 @@ export async function startFerretDb(
   if (backend === 'postgresql') return startOnPostgres(dataDir, port);
   const dir = join(dataDir, 'ferretdb');
   mkdirSync(dir, { recursive: true });
-  return onFreePort(
-    (free) =>
-      startFerretDbProcess(dataDir, free, ['--handler=sqlite', `--sqlite-url=file:${dir}/`]),
-    port,
-  );
+  return startFerretDbProcess(dataDir, port, ['--handler=sqlite', `--sqlite-url=file:${dir}/`]);
 }

@@ -51,15 +51,9 @@ export function countView(
   movieId: string,
   title: string,
 ): void {
-  let counts = views.buckets.get(bucket);
-  const before = counts?.get(movieId);
-  if (before === undefined) {
-    if (views.bucketEntries >= MAX_PENDING_VIEWS) return;
-    views.bucketEntries += 1;
+  const entries = views.bucketEntries;
+  if (addToBucket(views, bucket, movieId, 1) && views.bucketEntries > entries)
     views.titles.set(movieId, title);
-  }
-  if (!counts) views.buckets.set(bucket, (counts = new Map()));
-  counts.set(movieId, (before ?? 0) + 1);
 }
 
 /** All-time counts to write: those kept from a failed write, plus every bucket's views. */

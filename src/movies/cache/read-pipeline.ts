@@ -44,6 +44,10 @@ interface GracedCopy {
   freshAt: Tick;
 }
 
+/** What a cache tier gave that is answered as it is (not a copy in grace, not nothing). */
+const isAnswer = (cached: ReadOutcome | GracedCopy | null): cached is ReadOutcome =>
+  cached !== null && cached.kind !== 'graced';
+
 /**
  * GetMovie of an id, in the order it happens: the near-cache, Redis, grace or refresh-ahead, then
  * a miss (single flight, lease, fenced fill, read again if refused). Every answer goes only to
@@ -78,14 +82,20 @@ export class ReadPipeline {
     deadline: ReadDeadline = NO_DEADLINE,
     reads: FirstReads = this.source,
   ): Promise<ReadOutcome> {
-    const hit = nearChecked ? null : this.nearHit(id);
-    if (hit) return Promise.resolve(found(hit, arrivedAt));
     // A fresh Redis copy, the common case past the near-cache, is answered without async frames.
-    return this.fromRedis(id).then((cached) =>
-      cached && cached.kind !== 'graced'
-        ? cached
-        : this.pastRedis(id, arrivedAt, cached, deadline, reads),
+    return this.cached(id, arrivedAt, nearChecked).then((cached) =>
+      isAnswer(cached) ? cached : this.pastRedis(id, arrivedAt, cached, deadline, reads),
     );
+  }
+
+  /** 1-2. The near-cache (unless already asked), then Redis: an answer, a graced copy or null. */
+  private cached(
+    id: string,
+    arrivedAt: Tick,
+    nearChecked: boolean,
+  ): Promise<ReadOutcome | GracedCopy | null> {
+    const hit = nearChecked ? null : this.nearHit(id);
+    return hit ? Promise.resolve(found(hit, arrivedAt)) : this.fromRedis(id);
   }
 
   /** After Redis had no fresh copy (`cached`: graced or none): a miss, read again if it must. */
@@ -112,10 +122,8 @@ export class ReadPipeline {
       } else outcome = await missed;
       if (outcome) return outcome;
       // Joined a miss whose answer predates this request: read again.
-      const hit = this.nearHit(id);
-      if (hit) return found(hit, arrivedAt);
-      const again = await this.fromRedis(id);
-      if (again && again.kind !== 'graced') return again;
+      const again = await this.cached(id, arrivedAt, false);
+      if (isAnswer(again)) return again;
       cached = again;
     }
   }
@@ -212,7 +220,7 @@ export class ReadPipeline {
   private otherInstanceFill(id: string): Promise<ReadOutcome | null> {
     const filled = async () => {
       const cached = await this.fromRedis(id, true);
-      return cached && cached.kind !== 'graced' ? cached : null;
+      return isAnswer(cached) ? cached : null;
     };
     return inSpan('cache.lease_wait', async (span) => {
       const outcome = await poll(filled, this.policy.fillLeaseMs, POLL_MS);
