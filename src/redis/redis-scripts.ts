@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { projectRoot } from '../common/paths';
@@ -77,8 +78,8 @@ export interface ScriptCommands {
   topMovies(numKeys: number, ...keysAndArgs: Arg[]): Promise<string[]>;
 }
 
-/** The client with every script defined on it (ioredis sends EVALSHA, and loads it when missing). */
-export type RedisScripts = RedisClient & ScriptCommands;
+/** Every script, each sent as EVALSHA on the client it was loaded for (and as EVAL when missing). */
+export type RedisScripts = ScriptCommands;
 
 const INCLUDE = /^--- @include "([\w-]+)"$/gm;
 
@@ -96,15 +97,60 @@ export function scriptSource(file: string, dir = COMMANDS_DIR): string {
 
 const camelCase = (name: string) => name.replace(/-(\w)/g, (_m, c: string) => c.toUpperCase());
 
-/** Defines every script in COMMANDS_DIR on the client, named in camelCase after its file. */
+type Send = (...args: Array<string | number | Buffer>) => Promise<unknown>;
+
+const isNoScript = (error: unknown) => error instanceof Error && error.message.includes('NOSCRIPT');
+
+/**
+ * One script: EVALSHA, and EVAL once a server answers that it lacks it (a restart, a failover, a
+ * SCRIPT FLUSH). Built-in commands, not ioredis's defineCommand, because every autopipeline copies
+ * each defined script onto itself: under load that costs a hit path that runs no script.
+ */
+class LuaScript {
+  private readonly sha: string;
+
+  constructor(
+    private readonly lua: string,
+    private readonly numberOfKeys: number | undefined,
+  ) {
+    this.sha = createHash('sha1').update(lua).digest('hex');
+  }
+
+  run(
+    client: RedisClient,
+    binary: boolean,
+    args: Array<string | number | Buffer>,
+  ): Promise<unknown> {
+    // ioredis defines every command's ...Buffer form (its typings omit these two); `call` loses
+    // the command's name under autopipelining.
+    const commands = client as unknown as Record<`eval${'' | 'sha'}${'' | 'Buffer'}`, Send>;
+    const send = (command: 'evalsha' | 'eval', body: string) => {
+      const head = this.numberOfKeys === undefined ? [body] : [body, this.numberOfKeys];
+      return commands[binary ? (`${command}Buffer` as const) : command](...head, ...args);
+    };
+    return send('evalsha', this.sha).catch((error: unknown) => {
+      if (!isNoScript(error)) throw error;
+      return send('eval', this.lua);
+    });
+  }
+}
+
+/**
+ * Every script in COMMANDS_DIR, run on `client`, named in camelCase after its file; the name with
+ * `Buffer` appended answers bulk replies as Buffers.
+ */
 export function loadScripts(client: RedisClient, dir = COMMANDS_DIR): RedisScripts {
+  const commands: Record<string, (...args: Array<string | number | Buffer>) => Promise<unknown>> =
+    {};
   for (const file of readdirSync(dir).filter((name) => name.endsWith('.lua'))) {
     const [, name, keys] = /^([a-z-]+?)(?:-(\d+))?\.lua$/.exec(file) ?? [];
     if (!name) throw new Error(`${file}: a script is named <name>-<number of keys>.lua`);
-    client.defineCommand(camelCase(name), {
-      lua: scriptSource(file, dir),
-      numberOfKeys: keys === undefined ? undefined : Number(keys),
-    });
+    const script = new LuaScript(
+      scriptSource(file, dir),
+      keys === undefined ? undefined : Number(keys),
+    );
+    commands[camelCase(name)] = (...args) => script.run(client, false, args);
+    commands[`${camelCase(name)}Buffer`] = (...args) => script.run(client, true, args);
   }
-  return client as RedisScripts;
+  return commands as unknown as RedisScripts;
 }

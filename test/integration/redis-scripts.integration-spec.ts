@@ -1,8 +1,9 @@
+import { createHash } from 'node:crypto';
 import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import Redis from 'ioredis';
 import { projectRoot } from '../../src/common/paths';
-import { COMMANDS_DIR, scriptSource } from '../../src/redis/redis-scripts';
+import { COMMANDS_DIR, loadScripts, scriptSource } from '../../src/redis/redis-scripts';
 import { testConfig } from '../support/test-env';
 
 const scripts = readdirSync(COMMANDS_DIR).filter((file) => file.endsWith('.lua'));
@@ -39,6 +40,36 @@ describe('Redis scripts', () => {
     expect(header).toContain('Output:');
     const keys = /-(\d+)\.lua$/.exec(file)?.[1];
     if (keys) expect(header).toContain(`KEYS[${keys}]`);
+  });
+
+  it('runs a script the server has lost (SCRIPT FLUSH, a restart), loading it again', async () => {
+    const sut = loadScripts(redis);
+    const lease = `test:lease:${process.pid}`;
+    await redis.set(lease, 'mine');
+    await redis.script('FLUSH');
+
+    const released = await sut.releaseLease(lease, 'mine');
+
+    expect(released).toBe(1);
+    expect(await redis.exists(lease)).toBe(0);
+    expect(
+      await redis.script(
+        'EXISTS',
+        createHash('sha1').update(scriptSource('release-lease-1.lua')).digest('hex'),
+      ),
+    ).toEqual([1]);
+  });
+
+  it('answers bulk replies as Buffers in the Buffer form, as text otherwise', async () => {
+    const sut = loadScripts(redis);
+    const copy = `test:copy:${process.pid}`;
+    await redis.set(copy, Buffer.from([0xff, 0x00, 0x61]));
+
+    const [binary] = await sut.readCopyBuffer(copy, `${copy}:absent`);
+    const [absent] = await sut.readCopyBuffer(`${copy}:none`, `${copy}:absent`);
+
+    expect(binary).toEqual(Buffer.from([0xff, 0x00, 0x61]));
+    expect(absent).toBe(0);
   });
 
   it('inlines each include once, however many times it is named', () => {
