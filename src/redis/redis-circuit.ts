@@ -23,6 +23,9 @@ import { REDIS_CLIENT, type RedisClient } from './redis-connection';
 export class RedisCircuit {
   private readonly breaker: CircuitBreakerPolicy;
   private readonly deadlineMs?: number;
+  /** One server: a breaker of consecutive failures. A cluster's samples every call. */
+  private readonly consecutive: boolean;
+  private failedSinceSuccess = false;
 
   constructor(
     @Inject(REDIS_CLIENT) readonly client: RedisClient,
@@ -31,6 +34,7 @@ export class RedisCircuit {
   ) {
     const cluster = client instanceof Cluster;
     if (cluster) this.deadlineMs = config.redisTimeoutMs;
+    this.consecutive = !cluster;
     this.breaker = circuitBreaker(handleAll, {
       halfOpenAfter: config.redisBreakerCooldownMs,
       breaker: cluster
@@ -51,12 +55,43 @@ export class RedisCircuit {
 
   /** Runs one command (or pipeline); `operation` labels the error metric. */
   run<T>(operation: string, command: (redis: RedisClient) => Promise<T>): Promise<T> {
+    // Closed, no failure since the last success: a success teaches a consecutive breaker nothing,
+    // so the command skips cockatiel's promises (a Redis hit's); a failure is still told to it.
+    if (this.consecutive && !this.failedSinceSuccess && this.breaker.state === CircuitState.Closed)
+      return this.bounded(command(this.client)).then(
+        (value) => {
+          if (this.failedSinceSuccess) this.tell(() => Promise.resolve());
+          return value;
+        },
+        (error: unknown) => {
+          this.failed(operation);
+          this.tell(() => Promise.reject(error as Error));
+          throw new DependencyUnavailableError('Redis', error);
+        },
+      );
     return this.breaker
       .execute(() => this.bounded(command(this.client)))
-      .catch((error: unknown) => {
-        if (!(error instanceof BrokenCircuitError)) this.metrics.redisErrors.inc({ operation });
-        throw new DependencyUnavailableError('Redis', error);
-      });
+      .then(
+        (value) => ((this.failedSinceSuccess = false), value),
+        (error: unknown) => {
+          if (!(error instanceof BrokenCircuitError)) this.failed(operation);
+          throw new DependencyUnavailableError('Redis', error);
+        },
+      );
+  }
+
+  private failed(operation: string): void {
+    this.failedSinceSuccess = true;
+    this.metrics.redisErrors.inc({ operation });
+  }
+
+  /** Counts an outcome already known in the breaker (which may open, or close after a trial). */
+  private tell(outcome: () => Promise<void>): void {
+    // A thunk: an open breaker does not call it, and a rejection nobody awaits is never made.
+    this.breaker.execute(outcome).then(
+      () => (this.failedSinceSuccess = false),
+      () => undefined,
+    );
   }
 
   /**

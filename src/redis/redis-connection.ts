@@ -1,6 +1,7 @@
 import { Logger } from '@nestjs/common';
 import Redis, { type Cluster, type RedisOptions } from 'ioredis';
 import { SlotAwareCluster } from './slot-aware-cluster';
+import { watchReplies } from './reply-watchdog';
 import type { ResolvedAppConfig } from '../config/app-config';
 import type { RedisClusterConfig } from '../config/redis-cluster-nodes';
 import type { RedisSentinelConfig } from '../config/redis-sentinels';
@@ -18,7 +19,6 @@ function nodeOptions(config: ResolvedAppConfig): Omit<RedisOptions, 'replyMappin
   return {
     connectionName: 'movie-cache',
     maxRetriesPerRequest: 1,
-    commandTimeout: config.redisTimeoutMs,
     connectTimeout: Math.max(config.redisTimeoutMs * 4, 1_000),
   };
 }
@@ -52,6 +52,8 @@ function clusterClient(config: ResolvedAppConfig, cluster: RedisClusterConfig): 
     dnsLookup: cluster.tls ? (address, done) => done(null, address) : undefined,
     redisOptions: {
       ...nodeOptions(config),
+      // A node's connections are made and replaced inside ioredis: each keeps its command timers.
+      commandTimeout: config.redisTimeoutMs,
       username: cluster.username,
       password: cluster.password,
       tls: cluster.tls ? {} : undefined,
@@ -77,14 +79,29 @@ function sentinelClient(config: ResolvedAppConfig, sentinel: RedisSentinelConfig
   });
 }
 
+const replyTimeouts = new WeakMap<Redis, number>();
+
+/**
+ * Options of a low-traffic connection of its own beside a server's client (a duplicate): its
+ * replies bounded by a timer per command, where the client's one connection has a watchdog.
+ */
+export const duplicateOptions = (client: Redis): RedisOptions => ({
+  commandTimeout: replyTimeouts.get(client) ?? client.options.commandTimeout,
+});
+
 /** The one Redis connection: cache-manager's store and every raw command share it. */
 export function createRedisClient(config: ResolvedAppConfig): RedisClient {
   const logger = new Logger('Redis');
-  const client: RedisClient = config.redisCluster
-    ? clusterClient(config, config.redisCluster)
-    : config.redisSentinel
+  let client: RedisClient;
+  if (config.redisCluster) client = clusterClient(config, config.redisCluster);
+  else {
+    const server = config.redisSentinel
       ? sentinelClient(config, config.redisSentinel)
       : new Redis(config.redisUrl, serverOptions(config));
+    server.once('end', watchReplies(server, config.redisTimeoutMs));
+    replyTimeouts.set(server, config.redisTimeoutMs);
+    client = server;
+  }
   let lastError = '';
   client.on('error', (error: Error) => {
     if (error.message !== lastError) logger.warn(`connection error: ${error.message}`);

@@ -2,7 +2,7 @@ import { Inject, Injectable, OnApplicationShutdown, OnModuleInit } from '@nestjs
 import { Cluster } from 'ioredis';
 import { sleep } from '../common/sleep';
 import { APP_CONFIG, type AppConfig } from '../config/app-config';
-import { REDIS_CLIENT, type RedisClient } from './redis-connection';
+import { REDIS_CLIENT, duplicateOptions, type RedisClient } from './redis-connection';
 
 /** How long a write waits for its replica: about a replication round trip, with room to spare. */
 export const REPLICA_WAIT_MS = 100;
@@ -31,7 +31,7 @@ export class ReplicaAck implements OnModuleInit, OnApplicationShutdown {
         ? this.client.duplicate([], {
             redisOptions: { ...this.client.options.redisOptions, connectionName },
           })
-        : this.client.duplicate({ connectionName });
+        : this.client.duplicate({ ...duplicateOptions(this.client), connectionName });
     this.connection.on('error', () => undefined);
   }
 

@@ -1,6 +1,6 @@
 import Redis, { Cluster } from 'ioredis';
 import { sleep } from '../common/sleep';
-import type { RedisClient } from './redis-connection';
+import { duplicateOptions, type RedisClient } from './redis-connection';
 
 const RETRY_MS = 100;
 
@@ -95,7 +95,8 @@ export class ShardSubscriber {
       // Behind Sentinel: sentinels that do not answer fail the attempt, retried by start().
       sentinelRetryStrategy: () => null,
     };
-    if (!(this.client instanceof Cluster)) return this.client.duplicate(own);
+    if (!(this.client instanceof Cluster))
+      return this.client.duplicate({ ...duplicateOptions(this.client), ...own });
     this.slot ??= await this.client.cluster('KEYSLOT', this.channels[0]);
     const master = this.client.slots[this.slot]?.[0];
     if (!master) throw new Error(`no master known for slot ${this.slot}`);
