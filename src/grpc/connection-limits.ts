@@ -14,24 +14,36 @@ export function connectionLimitOptions(grpc: AppConfig['grpc']): Record<string, 
 }
 
 /**
+ * How many streams of the session are open, asked only when a ping comes: Node keeps them in the
+ * session's state; where it does not (another Node), a close listener per stream counts them.
+ */
+export function openStreamCount(session: Http2Session): () => number {
+  const state = Object.getOwnPropertySymbols(session).find((key) => key.description === 'state');
+  const streams =
+    state && (session as unknown as Record<symbol, { streams?: unknown }>)[state]?.streams;
+  if (streams instanceof Map) return () => streams.size;
+  let calls = 0;
+  const closed = () => (calls -= 1);
+  session.on('stream', (stream: Http2Stream) => {
+    calls += 1;
+    stream.on('close', closed);
+  });
+  return () => calls;
+}
+
+/**
  * A client that pings more often than `minIntervalMs` with no call open gets GOAWAY
  * (ENHANCE_YOUR_CALM, "too_many_pings"), as gRPC core does; its calls in flight may finish.
  */
 export function refusePingFloods(session: Http2Session, minIntervalMs: number): void {
   let lastPing = -Infinity;
   let strikes = 0;
-  let calls = 0;
-  // One listener shared by every stream of the session: no closure per call.
-  const closed = () => (calls -= 1);
-  session.on('stream', (stream: Http2Stream) => {
-    calls += 1;
-    strikes = 0;
-    stream.on('close', closed);
-  });
+  const openCalls = openStreamCount(session);
+  session.on('stream', () => (strikes = 0));
   session.on('ping', () => {
     const now = performance.now();
     // While a call is open (a long stream, say), keepalive pings are what keep it alive.
-    if (calls === 0 && now - lastPing < minIntervalMs) strikes += 1;
+    if (openCalls() === 0 && now - lastPing < minIntervalMs) strikes += 1;
     lastPing = now;
     if (strikes <= MAX_PING_STRIKES || session.closed) return;
     session.goaway(constants.NGHTTP2_ENHANCE_YOUR_CALM, 0, Buffer.from('too_many_pings'));
