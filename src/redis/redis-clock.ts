@@ -12,7 +12,8 @@ const MEASURE_EVERY_MS = 30_000;
  */
 @Injectable()
 export class RedisClock implements OnModuleInit, OnApplicationShutdown {
-  private offsetMs = 0;
+  /** Redis's time at this process's `performance.now()` 0 (timeOrigin read once, not per hit). */
+  private originMs = performance.timeOrigin;
   private timer?: NodeJS.Timeout;
 
   constructor(@Inject(REDIS_CLIENT) private readonly client: RedisClient) {}
@@ -29,7 +30,7 @@ export class RedisClock implements OnModuleInit, OnApplicationShutdown {
 
   /** Redis's time now, in ms. */
   now(): number {
-    return performance.timeOrigin + performance.now() + this.offsetMs;
+    return this.originMs + performance.now();
   }
 
   /** Keeps the last offset when Redis does not answer. */
@@ -37,8 +38,8 @@ export class RedisClock implements OnModuleInit, OnApplicationShutdown {
     try {
       const sent = performance.now();
       const [seconds, micros] = await this.client.time();
-      const middle = performance.timeOrigin + (sent + performance.now()) / 2;
-      this.offsetMs = Number(seconds) * 1000 + Number(micros) / 1000 - middle;
+      const middle = (sent + performance.now()) / 2;
+      this.originMs = Number(seconds) * 1000 + Number(micros) / 1000 - middle;
     } catch {
       // Measured again at the next interval.
     }
