@@ -53,15 +53,22 @@ export class RedisCircuit {
         : 'open';
   }
 
-  /** Runs one command (or pipeline); `operation` labels the error metric. */
-  run<T>(operation: string, command: (redis: RedisClient) => Promise<T>): Promise<T> {
+  /**
+   * Runs one command (or pipeline); `operation` labels the error metric. `reply` reads the reply
+   * in the same step (a Redis hit is one promise fewer); what it throws is not Redis's failure.
+   */
+  run<T, R = T>(
+    operation: string,
+    command: (redis: RedisClient) => Promise<T>,
+    reply?: (value: T) => R,
+  ): Promise<R> {
     // Closed, no failure since the last success: a success teaches a consecutive breaker nothing,
     // so the command skips cockatiel's promises (a Redis hit's); a failure is still told to it.
     if (this.consecutive && !this.failedSinceSuccess && this.breaker.state === CircuitState.Closed)
       return this.bounded(command(this.client)).then(
         (value) => {
           if (this.failedSinceSuccess) this.tell(() => Promise.resolve());
-          return value;
+          return reply ? reply(value) : (value as unknown as R);
         },
         (error: unknown) => {
           this.failed(operation);
@@ -72,7 +79,10 @@ export class RedisCircuit {
     return this.breaker
       .execute(() => this.bounded(command(this.client)))
       .then(
-        (value) => ((this.failedSinceSuccess = false), value),
+        (value) => {
+          this.failedSinceSuccess = false;
+          return reply ? reply(value) : (value as unknown as R);
+        },
         (error: unknown) => {
           if (!(error instanceof BrokenCircuitError)) this.failed(operation);
           throw new DependencyUnavailableError('Redis', error);

@@ -50,9 +50,11 @@ export class MovieCacheStore {
    * learns of a remembered absence when it begins.
    */
   read(id: string): Promise<CachedMovie> {
-    return this.redis
-      .run('cache', (redis) => redis.getBuffer(movieKey(id)))
-      .then((value) => (value ? this.hit(value) : MISS));
+    return this.redis.run(
+      'cache',
+      (redis) => redis.getBuffer(movieKey(id)),
+      (value) => (value ? this.hit(value) : MISS),
+    );
   }
 
   /** As `read`, telling a remembered absence apart from a miss (for a wait on another's fill). */
