@@ -14,11 +14,15 @@ import { MoviesRepository } from '../movies/movies.repository';
 import { addTo, addToBucket, allTimeViews, countView, noViews } from './pending-views';
 import { MAX_WINDOW_SECONDS, bucketStart, rankReply, toEntries, windowBuckets } from './ranking';
 
+const MAX_TITLES_WRITTEN = 10_000;
+
 /** View counts in Redis sorted sets: all-time and in time buckets for sliding windows. */
 @Injectable()
 export class LeaderboardProvider implements OnModuleInit, OnModuleDestroy {
   private readonly logger = new Logger(LeaderboardProvider.name);
   private pending = noViews();
+  /** Titles this process wrote (bounded): a hot movie's title is not written again every flush. */
+  private titlesWritten = new Map<string, string>();
   private flushing?: Promise<void>;
   private timer?: NodeJS.Timeout;
 
@@ -80,6 +84,8 @@ export class LeaderboardProvider implements OnModuleInit, OnModuleDestroy {
     const views = this.pending;
     const allTime = allTimeViews(views);
     this.pending = noViews();
+    // A title written and evicted since is read back from MongoDB by `titlesOf`.
+    const titles = new Map([...views.titles].filter(([id, t]) => this.titlesWritten.get(id) !== t));
     const parts: Array<[number, (p: ChainableCommander) => unknown, () => void]> = [
       [
         allTime.size,
@@ -99,9 +105,9 @@ export class LeaderboardProvider implements OnModuleInit, OnModuleDestroy {
           ),
       ],
       [
-        views.titles.size,
-        (p) => p.hset(TRENDING_TITLES_KEY, Object.fromEntries(views.titles)),
-        () => views.titles.forEach((t, id) => this.pending.titles.set(id, t)),
+        titles.size,
+        (p) => p.hset(TRENDING_TITLES_KEY, Object.fromEntries(titles)),
+        () => titles.forEach((t, id) => this.pending.titles.set(id, t)),
       ],
     ];
     // One breaker call: a Redis outage counts once per flush, as one pipeline did.
@@ -122,6 +128,7 @@ export class LeaderboardProvider implements OnModuleInit, OnModuleDestroy {
           return w.status === 'rejected';
         });
         parts.forEach(([, , requeue], i) => written[i].status === 'rejected' && requeue());
+        if (written[2].status === 'fulfilled') this.rememberTitles(titles);
         if (failures.length > 0) throw failures[0].reason;
       })
       .catch((error: Error) => {
@@ -130,6 +137,11 @@ export class LeaderboardProvider implements OnModuleInit, OnModuleDestroy {
           `views not written yet (${this.pending.bucketEntries} buffered): ${error.message}`,
         );
       });
+  }
+
+  private rememberTitles(titles: Map<string, string>): void {
+    if (this.titlesWritten.size + titles.size > MAX_TITLES_WRITTEN) this.titlesWritten = new Map();
+    titles.forEach((title, id) => this.titlesWritten.set(id, title));
   }
 
   private writeBuckets(

@@ -81,6 +81,23 @@ describe(LeaderboardProvider.name, () => {
     expect(await env.redis.keys('trending:window:*')).toEqual([]);
   });
 
+  it("writes a movie's title once, not every flush; again when it changes", async () => {
+    const now = Date.now();
+    sut.recordView(id(7), 'Seven', now);
+    await sut.flush();
+    await env.redis.hdel(TRENDING_TITLES_KEY, id(7));
+
+    sut.recordView(id(7), 'Seven', now);
+    await sut.flush();
+    const unchanged = await env.redis.hget(TRENDING_TITLES_KEY, id(7));
+    sut.recordView(id(7), 'Seven (restored)', now);
+    await sut.flush();
+
+    expect(unchanged).toBeNull();
+    expect(await env.redis.hget(TRENDING_TITLES_KEY, id(7))).toBe('Seven (restored)');
+    expect(await env.redis.zscore(TRENDING_ALL_KEY, id(7))).toBe('3');
+  });
+
   it('reads titles from Redis, asking MongoDB once for those it lacks', async () => {
     await env.redis.zincrby(TRENDING_ALL_KEY, 3, id(4));
     await env.redis.zincrby(TRENDING_ALL_KEY, 2, id(5));
