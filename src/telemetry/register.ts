@@ -1,5 +1,9 @@
+import { createRequire } from 'node:module';
 import { loadConfig } from '../config/app-config';
-import { startTracing, type Tracing } from './tracing';
+import type { Tracing } from './tracing';
+
+/** Loaded only when tracing is on: the SDK and its exporters are a quarter of the modules. */
+const loadTracing = () => createRequire(__filename)('./tracing') as typeof import('./tracing');
 
 /**
  * Imported first by the entry points, before ioredis and mongodb are loaded (their
@@ -8,7 +12,8 @@ import { startTracing, type Tracing } from './tracing';
  */
 export const tracing: Tracing | undefined = (() => {
   try {
-    return startTracing(loadConfig().tracing);
+    const config = loadConfig().tracing;
+    return config.enabled ? loadTracing().startTracing(config) : undefined;
   } catch {
     return undefined;
   }
