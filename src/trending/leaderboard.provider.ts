@@ -86,7 +86,8 @@ export class LeaderboardProvider implements OnModuleInit, OnModuleDestroy {
     this.pending = noViews();
     // A title written and evicted since is read back from MongoDB by `titlesOf`.
     const titles = new Map([...views.titles].filter(([id, t]) => this.titlesWritten.get(id) !== t));
-    const parts: Array<[number, (p: ChainableCommander) => unknown, () => void]> = [
+    // Each part: its size, its commands, what buffers it again if it fails, what follows it if not.
+    const parts: Array<[number, (p: ChainableCommander) => unknown, () => void, (() => void)?]> = [
       [
         allTime.size,
         (p) => allTime.forEach((n, id) => p.zincrby(TRENDING_ALL_KEY, n, id)),
@@ -108,6 +109,7 @@ export class LeaderboardProvider implements OnModuleInit, OnModuleDestroy {
         titles.size,
         (p) => p.hset(TRENDING_TITLES_KEY, Object.fromEntries(titles)),
         () => titles.forEach((t, id) => this.pending.titles.set(id, t)),
+        () => this.rememberTitles(titles),
       ],
     ];
     // One breaker call: a Redis outage counts once per flush, as one pipeline did.
@@ -116,19 +118,19 @@ export class LeaderboardProvider implements OnModuleInit, OnModuleDestroy {
       .run('record_views', async (redis) => {
         sent = true;
         const written = await Promise.allSettled(
-          parts.map(async ([size, write]) => {
+          parts.map(async ([size, write, , done]) => {
             if (size === 0) return;
             const pipeline = redis.pipeline();
             write(pipeline);
             const failed = (await pipeline.exec())?.find(([error]) => error);
             if (failed) throw failed[0];
+            done?.();
           }),
         );
         const failures = written.filter((w): w is PromiseRejectedResult => {
           return w.status === 'rejected';
         });
         parts.forEach(([, , requeue], i) => written[i].status === 'rejected' && requeue());
-        if (written[2].status === 'fulfilled') this.rememberTitles(titles);
         if (failures.length > 0) throw failures[0].reason;
       })
       .catch((error: Error) => {
