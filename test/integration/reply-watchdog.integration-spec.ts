@@ -36,20 +36,27 @@ describe('watchReplies', () => {
     expect(new Set(replies)).toEqual(new Set(['PONG']));
   });
 
-  it('fails a command whose reply is late, within 1.25 × REDIS_TIMEOUT_MS, and every one sent after it', async () => {
+  // How late at most (1.25 × REDIS_TIMEOUT_MS on a running event loop) is reply-watchdog.spec's,
+  // on a fake clock: here timers may run late under load.
+  it('fails each command whose reply is late, no sooner than REDIS_TIMEOUT_MS after it was sent', async () => {
     relay.freeze();
-    const sent = performance.now();
+    const failedAfter = (key: string) => {
+      const sent = performance.now();
+      return sut.get(key).then(
+        () => 'answered',
+        (error: Error) => ({ error, ms: performance.now() - sent }),
+      );
+    };
 
-    const first = sut.get('watchdog:a').catch((error: Error) => error);
+    const first = failedAfter('watchdog:a');
     await new Promise((resolve) => setTimeout(resolve, TIMEOUT_MS / 2));
-    const second = sut.get('watchdog:b').catch((error: Error) => error);
+    const second = failedAfter('watchdog:b');
     const [a, b] = await Promise.all([first, second]);
-    const failedAfter = performance.now() - sent;
 
-    expect(a).toEqual(new Error('Command timed out'));
-    expect(b).toEqual(new Error('Command timed out'));
-    expect(failedAfter).toBeGreaterThanOrEqual(TIMEOUT_MS * 1.5);
-    expect(failedAfter).toBeLessThan(TIMEOUT_MS * 1.5 + TIMEOUT_MS * 1.25);
+    for (const failed of [a, b]) {
+      expect(failed).toEqual({ error: new Error('Command timed out'), ms: expect.any(Number) });
+      expect((failed as { ms: number }).ms).toBeGreaterThanOrEqual(TIMEOUT_MS);
+    }
   });
 
   it('keeps a command whose reply is slow but within REDIS_TIMEOUT_MS', async () => {
