@@ -104,7 +104,9 @@ describe('deadlines bound the work they cause (MongoDB frozen with SIGSTOP)', ()
   });
 
   it('calls whose reads start in time: at most MONGO_MAX_READS are sent, each given no more time than its caller has left, and the queued ones are dropped at their deadline', async () => {
-    const { codes, reads, limits } = await burst(longer, 1_500, { deadlineMs: 400 });
+    // A deadline long enough for the first reads to start on a loaded machine; MongoDB stays
+    // frozen past it, so the queued reads reach their deadline before they could be sent.
+    const { codes, reads, limits } = await burst(longer, 2_500, { deadlineMs: 1_000 });
 
     expect(codes).toEqual(new Set([status.DEADLINE_EXCEEDED]));
     expect(reads).toBeGreaterThan(0);
@@ -112,7 +114,7 @@ describe('deadlines bound the work they cause (MongoDB frozen with SIGSTOP)', ()
     // MONGO_TIMEOUT_MS is 5,000: each read's maxTimeMS is clamped to the caller's deadline.
     for (const limit of limits) {
       expect(limit).toBeGreaterThan(0);
-      expect(limit).toBeLessThanOrEqual(400);
+      expect(limit).toBeLessThanOrEqual(1_000);
     }
   });
 
