@@ -9,7 +9,7 @@ import {
   type TextMapGetter,
 } from '@opentelemetry/api';
 import { cacheAttributes, type Answer } from '../telemetry/cache-attributes';
-import { CHOSEN_CALL, sampleCall } from '../telemetry/sampling';
+import { CHOSEN_CALL, sampleCall } from '../telemetry/call-sampling';
 import { tracer } from '../telemetry/tracer';
 
 /** The codes that are the server's fault (OpenTelemetry's gRPC conventions). */
