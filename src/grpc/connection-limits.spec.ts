@@ -8,7 +8,7 @@ import {
   type ServerHttp2Stream,
 } from 'node:http2';
 import type { AddressInfo } from 'node:net';
-import { openStreamCount } from './connection-limits';
+import { closeWhenIdle, openStreamCount } from './connection-limits';
 
 describe(openStreamCount.name, () => {
   let server: Http2Server;
@@ -59,5 +59,70 @@ describe(openStreamCount.name, () => {
     expect(sut()).toBe(2);
     a.emit('close');
     expect(sut()).toBe(1);
+  });
+});
+
+describe(closeWhenIdle.name, () => {
+  const IDLE_MS = 400;
+  let open: number;
+  let session: Http2Session & { close: jest.Mock };
+
+  beforeEach(() => {
+    jest.useFakeTimers();
+    open = 0;
+    const emitter = new EventEmitter() as unknown as Http2Session & { close: jest.Mock };
+    emitter.close = jest.fn(() => Object.assign(emitter, { closed: true }));
+    session = emitter;
+  });
+  afterEach(() => jest.useRealTimers());
+
+  /** The ms after which the session was closed, checked every ms up to `limitMs`. */
+  const closedAfter = (limitMs: number, everyMs?: number, started?: () => void) => {
+    for (let ms = 1; ms <= limitMs; ms += 1) {
+      if (everyMs && started && ms % everyMs === 0) started();
+      jest.advanceTimersByTime(1);
+      if (session.close.mock.calls.length > 0) return ms;
+    }
+    return undefined;
+  };
+
+  it('closes a connection without calls between 1 and 1.5 times the idle timeout', () => {
+    closeWhenIdle(session, IDLE_MS, () => open);
+
+    const ms = closedAfter(2 * IDLE_MS);
+
+    expect(ms).toBeGreaterThanOrEqual(IDLE_MS);
+    expect(ms).toBeLessThanOrEqual(1.5 * IDLE_MS);
+    expect(session.close).toHaveBeenCalledTimes(1);
+  });
+
+  it('keeps a connection whose call stays open past the timeout, and closes it once idle after', () => {
+    closeWhenIdle(session, IDLE_MS, () => open);
+    open = 1;
+
+    expect(closedAfter(5 * IDLE_MS)).toBeUndefined();
+    open = 0;
+    const ms = closedAfter(2 * IDLE_MS);
+    expect(ms).toBeGreaterThanOrEqual(IDLE_MS);
+    expect(ms).toBeLessThanOrEqual(1.5 * IDLE_MS);
+  });
+
+  it('keeps a connection whose calls, each shorter than a check, start more often than the timeout', () => {
+    const started = closeWhenIdle(session, IDLE_MS, () => open);
+    const everyMs = IDLE_MS - 50;
+    const lastStart = Math.floor((5 * IDLE_MS) / everyMs) * everyMs;
+
+    expect(closedAfter(5 * IDLE_MS, everyMs, started)).toBeUndefined();
+    const sinceLastCall = 5 * IDLE_MS - lastStart + closedAfter(2 * IDLE_MS)!;
+    expect(sinceLastCall).toBeGreaterThanOrEqual(IDLE_MS);
+    expect(sinceLastCall).toBeLessThanOrEqual(1.5 * IDLE_MS);
+  });
+
+  it('stops checking once the connection is closed', () => {
+    closeWhenIdle(session, IDLE_MS, () => open);
+    session.emit('close');
+
+    expect(closedAfter(3 * IDLE_MS)).toBeUndefined();
+    expect(jest.getTimerCount()).toBe(0);
   });
 });

@@ -5,12 +5,13 @@ import type { AppConfig } from '../config/app-config';
 /** Pings too soon without a call between them, tolerated before GOAWAY (gRPC core's default). */
 const MAX_PING_STRIKES = 2;
 
-/** grpc-js server options for the per-connection limits (HTTP/2 streams, idle connections). */
+/**
+ * grpc-js server options for the per-connection limits: HTTP/2 streams. Idle connections are
+ * closed by `closeWhenIdle`, not grpc-js's `grpc.max_connection_idle_ms` (a `once('close')`
+ * listener, a bound function and a timer refresh on every call).
+ */
 export function connectionLimitOptions(grpc: AppConfig['grpc']): Record<string, number> {
-  return {
-    'grpc.max_concurrent_streams': grpc.maxConcurrentStreams,
-    'grpc.max_connection_idle_ms': grpc.idleTimeoutMs,
-  };
+  return { 'grpc.max_concurrent_streams': grpc.maxConcurrentStreams };
 }
 
 /**
@@ -34,12 +35,20 @@ export function openStreamCount(session: Http2Session): () => number {
 /**
  * A client that pings more often than `minIntervalMs` with no call open gets GOAWAY
  * (ENHANCE_YOUR_CALM, "too_many_pings"), as gRPC core does; its calls in flight may finish.
+ * `onStream`: the session's one listener for new calls, shared with the idle check.
  */
-export function refusePingFloods(session: Http2Session, minIntervalMs: number): void {
+export function refusePingFloods(
+  session: Http2Session,
+  minIntervalMs: number,
+  openCalls = openStreamCount(session),
+  onStream?: () => void,
+): void {
   let lastPing = -Infinity;
   let strikes = 0;
-  const openCalls = openStreamCount(session);
-  session.on('stream', () => (strikes = 0));
+  session.on('stream', () => {
+    strikes = 0;
+    onStream?.();
+  });
   session.on('ping', () => {
     const now = performance.now();
     // While a call is open (a long stream, say), keepalive pings are what keep it alive.
@@ -52,12 +61,45 @@ export function refusePingFloods(session: Http2Session, minIntervalMs: number): 
 }
 
 /**
- * grpc-js 1.14 does not enforce keepalive on the server side. Nest binds the server before it
- * hands it over, so the policy is attached to the HTTP/2 servers grpc-js keeps privately
- * (connection-limits spec fails if that changes).
+ * A connection with no call open for `idleMs` is closed (GOAWAY NO_ERROR; calls that start
+ * meanwhile may finish), as grpc-js's `grpc.max_connection_idle_ms` does. One check every
+ * `idleMs / 4` asks whether a call is open or began since the last check, so a connection is
+ * closed 1-1.5 × `idleMs` after its last call ended. Returns what counts a call's start.
  */
-export function enforceKeepalive(server: Server, minIntervalMs: number): void {
+export function closeWhenIdle(
+  session: Http2Session,
+  idleMs: number,
+  openCalls = openStreamCount(session),
+): () => void {
+  let started = 0;
+  let seen = 0;
+  let idleSince = performance.now();
+  const check = setInterval(
+    () => {
+      const now = performance.now();
+      if (openCalls() > 0 || started !== seen) {
+        seen = started;
+        idleSince = now;
+      } else if (now - idleSince >= idleMs && !session.closed) session.close();
+    },
+    Math.max(Math.floor(idleMs / 4), 1),
+  );
+  check.unref();
+  session.once('close', () => clearInterval(check));
+  return () => (started += 1);
+}
+
+/**
+ * grpc-js 1.14 does not enforce keepalive on the server side, and its idle timeout costs every
+ * call a listener. Nest binds the server before it hands it over, so both policies are attached
+ * to the HTTP/2 servers grpc-js keeps privately (connection-limits spec fails if that changes).
+ */
+export function enforceConnectionLimits(server: Server, grpc: AppConfig['grpc']): void {
   const { http2Servers } = server as unknown as { http2Servers: Map<Http2Server, unknown> };
   for (const http2Server of http2Servers.keys())
-    http2Server.on('session', (session) => refusePingFloods(session, minIntervalMs));
+    http2Server.on('session', (session) => {
+      const openCalls = openStreamCount(session);
+      const started = closeWhenIdle(session, grpc.idleTimeoutMs, openCalls);
+      refusePingFloods(session, grpc.minPingIntervalMs, openCalls, started);
+    });
 }

@@ -6,7 +6,7 @@ import { HealthImplementation } from 'grpc-health-check';
 import { HEALTH_PROTO_PATH, MOVIE_PROTO_PATH } from '../common/paths';
 import type { AppConfig } from '../config/app-config';
 import { MOVIES_V1_PACKAGE_NAME } from '../generated/nest/movies/v1/movie_service';
-import { connectionLimitOptions, enforceKeepalive } from './connection-limits';
+import { connectionLimitOptions, enforceConnectionLimits } from './connection-limits';
 import { CHANNEL_OPTIONS, LOADER_OPTIONS } from './grpc-channel';
 import { encodeFrozenResponsesOnce } from './frozen-responses';
 import { tolerateMalformedRequestsOf } from './malformed-request';
@@ -42,7 +42,7 @@ export function grpcServerOptions(
       gracefulShutdown: true,
       onLoadPackageDefinition: (definition, server) => {
         ref.server = server as Server;
-        enforceKeepalive(server as Server, config.grpc.minPingIntervalMs);
+        enforceConnectionLimits(server as Server, config.grpc);
         prepare(server as Server);
         tolerateMalformedRequestsOf(server as Server);
         encodeFrozenResponsesOnce(definition);

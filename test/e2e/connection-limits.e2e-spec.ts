@@ -122,9 +122,29 @@ describe('gRPC connection limits', () => {
     }
   });
 
-  it('closes a connection idle for GRPC_IDLE_TIMEOUT_MS', async () => {
-    const idle = await startTestApp({ env: { GRPC_IDLE_TIMEOUT_MS: '400' } });
-    try {
+  describe('GRPC_IDLE_TIMEOUT_MS (400 ms)', () => {
+    let idle: TestApp;
+    beforeAll(async () => {
+      idle = await startTestApp({ env: { GRPC_IDLE_TIMEOUT_MS: '400' } });
+    });
+    afterAll(() => idle.close());
+
+    /** One unary call on the raw connection (an empty GetMovie request), to its end. */
+    const call = (session: ClientHttp2Session) =>
+      new Promise<void>((resolve) => {
+        const stream = session.request({
+          ':method': 'POST',
+          ':path': '/movies.v1.MovieService/GetMovie',
+          'content-type': 'application/grpc',
+          te: 'trailers',
+        });
+        stream.on('error', () => resolve());
+        stream.on('close', () => resolve());
+        stream.resume();
+        stream.end(Buffer.from([0, 0, 0, 0, 0]));
+      });
+
+    it('closes a connection idle for GRPC_IDLE_TIMEOUT_MS', async () => {
       const session = await open(idle);
       const watched = watch(session);
 
@@ -132,8 +152,23 @@ describe('gRPC connection limits', () => {
 
       expect(outcome).toBe('closed');
       expect(watched.goaway()?.code).toBe(0);
-    } finally {
-      await idle.close();
-    }
+    });
+
+    it('keeps a connection whose calls come more often than that, and closes it once they stop', async () => {
+      const session = await open(idle);
+      const watched = watch(session);
+      let closed = false;
+      void watched.closed.then(() => (closed = true));
+
+      for (let i = 0; i < 8; i += 1) {
+        await call(session);
+        await sleep(150);
+      }
+      expect(closed).toBe(false);
+      const stoppedAt = performance.now();
+      await watched.closed;
+      expect(performance.now() - stoppedAt).toBeGreaterThanOrEqual(400 - 150);
+      expect(watched.goaway()?.code).toBe(0);
+    });
   });
 });
