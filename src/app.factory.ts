@@ -6,6 +6,7 @@ import { pino } from 'pino';
 import { AppModule, type AppOptions, type AppShared } from './app.module';
 import type { ResolvedAppConfig } from './config/app-config';
 import { MOVIE_SERVICE_FULL_NAME } from './grpc/grpc-channel';
+import { forceShutdown } from './grpc/force-shutdown';
 import { grpcServerOptions, type GrpcServerRef } from './grpc/grpc-server.options';
 import { observeCalls } from './grpc/rpc-observer';
 import { telemetry, traceFields } from './telemetry/tracer';
@@ -68,7 +69,7 @@ export async function createApp(
 export async function closeApp(app: INestMicroservice): Promise<void> {
   app.get(TrendingFeed).endAll();
   const { serverRef, graceMs } = running.get(app) ?? { serverRef: {}, graceMs: 0 };
-  const grace = setTimeout(() => serverRef.server?.forceShutdown(), graceMs);
+  const grace = setTimeout(() => serverRef.server && forceShutdown(serverRef.server), graceMs);
   try {
     await app.close();
   } finally {
