@@ -1,6 +1,7 @@
 import type { Server } from '@grpc/grpc-js';
-import { constants, type Http2Server, type Http2Session, type Http2Stream } from 'node:http2';
+import { constants, type Http2Session, type Http2Stream } from 'node:http2';
 import type { AppConfig } from '../config/app-config';
+import { http2ServersOf } from './http2-servers';
 
 /** Pings too soon without a call between them, tolerated before GOAWAY (gRPC core's default). */
 const MAX_PING_STRIKES = 2;
@@ -40,14 +41,14 @@ export function openStreamCount(session: Http2Session): () => number {
 export function refusePingFloods(
   session: Http2Session,
   minIntervalMs: number,
-  openCalls = openStreamCount(session),
-  onStream?: () => void,
+  openCalls: () => number,
+  onStream: () => void,
 ): void {
   let lastPing = -Infinity;
   let strikes = 0;
   session.on('stream', () => {
     strikes = 0;
-    onStream?.();
+    onStream();
   });
   session.on('ping', () => {
     const now = performance.now();
@@ -69,7 +70,7 @@ export function refusePingFloods(
 export function closeWhenIdle(
   session: Http2Session,
   idleMs: number,
-  openCalls = openStreamCount(session),
+  openCalls: () => number,
 ): () => void {
   let started = 0;
   let seen = 0;
@@ -91,12 +92,11 @@ export function closeWhenIdle(
 
 /**
  * grpc-js 1.14 does not enforce keepalive on the server side, and its idle timeout costs every
- * call a listener. Nest binds the server before it hands it over, so both policies are attached
- * to the HTTP/2 servers grpc-js keeps privately (connection-limits spec fails if that changes).
+ * call a listener: both policies are attached to each of its HTTP/2 servers' sessions, sharing
+ * one count of open calls and one listener for new ones.
  */
 export function enforceConnectionLimits(server: Server, grpc: AppConfig['grpc']): void {
-  const { http2Servers } = server as unknown as { http2Servers: Map<Http2Server, unknown> };
-  for (const http2Server of http2Servers.keys())
+  for (const http2Server of http2ServersOf(server).keys())
     http2Server.on('session', (session) => {
       const openCalls = openStreamCount(session);
       const started = closeWhenIdle(session, grpc.idleTimeoutMs, openCalls);

@@ -1,5 +1,6 @@
 import type { Server } from '@grpc/grpc-js';
-import { constants, type Http2Server, type Http2Session } from 'node:http2';
+import { constants } from 'node:http2';
+import { http2ServersOf } from './http2-servers';
 
 /**
  * grpc-js's forceShutdown, plus the connections it leaves open with channelz off: it destroys
@@ -7,10 +8,7 @@ import { constants, type Http2Server, type Http2Session } from 'node:http2';
  * shutdown waits for). Their calls still running are cancelled.
  */
 export function forceShutdown(server: Server): void {
-  const { http2Servers } = server as unknown as {
-    http2Servers: Map<Http2Server, { sessions: Set<Http2Session> }>;
-  };
-  const sessions = [...http2Servers.values()].flatMap(({ sessions }) => [...sessions]);
+  const sessions = [...http2ServersOf(server).values()].flatMap(({ sessions }) => [...sessions]);
   server.forceShutdown();
   // As grpc-js does for the sessions it tracks: a GOAWAY, then every stream reset with CANCEL.
   for (const session of sessions) {
