@@ -18,6 +18,11 @@ export const MOVIE_PROJECTION = {
   revision: 1,
 } as const;
 
+/** The checker's read: which revision MongoDB holds (`_id` comes with every projection). */
+export const VERSION_PROJECTION = { revision: 1 } as const;
+export type VersionRow = Pick<MovieRow, '_id' | 'revision'>;
+export type MovieVersion = { id: string; revision: number };
+
 function finiteNumber(value: unknown): number | undefined {
   const n = typeof value === 'string' ? Number.parseFloat(value) : value;
   return typeof n === 'number' && Number.isFinite(n) ? n : undefined;
@@ -25,6 +30,11 @@ function finiteNumber(value: unknown): number | undefined {
 
 const strings = (value: unknown): string[] =>
   Array.isArray(value) ? value.filter((v): v is string => typeof v === 'string') : [];
+
+export const versionOf = (row: VersionRow | null): MovieVersion | null =>
+  row && { id: row._id.toHexString(), revision: revisionOf(row) };
+
+const revisionOf = (row: Pick<MovieRow, 'revision'>) => Math.trunc(finiteNumber(row.revision) ?? 0);
 
 export function toMovie(row: MovieRow): Movie {
   const rating = typeof row.imdb?.rating === 'number' ? row.imdb.rating : undefined;
@@ -38,7 +48,7 @@ export function toMovie(row: MovieRow): Movie {
     directors: strings(row.directors),
     cast: strings(row.cast),
     runtimeMinutes: Math.trunc(finiteNumber(row.runtime) ?? 0),
-    revision: Math.trunc(finiteNumber(row.revision) ?? 0),
+    revision: revisionOf(row),
   };
   if (rating !== undefined && Number.isFinite(rating)) movie.rating = rating;
   return movie;

@@ -9,7 +9,15 @@ import { MetricsService } from '../metrics/metrics.service';
 import type { Movie } from '../generated/nest/movies/v1/movie_service';
 import { MongoCalls } from './mongo-calls';
 import { reconnectIfNeverConnected } from './mongo-connection';
-import { MOVIE_PROJECTION, MovieRow, toMovie } from './movie.mapper';
+import {
+  MOVIE_PROJECTION,
+  VERSION_PROJECTION,
+  toMovie,
+  versionOf,
+  type MovieRow,
+  type MovieVersion,
+  type VersionRow,
+} from './movie.mapper';
 import { MovieEntity } from './movie.schema';
 
 /** A write refused because a concurrent one won (SQLSTATE 40001 from the embedded database). */
@@ -22,6 +30,13 @@ const lostUpdateRetry = retry(
   ),
   { maxAttempts: 100, backoff: new ExponentialBackoff({ initialDelay: 1, maxDelay: 20 }) },
 );
+
+/** Bare equalities (inputs are validated strings/integers): every backend serves them with an index. */
+function titleFilter(title: string, year: number | undefined): Record<string, unknown> {
+  return year === undefined ? { title } : { title, year };
+}
+/** Several movies of one title: the one with most votes, then the lowest id. */
+const TITLE_ORDER = { 'imdb.votes': -1, _id: 1 } as const;
 
 /** The only code that talks to MongoDB; returns plain Movie objects. */
 @Injectable()
@@ -52,15 +67,36 @@ export class MoviesRepository {
   }
 
   /**
-   * What MongoDB holds now, for the consistency checker: a miss's queries (the id at linearizable
-   * concern on a replica set), in the same slots (MONGO_MAX_READS), counted as operations of their own.
+   * Which revision of a movie MongoDB holds now, for the consistency checker: a miss's query (the
+   * id at linearizable concern on a replica set) for the revision alone, in the same slots
+   * (MONGO_MAX_READS), counted as an operation of its own.
    */
-  checkById(id: string): Promise<Movie | null> {
-    return this.byId('checkById', id, NO_DEADLINE, true);
+  checkById(id: string): Promise<MovieVersion | null> {
+    return this.calls.read('checkById', NO_DEADLINE, async (maxTimeMS) =>
+      versionOf(
+        await this.model.collection.findOne<VersionRow>(
+          { _id: new Types.ObjectId(id) },
+          { projection: VERSION_PROJECTION, maxTimeMS, ...this.linearizable(true) },
+        ),
+      ),
+    );
   }
 
-  checkByTitle(title: string, year?: number): Promise<Movie | null> {
-    return this.byTitle('checkByTitle', title, year, NO_DEADLINE);
+  checkByTitle(title: string, year?: number): Promise<MovieVersion | null> {
+    return this.calls.read('checkByTitle', NO_DEADLINE, async (maxTimeMS) =>
+      versionOf(
+        await this.model.collection.findOne<VersionRow>(titleFilter(title, year), {
+          projection: VERSION_PROJECTION,
+          sort: TITLE_ORDER,
+          maxTimeMS,
+        }),
+      ),
+    );
+  }
+
+  /** A single server's reads are linearizable already; FerretDB refuses the level. */
+  private linearizable(wanted: boolean) {
+    return wanted && this.onReplicaSet() ? { readConcern: 'linearizable' as const } : {};
   }
 
   private byId(
@@ -75,8 +111,7 @@ export class MoviesRepository {
         {
           projection: MOVIE_PROJECTION,
           maxTimeMS,
-          // A single server's reads are linearizable already; FerretDB refuses the level.
-          ...(linearizable && this.onReplicaSet() ? { readConcern: 'linearizable' as const } : {}),
+          ...this.linearizable(linearizable),
         },
       );
       return row ? toMovie(row) : null;
@@ -90,12 +125,9 @@ export class MoviesRepository {
     deadline: ReadDeadline,
   ): Promise<Movie | null> {
     return this.calls.read(operation, deadline, async (maxTimeMS) => {
-      // Bare equalities (inputs are validated strings/integers): every backend can serve them with an index.
-      const filter: Record<string, unknown> = { title };
-      if (year !== undefined) filter.year = year;
-      const row = await this.model.collection.findOne<MovieRow>(filter, {
+      const row = await this.model.collection.findOne<MovieRow>(titleFilter(title, year), {
         projection: MOVIE_PROJECTION,
-        sort: { 'imdb.votes': -1, _id: 1 },
+        sort: TITLE_ORDER,
         maxTimeMS,
       });
       return row ? toMovie(row) : null;

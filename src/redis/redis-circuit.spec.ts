@@ -124,24 +124,4 @@ describe(RedisCircuit.name, () => {
     next.answer();
     expect(await after).toBe('ok');
   });
-
-  it("reads the reply in the same step; what the reading throws is the caller's, not a Redis failure", async () => {
-    const redis = command();
-    const read = sut.run('cache', redis.sent, (value) => `read ${value}`);
-    redis.answer();
-    expect(await read).toBe('read OK');
-
-    for (let i = 0; i < THRESHOLD; i += 1) {
-      const again = command();
-      const failing = sut.run('cache', again.sent, () => {
-        throw new RangeError('not a copy');
-      });
-      again.answer();
-      await expect(failing).rejects.toThrow(RangeError);
-    }
-    await flush();
-
-    expect(sut.state).toBe('closed');
-    expect((await metrics.redisErrors.get()).values).toEqual([]);
-  });
 });

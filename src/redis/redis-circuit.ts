@@ -53,22 +53,15 @@ export class RedisCircuit {
         : 'open';
   }
 
-  /**
-   * Runs one command (or pipeline); `operation` labels the error metric. `reply` reads the reply
-   * in the same step (a Redis hit is one promise fewer); what it throws is not Redis's failure.
-   */
-  run<T, R = T>(
-    operation: string,
-    command: (redis: RedisClient) => Promise<T>,
-    reply?: (value: T) => R,
-  ): Promise<R> {
+  /** Runs one command (or pipeline); `operation` labels the error metric. */
+  run<T>(operation: string, command: (redis: RedisClient) => Promise<T>): Promise<T> {
     // Closed, no failure since the last success: a success teaches a consecutive breaker nothing,
     // so the command skips cockatiel's promises (a Redis hit's); a failure is still told to it.
     if (this.consecutive && !this.failedSinceSuccess && this.breaker.state === CircuitState.Closed)
       return this.bounded(command(this.client)).then(
         (value) => {
           if (this.failedSinceSuccess) this.tell(() => Promise.resolve());
-          return reply ? reply(value) : (value as unknown as R);
+          return value;
         },
         (error: unknown) => {
           this.failed(operation);
@@ -81,7 +74,7 @@ export class RedisCircuit {
       .then(
         (value) => {
           this.failedSinceSuccess = false;
-          return reply ? reply(value) : (value as unknown as R);
+          return value;
         },
         (error: unknown) => {
           if (!(error instanceof BrokenCircuitError)) this.failed(operation);

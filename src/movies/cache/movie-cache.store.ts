@@ -1,6 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type { Movie } from '../../generated/nest/movies/v1/movie_service';
 import { absentKey, fenceKey, leaseKey, legacyMovieKey, movieKey } from '../../redis/cache-keys';
+import { BatchedGets } from '../../redis/batched-gets';
 import { RedisCircuit } from '../../redis/redis-circuit';
 import { RedisClock } from '../../redis/redis-clock';
 import { REDIS_SCRIPTS, type RedisScripts } from '../../redis/redis-scripts';
@@ -38,24 +39,26 @@ export type FillResult =
 /** Movie copies in Redis: hits, fenced fills, a write's end (commands/*-movie-*.lua, copy.lua). */
 @Injectable()
 export class MovieCacheStore {
+  private readonly gets: BatchedGets;
+
   constructor(
     private readonly redis: RedisCircuit,
     private readonly clock: RedisClock,
     @Inject(REDIS_SCRIPTS) private readonly scripts: RedisScripts,
     private readonly policy: CachePolicy,
-  ) {}
+  ) {
+    this.gets = new BatchedGets(redis, 'cache');
+  }
 
   /**
-   * The cached copy (fresh or in grace) or a miss: one GET, as cheap as a hit can be. A miss
-   * learns of a remembered absence when it begins.
+   * The cached copy (fresh or in grace) or a miss: one GET, sent with the other reads of this turn
+   * of the event loop, as cheap as a hit can be. A miss learns of a remembered absence when it begins.
    */
   read(id: string): Promise<CachedMovie> {
-    return this.redis.run(
-      'cache',
-      (redis) => redis.getBuffer(movieKey(id)),
-      (value) => (value ? this.hit(value) : MISS),
-    );
+    return this.gets.get(movieKey(id), this.cached);
   }
+
+  private readonly cached = (value: Buffer | null): CachedMovie => (value ? this.hit(value) : MISS);
 
   /** As `read`, telling a remembered absence apart from a miss (for a wait on another's fill). */
   async readOrAbsent(id: string): Promise<CachedMovie> {

@@ -110,12 +110,11 @@ export class ConsistencyChecker implements OnApplicationBootstrap, OnApplication
       peeked = await this.cache.peek(lookup);
       const stillServed = due.some((d) => servedAgain(d.observation, peeked));
       if (stillServed && !this.repository.unavailable) {
-        const movie =
+        mongo =
           lookup.kind === 'id'
             ? await this.repository.checkById(lookup.id)
             : await this.repository.checkByTitle(lookup.title, lookup.year);
         readAt = performance.now();
-        mongo = movie && { id: movie.id, revision: movie.revision };
       }
     } catch (error) {
       // Redis away (its breaker open), MongoDB away or slow: nothing is judged, nothing healed.
