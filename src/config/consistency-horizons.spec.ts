@@ -20,10 +20,10 @@ describe(parseHorizons.name, () => {
 });
 
 describe('CONSISTENCY_* at boot', () => {
-  it('defaults: 1% of hits, 20 a second at most, checked at 1, 10 and 60 s, healed', () => {
+  it('defaults: 1% of hits, 5 a second at most, checked at 1, 10 and 60 s, healed', () => {
     expect(loadConfig({}).consistency).toEqual({
       sampleRate: 0.01,
-      maxPerSecond: 20,
+      maxPerSecond: 5,
       horizonsSeconds: [1, 10, 60],
       heal: true,
     });

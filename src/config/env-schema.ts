@@ -82,7 +82,7 @@ export const envSchema = z
     CHANGE_FEED_LEASE_MS: positiveInt.min(100).max(60_000).default(2_000),
     CHANGE_FEED_RETENTION_HOURS: positiveInt.max(24 * 30).default(24),
     CONSISTENCY_SAMPLE_RATE: z.coerce.number().min(0).max(1).default(0.01),
-    CONSISTENCY_MAX_PER_SECOND: positiveInt.max(10_000).default(20),
+    CONSISTENCY_MAX_PER_SECOND: positiveInt.max(10_000).default(5),
     CONSISTENCY_HORIZONS: consistencyHorizons,
     CONSISTENCY_HEAL: z.enum(['on', 'off']).default('on'),
     METRICS_PORT: port.default(9464),
