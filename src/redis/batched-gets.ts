@@ -16,7 +16,8 @@ interface Waiter {
  * it after it was asked for.
  *
  * Measured (docs/benchmarks.md): a call's Redis read starts in its own tick, so batching per tick
- * sends one key at a time; per turn it sends 7 (c16) to 21 (c64), and a Redis hit costs ~6% less CPU.
+ * sends one key at a time; per turn it sends 7 (c16) to 21 (c64), and a Redis hit costs 4-5% less
+ * CPU.
  */
 export class BatchedGets {
   private queued = new Map<string, Waiter[]>();
